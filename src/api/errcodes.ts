@@ -1,0 +1,96 @@
+import { ExitCode, WxError } from '../errors.js';
+
+interface ErrcodeAdvice {
+  what: string;
+  exitCode: ExitCode;
+  todo: string;
+}
+
+const TOKEN_TODO =
+  'Give a fresh access token with --access-token, WX_ACCESS_TOKEN or `wx-followers config set access-token`.';
+
+/** What each errcode means to a person, and what they can do about it (shared/wechat-api.md). */
+const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice>([
+  [-1, { what: 'The WeChat API is busy', exitCode: ExitCode.Api, todo: 'Try again in a moment.' }],
+  [40001, { what: 'The API refused the access token', exitCode: ExitCode.Credentials, todo: TOKEN_TODO }],
+  [40014, { what: 'The access token is not valid', exitCode: ExitCode.Credentials, todo: TOKEN_TODO }],
+  [41001, { what: 'The request carried no access token', exitCode: ExitCode.Credentials, todo: TOKEN_TODO }],
+  [42001, { what: 'The access token has expired', exitCode: ExitCode.Credentials, todo: TOKEN_TODO }],
+  [
+    40013,
+    {
+      what: 'The API does not know this AppID',
+      exitCode: ExitCode.Credentials,
+      todo: 'Check the AppID in the Official Account settings (Development > Basic configuration).',
+    },
+  ],
+  [
+    40125,
+    {
+      what: 'The API refused the AppSecret',
+      exitCode: ExitCode.Credentials,
+      todo: 'Check the AppSecret, or reset it, in the Official Account settings (Development > Basic configuration).',
+    },
+  ],
+  [
+    40164,
+    {
+      what: "This machine's IP address is not on the account's IP whitelist",
+      exitCode: ExitCode.Credentials,
+      todo: "Add this machine's public IP address to the IP whitelist in the Official Account settings (Development > Basic configuration).",
+    },
+  ],
+  [
+    61004,
+    {
+      what: "This machine's IP address is not on the account's IP whitelist",
+      exitCode: ExitCode.Credentials,
+      todo: "Add this machine's public IP address to the IP whitelist in the Official Account settings (Development > Basic configuration).",
+    },
+  ],
+  [
+    48001,
+    {
+      what: 'This Official Account has no permission for this API',
+      exitCode: ExitCode.Credentials,
+      todo: 'The follower list needs a verified account (unverified subscription accounts cannot call it).',
+    },
+  ],
+  [
+    45009,
+    {
+      what: "The account's daily quota for this API is spent",
+      exitCode: ExitCode.Quota,
+      todo: 'The quota resets at midnight Beijing time (16:00 UTC); run again after that.',
+    },
+  ],
+  [
+    45011,
+    {
+      what: 'The API refused the call: too many calls this minute',
+      exitCode: ExitCode.Quota,
+      todo: 'Wait a minute and run again.',
+    },
+  ],
+  [
+    40003,
+    {
+      what: 'The API does not know the OpenID the list was to continue after',
+      exitCode: ExitCode.Api,
+      todo: 'Check the --resume value: it must be an OpenID of this account, as printed by an earlier run.',
+    },
+  ],
+]);
+
+export function isTokenRefusal(errcode: number | undefined): boolean {
+  return errcode === 40001 || errcode === 40014 || errcode === 42001;
+}
+
+export function errorForErrcode(errcode: number, errmsg: string): WxError {
+  const advice = ADVICE.get(errcode);
+  const detail = `errcode ${errcode}: ${errmsg || 'no errmsg'}`;
+  if (advice === undefined) {
+    return new WxError(`The WeChat API refused the call (${detail}).`, ExitCode.Api, { errcode });
+  }
+  return new WxError(`${advice.what} (${detail}). ${advice.todo}`, advice.exitCode, { errcode });
+}

@@ -1,0 +1,89 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode } from './errors.js';
+import type { ConfigAction } from './commands/config.js';
+import type { ExportOptions } from './commands/export.js';
+import type { IOStreams } from './io.js';
+import { packageVersion } from './version.js';
+
+/**
+ * Wires commander to the commands and nothing else. Each command is imported only when it
+ * runs, so that --help and --version stay quick.
+ */
+export async function main(argv: readonly string[], io: IOStreams): Promise<number> {
+  let exitCode: number = ExitCode.Ok;
+  const program = new Command('wx-followers')
+    .description('Export the followers of a WeChat Official Account as text, CSV or NDJSON.')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .exitOverride();
+
+  program
+    .command('export')
+    .description('Export the follower list, page by page, to stdout or a file.')
+    .option('-t, --access-token <token>', "access token; '-' reads it from stdin (env WX_ACCESS_TOKEN)")
+    .addOption(new Option('-f, --format <format>', 'text | csv | ndjson').default('text'))
+    .option('-o, --output <file>', 'write to a file (through FILE.partial) instead of stdout')
+    .option('--resume <openid>', "continue after this OpenID (the API's next_openid)")
+    .option('--limit <n>', 'stop after n OpenIDs')
+    .option('--base-url <url>', 'API origin (default https://api.weixin.qq.com; env WX_API_BASE_URL)')
+    .option('--timeout <ms>', 'per-request timeout in milliseconds (default 30000)')
+    .option('--no-progress', 'no spinner or bar')
+    .option('-q, --quiet', 'nothing on stderr but errors', false)
+    .action(async (options: ExportOptions) => {
+      const { runExport } = await import('./commands/export.js');
+      exitCode = await runExport(options, io);
+    });
+
+  const config = program
+    .command('config')
+    .description('Read and change the stored settings (access-token, appid, secret, base-url).');
+  config
+    .command('set <key> <value>')
+    .description("store a value; '-' reads it from stdin")
+    .action(async (key: string, value: string) => {
+      exitCode = await runConfigAction({ action: 'set', key, value }, io);
+    });
+  config
+    .command('get <key>')
+    .description('print a value (secrets masked)')
+    .option('--reveal', 'print a secret whole', false)
+    .action(async (key: string, options: { reveal: boolean }) => {
+      exitCode = await runConfigAction({ action: 'get', key, reveal: options.reveal }, io);
+    });
+  config
+    .command('unset <key>')
+    .description('remove a value')
+    .action(async (key: string) => {
+      exitCode = await runConfigAction({ action: 'unset', key }, io);
+    });
+  config
+    .command('list')
+    .description('print every value that is set (secrets masked)')
+    .action(async () => {
+      exitCode = await runConfigAction({ action: 'list' }, io);
+    });
+  config
+    .command('path')
+    .description("print the config file's path")
+    .action(async () => {
+      exitCode = await runConfigAction({ action: 'path' }, io);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    // Commander has printed its message; a usage error is exit 2 for scripts, not commander's 1.
+    return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+  }
+  return exitCode;
+}
+
+async function runConfigAction(request: ConfigAction, io: IOStreams): Promise<ExitCode> {
+  const { runConfig } = await import('./commands/config.js');
+  return runConfig(request, io);
+}

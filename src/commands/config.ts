@@ -1,0 +1,54 @@
+import { CONFIG_KEYS, isSecretKey, mask, openConfigStore, parseConfigKey } from '../config-store.js';
+import { ExitCode, usageError } from '../errors.js';
+import { readAll, type IOStreams } from '../io.js';
+import { parseBaseUrl } from '../options.js';
+import { Reporter } from '../report.js';
+
+export type ConfigAction =
+  | { action: 'set'; key: string; value: string }
+  | { action: 'get'; key: string; reveal: boolean }
+  | { action: 'unset'; key: string }
+  | { action: 'list' }
+  | { action: 'path' };
+
+export async function runConfig(request: ConfigAction, io: IOStreams): Promise<ExitCode> {
+  const reporter = new Reporter(io);
+  try {
+    const store = await openConfigStore(io.env);
+    switch (request.action) {
+      case 'path':
+        io.stdout.write(`${store.path}\n`);
+        return ExitCode.Ok;
+      case 'list':
+        for (const key of CONFIG_KEYS) {
+          const value = store.get(key);
+          if (value !== undefined) io.stdout.write(`${key}=${isSecretKey(key) ? mask(value) : value}\n`);
+        }
+        return ExitCode.Ok;
+      case 'get': {
+        const key = parseConfigKey(request.key);
+        const value = store.get(key);
+        if (value === undefined) {
+          reporter.line(`wx-followers: config key ${key} is not set.`);
+          return ExitCode.Failure;
+        }
+        io.stdout.write(`${isSecretKey(key) && !request.reveal ? mask(value) : value}\n`);
+        return ExitCode.Ok;
+      }
+      case 'unset':
+        store.delete(parseConfigKey(request.key));
+        return ExitCode.Ok;
+      case 'set': {
+        const key = parseConfigKey(request.key);
+        // '-' keeps a secret out of the shell's history and the process list.
+        const value = request.value === '-' ? (await readAll(io.stdin)).trim() : request.value;
+        if (value === '') throw usageError(`config set ${key} needs a value that is not empty.`);
+        if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
+        store.set(key, value);
+        return ExitCode.Ok;
+      }
+    }
+  } catch (error) {
+    return reporter.error(error);
+  }
+}

@@ -1,0 +1,43 @@
+/** Exit codes are part of the CLI's contract with scripts and cron: never renumber them. */
+export const ExitCode = {
+  Ok: 0,
+  Failure: 1,
+  Usage: 2,
+  Credentials: 3,
+  Quota: 4,
+  Api: 5,
+  Interrupted: 130,
+  Terminated: 143,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface WxErrorDetails {
+  /** The API's errcode, when the failure came from an API answer. */
+  errcode?: number;
+  cause?: unknown;
+  /** Nothing to tell the person: the reader of stdout went away, say. */
+  silent?: boolean;
+}
+
+/**
+ * The one error type that leaves the client, the pager and the sinks. Its message is written
+ * for a person and is printed as it is, so it must never carry a token or a secret.
+ */
+export class WxError extends Error {
+  readonly exitCode: ExitCode;
+  readonly errcode: number | undefined;
+  readonly silent: boolean;
+
+  constructor(message: string, exitCode: ExitCode, details: WxErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'WxError';
+    this.exitCode = exitCode;
+    this.errcode = details.errcode;
+    this.silent = details.silent ?? false;
+  }
+}
+
+export function usageError(message: string): WxError {
+  return new WxError(message, ExitCode.Usage);
+}

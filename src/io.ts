@@ -1,0 +1,39 @@
+/**
+ * Everything a command may touch of the outside world, in one object, so that a test can run
+ * a command against buffers (after gh's IOStreams).
+ */
+export interface IOStreams {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export function systemStreams(): IOStreams {
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY: process.stdin.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+  };
+}
+
+/** NO_COLOR (https://no-color.org): any non-empty value turns colour off. */
+export function colorEnabled(io: IOStreams): boolean {
+  const noColor = io.env['NO_COLOR'];
+  return io.stderrIsTTY && (noColor === undefined || noColor === '');
+}
+
+export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

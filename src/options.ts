@@ -1,0 +1,53 @@
+import { usageError } from './errors.js';
+import { FORMAT_NAMES, isFormatName, type FormatName } from './sinks/formats.js';
+
+export const DEFAULT_BASE_URL = 'https://api.weixin.qq.com';
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+const OPENID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function parseFormat(value: string): FormatName {
+  if (!isFormatName(value)) throw usageError(`--format must be one of ${FORMAT_NAMES.join(', ')}; got '${value}'.`);
+  return value;
+}
+
+/** Checked before any request: a cursor the API does not know costs a call of the daily quota. */
+export function parseResume(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!OPENID.test(value)) {
+    throw usageError(
+      `--resume takes an OpenID as printed by an earlier run (letters, digits, '-' and '_', at most 64); got '${value}'.`,
+    );
+  }
+  return value;
+}
+
+export function parsePositiveInteger(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw usageError(`${flag} takes a whole number greater than 0; got '${value}'.`);
+  }
+  return Number(value);
+}
+
+/** Loopback addresses only: over plain http the token would cross the network in clear text. */
+export function parseBaseUrl(value: string, origin: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw usageError(`The API base URL from ${origin} is not a URL: '${value}'.`);
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw usageError(`The API base URL from ${origin} must have no query, fragment or user: '${url.origin}'.`);
+  }
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:' && isLoopback(url.hostname)) return url;
+  throw usageError(
+    `The API base URL from ${origin} must use https:// (http:// only to a loopback address such as 127.0.0.1): the access token would travel in clear text to '${url.origin}'.`,
+  );
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}

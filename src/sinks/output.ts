@@ -1,0 +1,141 @@
+import { constants, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { ExitCode, WxError } from '../errors.js';
+
+/** Where the encoded pages go. */
+export interface Output {
+  /** Whether nothing stands in the output yet, so that it needs a header. */
+  readonly startsEmpty: boolean;
+  /** Resolves when the chunk is handed to the system, so that at most one page waits in memory. */
+  write(chunk: string): Promise<void>;
+  /** The export is complete: make the output final. */
+  finish(): Promise<void>;
+  /** The export stopped early: keep what was written, so that a resumed run can go on. */
+  abandon(): Promise<void>;
+}
+
+/** The reader of stdout went away (`| head -1`): the export ends quietly. */
+export function readerGone(cause: unknown): WxError {
+  return new WxError('The reader of the output went away.', ExitCode.Failure, { cause, silent: true });
+}
+
+export class StreamOutput implements Output {
+  readonly startsEmpty: boolean;
+  readonly #stream: NodeJS.WritableStream;
+  #failure: unknown;
+  readonly #onError = (error: unknown): void => {
+    this.#failure ??= error;
+  };
+
+  constructor(stream: NodeJS.WritableStream, startsEmpty: boolean) {
+    this.#stream = stream;
+    this.startsEmpty = startsEmpty;
+    // Without a listener an EPIPE on stdout would crash the process with a stack trace.
+    stream.on('error', this.#onError);
+  }
+
+  async write(chunk: string): Promise<void> {
+    if (this.#failure !== undefined) throw streamFailure(this.#failure);
+    await new Promise<void>((resolve, reject) => {
+      this.#stream.write(chunk, (error) => (error ? reject(streamFailure(error)) : resolve()));
+    });
+  }
+
+  async finish(): Promise<void> {
+    this.#stream.off('error', this.#onError);
+  }
+
+  async abandon(): Promise<void> {
+    this.#stream.off('error', this.#onError);
+  }
+}
+
+function streamFailure(error: unknown): WxError {
+  if ((error as NodeJS.ErrnoException).code === 'EPIPE') return readerGone(error);
+  return new WxError(`Could not write to stdout: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
+}
+
+/**
+ * Writes to `FILE.partial` and renames it to `FILE` once complete, so that a failed run never
+ * leaves a truncated file where a good one was.
+ */
+export class FileOutput implements Output {
+  readonly startsEmpty: boolean;
+  readonly #path: string;
+  readonly #partialPath: string;
+  readonly #handle: FileHandle;
+  readonly #createdEmpty: boolean;
+  #bytesWritten = 0;
+
+  private constructor(path: string, handle: FileHandle, startsEmpty: boolean, createdEmpty: boolean) {
+    this.#path = path;
+    this.#partialPath = partialPathOf(path);
+    this.#handle = handle;
+    this.startsEmpty = startsEmpty;
+    this.#createdEmpty = createdEmpty;
+  }
+
+  /**
+   * `resume`: continue the export that `FILE.partial` holds; where there is none but `FILE` is
+   * there (an earlier run stopped at --limit), continue a copy of `FILE`.
+   */
+  static async open(path: string, resume: boolean): Promise<FileOutput> {
+    const partialPath = partialPathOf(path);
+    try {
+      let existed = resume && (await exists(partialPath));
+      if (resume && !existed && (await exists(path))) {
+        await fs.copyFile(path, partialPath, constants.COPYFILE_EXCL);
+        existed = true;
+      }
+      const handle = await fs.open(partialPath, resume ? 'a' : 'w', 0o644);
+      const { size } = await handle.stat();
+      return new FileOutput(path, handle, size === 0, !existed);
+    } catch (error) {
+      throw fileFailure(partialPath, error);
+    }
+  }
+
+  async write(chunk: string): Promise<void> {
+    try {
+      const { bytesWritten } = await this.#handle.write(chunk);
+      this.#bytesWritten += bytesWritten;
+    } catch (error) {
+      throw fileFailure(this.#partialPath, error);
+    }
+  }
+
+  async finish(): Promise<void> {
+    try {
+      await this.#handle.sync();
+      await this.#handle.close();
+      await fs.rename(this.#partialPath, this.#path);
+    } catch (error) {
+      throw fileFailure(this.#path, error);
+    }
+  }
+
+  async abandon(): Promise<void> {
+    await this.#handle.close().catch(() => undefined);
+    // A run that failed before its first page leaves no empty file behind.
+    if (this.#createdEmpty && this.#bytesWritten === 0) await fs.rm(this.#partialPath, { force: true });
+  }
+}
+
+export function partialPathOf(path: string): string {
+  return `${path}.partial`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await fs.access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fileFailure(path: string, error: unknown): WxError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+  return new WxError(`Could not write ${path}: ${reason}.`, ExitCode.Failure, { cause: error });
+}

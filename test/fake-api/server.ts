@@ -1,0 +1,174 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { generatedFollowers, type FollowerList } from './followers.js';
+
+/** What the fake does instead of answering a call normally. */
+export type Fault =
+  | { kind: 'errcode'; errcode: number; errmsg?: string }
+  | { kind: 'status'; status: number; body?: string }
+  | { kind: 'raw'; body: string; contentType?: string }
+  | { kind: 'reset' };
+
+export interface RecordedCall {
+  /** 1-based, across all endpoints. */
+  index: number;
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  /** The query as it came, to check what was and was not sent. */
+  rawQuery: string;
+  body: string;
+}
+
+export interface FakeApiOptions {
+  followers?: FollowerList | number;
+  /** OpenIDs a page of the follower list (the real API: 10,000). */
+  pageSize?: number;
+  /** The token the fake accepts. */
+  token?: string;
+  /** The published example: the first page starts with an empty string. */
+  emptyStringInFirstPage?: boolean;
+  /** From this page on (0-based), hand back the cursor that was sent. */
+  repeatCursorFromPage?: number;
+  /** Decides, for each call, whether it fails and how. */
+  fault?: (call: RecordedCall) => Fault | undefined;
+}
+
+export interface FakeApi {
+  readonly url: string;
+  readonly calls: RecordedCall[];
+  readonly followers: FollowerList;
+  /** TCP connections accepted so far. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export const FAKE_TOKEN = 'FAKE_TOKEN_valid_0123456789';
+
+export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeApi> {
+  const followers =
+    typeof options.followers === 'number' || options.followers === undefined
+      ? generatedFollowers(options.followers ?? 0)
+      : options.followers;
+  const pageSize = options.pageSize ?? 10_000;
+  const token = options.token ?? FAKE_TOKEN;
+  const calls: RecordedCall[] = [];
+  const sockets = new Set<Socket>();
+  let connections = 0;
+
+  const server = createServer((request, response) => {
+    void readBody(request).then((body) => {
+      const url = new URL(request.url ?? '/', 'http://fake');
+      const call: RecordedCall = {
+        index: calls.length + 1,
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        rawQuery: url.search.slice(1),
+        body,
+      };
+      calls.push(call);
+      const fault = options.fault?.(call);
+      if (fault !== undefined) {
+        answerFault(response, fault);
+        return;
+      }
+      answer(response, route(call));
+    });
+  });
+  server.on('connection', (socket) => {
+    connections += 1;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  function route(call: RecordedCall): object {
+    if (call.path === '/cgi-bin/user/get') {
+      if (call.method !== 'GET') return apiError(43001, 'require GET method');
+      const refused = checkToken(call);
+      if (refused !== undefined) return refused;
+      return followerPage(call);
+    }
+    return apiError(48001, `api unauthorized: ${call.path}`);
+  }
+
+  function checkToken(call: RecordedCall): object | undefined {
+    const given = call.query.get('access_token');
+    if (given === null || given === '') return apiError(41001, 'access_token missing');
+    if (given !== token) return apiError(40001, 'invalid credential, access_token is invalid or not latest');
+    return undefined;
+  }
+
+  function followerPage(call: RecordedCall): object {
+    const cursor = call.query.get('next_openid');
+    let start = 0;
+    if (cursor !== null) {
+      // The real API has answered an empty or 'undefined' next_openid with 40003.
+      const position = followers.indexOf(cursor);
+      if (position < 0) return apiError(40003, 'invalid openid');
+      start = position + 1;
+    }
+    const pageIndex = Math.floor(start / pageSize);
+    if (start >= followers.size) return { total: followers.size, count: 0, next_openid: '' };
+    const end = Math.min(start + pageSize, followers.size);
+    const openids: string[] = [];
+    for (let index = start; index < end; index += 1) openids.push(followers.at(index));
+    if (options.emptyStringInFirstPage === true && start === 0) openids.unshift('');
+    const last = followers.at(end - 1);
+    const repeat = options.repeatCursorFromPage !== undefined && pageIndex >= options.repeatCursorFromPage;
+    return {
+      total: followers.size,
+      count: end - start,
+      data: { openid: openids },
+      next_openid: repeat && cursor !== null ? cursor : last,
+    };
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    followers,
+    connections: () => connections,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export function apiError(errcode: number, errmsg: string): object {
+  return { errcode, errmsg: `${errmsg} rid: 6543210f-0a1b2c3d-${errcode}` };
+}
+
+function answer(response: ServerResponse, body: object): void {
+  // The real API's Content-Type is unreliable; the client must not depend on it.
+  response.writeHead(200, { 'content-type': 'application/json; encoding=utf-8' });
+  response.end(JSON.stringify(body));
+}
+
+function answerFault(response: ServerResponse, fault: Fault): void {
+  switch (fault.kind) {
+    case 'errcode':
+      answer(response, apiError(fault.errcode, fault.errmsg ?? 'fault'));
+      return;
+    case 'status':
+      response.writeHead(fault.status, { 'content-type': 'text/html' });
+      response.end(fault.body ?? '<html>error</html>');
+      return;
+    case 'raw':
+      response.writeHead(200, { 'content-type': fault.contentType ?? 'text/plain' });
+      response.end(fault.body);
+      return;
+    case 'reset':
+      response.socket?.destroy();
+      return;
+  }
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
