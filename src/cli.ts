@@ -5,6 +5,15 @@ import type { ExportOptions } from './commands/export.js';
 import type { IOStreams } from './io.js';
 import { packageVersion } from './version.js';
 
+const EXPORT_HELP = `
+Exit codes:
+  0  complete, or --limit reached      3  credentials refused
+  1  unexpected error, output failed   4  daily quota spent, or rate limited
+  2  usage error                       5  the API or the network failed
+  130 interrupted
+
+When a run stops early, stderr names the cursor to go on from: --resume OPENID.`;
+
 /**
  * Wires commander to the commands and nothing else. Each command is imported only when it
  * runs, so that --help and --version stay quick.
@@ -32,7 +41,8 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     .option('--base-url <url>', 'API origin (default https://api.weixin.qq.com; env WX_API_BASE_URL)')
     .option('--timeout <ms>', 'per-request timeout in milliseconds (default 30000)')
     .option('--no-progress', 'no spinner or bar')
-    .option('-q, --quiet', 'nothing on stderr but errors', false)
+    .option('-q, --quiet', 'nothing on stderr but errors')
+    .addHelpText('after', EXPORT_HELP)
     .action(async (options: ExportOptions) => {
       const { runExport } = await import('./commands/export.js');
       exitCode = await runExport(options, io);

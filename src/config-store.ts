@@ -1,4 +1,3 @@
-import { chmodSync } from 'node:fs';
 import { usageError } from './errors.js';
 
 export const CONFIG_KEYS = ['access-token', 'appid', 'secret', 'base-url'] as const;
@@ -43,11 +42,8 @@ export async function openConfigStore(env: NodeJS.ProcessEnv): Promise<ConfigSto
       const value = conf.get(key);
       return typeof value === 'string' && value !== '' ? value : undefined;
     },
-    set: (key, value) => {
-      conf.set(key, value);
-      // The mode applies at creation only: a file made by an older version or by hand is tightened too.
-      chmodSync(conf.path, 0o600);
-    },
+    // conf writes a new file and renames it over the old one, so every write leaves it 0600.
+    set: (key, value) => conf.set(key, value),
     delete: (key) => conf.delete(key),
   };
 }

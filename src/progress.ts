@@ -22,11 +22,11 @@ const silent: Progress = {
 
 export interface ProgressChoice {
   progress: boolean;
-  quiet: boolean;
+  quiet?: boolean;
 }
 
 export async function createProgress(io: IOStreams, choice: ProgressChoice): Promise<Progress> {
-  if (!io.stderrIsTTY || choice.quiet || !choice.progress) return silent;
+  if (!io.stderrIsTTY || choice.quiet === true || !choice.progress) return silent;
   // Only here: the spinner and the bar cost start-up time that cron runs must not pay.
   const [{ default: ora }, { default: cliProgress }] = await Promise.all([import('ora'), import('cli-progress')]);
   return new TtyProgress(io, ora, cliProgress);

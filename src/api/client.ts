@@ -20,6 +20,8 @@ export interface ApiClientOptions {
   timeoutMs: number;
   tokens: TokenSource;
   userAgent: string;
+  /** Calls in flight at once; the list is walked one call at a time. */
+  connections?: number;
   /** Aborts whatever request is in flight (Ctrl-C, a reader that went away). */
   signal?: AbortSignal;
 }
@@ -37,9 +39,9 @@ export class ApiClient {
 
   constructor(options: ApiClientOptions) {
     this.#options = options;
-    // A pool, not a single client, so that later concurrent calls have room; calls made one
-    // after the other all reuse one keep-alive connection.
-    this.#pool = new Pool(options.baseUrl.origin, { connections: 8, keepAliveTimeout: 30_000 });
+    // Sized to the calls in flight: a larger pool hands calls made one after the other to a
+    // second connection, because the first is not yet free when its body has been read.
+    this.#pool = new Pool(options.baseUrl.origin, { connections: options.connections ?? 1, keepAliveTimeout: 30_000 });
     this.#basePath = options.baseUrl.pathname.replace(/\/+$/, '');
   }
 

@@ -29,7 +29,7 @@ export interface ExportOptions {
   baseUrl?: string;
   timeout?: string;
   progress: boolean;
-  quiet: boolean;
+  quiet?: boolean;
 }
 
 export async function runExport(options: ExportOptions, io: IOStreams): Promise<ExitCode> {
@@ -87,7 +87,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
     const where = options.output === undefined ? '' : ` to ${options.output}`;
     progress.succeed(`Exported ${written.toLocaleString('en-US')} OpenIDs${where} in ${seconds} s.`);
-    if (limitReached && !options.quiet && cursor !== undefined) {
+    if (limitReached && options.quiet !== true && cursor !== undefined) {
       reporter.line(`wx-followers: stopped at --limit ${limit}. To continue, run again with --resume ${cursor}`);
     }
     return ExitCode.Ok;

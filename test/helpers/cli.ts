@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/wx-followers.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+export interface CliRun {
+  env?: Record<string, string>;
+  stdin?: string;
+  cwd?: string;
+}
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'wx-followers-test-'));
+}
+
+/**
+ * An environment with nothing of the developer's: no WX_ variables, and a config store of the
+ * test's own, so that no test reads or writes a real config.
+ */
+export function cleanEnv(configDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: configDir,
+    WX_FOLLOWERS_CONFIG_DIR: configDir,
+    ...extra,
+  };
+}
+
+/** Runs the built CLI as a user would, with stdout, stderr and stdin as pipes. */
+export async function runCli(args: readonly string[], run: CliRun = {}): Promise<CliResult> {
+  const configDir = run.env?.['WX_FOLLOWERS_CONFIG_DIR'] ?? (await tempDir());
+  return runProcess(process.execPath, [BIN, ...args], { ...run, env: run.env ?? cleanEnv(configDir) });
+}
+
+export async function runProcess(command: string, args: readonly string[], run: CliRun): Promise<CliResult> {
+  const child = spawn(command, args, { env: run.env, cwd: run.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(run.stdin ?? '');
+  const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
+  return { code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') };
+}
+
+export function lines(openids: readonly string[]): string {
+  return openids.map((openid) => `${openid}\n`).join('');
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import type { JsonObject } from '../src/api/client.js';
+import { WxError } from '../src/errors.js';
+import { paginate, type ListSource } from '../src/pager.js';
+
+/** A list source over canned answers: the pager is tested alone, without HTTP. */
+function canned(answers: JsonObject[]): ListSource & { cursors: (string | undefined)[] } {
+  const cursors: (string | undefined)[] = [];
+  return {
+    description: 'test list',
+    cursors,
+    fetchPage: async (cursor) => {
+      cursors.push(cursor);
+      const answer = answers.shift();
+      if (answer === undefined) throw new Error('the pager asked for a page past the end');
+      return answer;
+    },
+  };
+}
+
+async function collect(source: ListSource, startAfter?: string): Promise<string[][]> {
+  const pages: string[][] = [];
+  for await (const page of paginate(source, startAfter)) pages.push(page.openids);
+  return pages;
+}
+
+describe('paginate', () => {
+  it('feeds each next_openid back and ends on the answer without data', async () => {
+    const source = canned([
+      { total: 3, count: 2, data: { openid: ['a', 'b'] }, next_openid: 'b' },
+      { total: 3, count: 1, data: { openid: ['c'] }, next_openid: 'c' },
+      { total: 3, count: 0, next_openid: '' },
+    ]);
+    expect(await collect(source)).toEqual([['a', 'b'], ['c']]);
+    expect(source.cursors).toEqual([undefined, 'b', 'c']);
+  });
+
+  it('ends on an empty next_openid without another call', async () => {
+    const source = canned([{ total: 1, count: 1, data: { openid: ['a'] }, next_openid: '' }]);
+    expect(await collect(source)).toEqual([['a']]);
+    expect(source.cursors).toEqual([undefined]);
+  });
+
+  it('ends on a count of 0 even when data is present', async () => {
+    const source = canned([{ total: 0, count: 0, data: { openid: [] }, next_openid: 'x' }]);
+    expect(await collect(source)).toEqual([]);
+  });
+
+  it('does not stop when count reaches total: only the API says when the list ends', async () => {
+    const source = canned([
+      { total: 1, count: 1, data: { openid: ['a'] }, next_openid: 'a' },
+      { total: 2, count: 1, data: { openid: ['b'] }, next_openid: 'b' },
+      { total: 2, count: 0, next_openid: '' },
+    ]);
+    expect(await collect(source)).toEqual([['a'], ['b']]);
+  });
+
+  it('drops empty strings', async () => {
+    const source = canned([{ total: 2, count: 2, data: { openid: ['', 'a', 'b'] }, next_openid: '' }]);
+    expect(await collect(source)).toEqual([['a', 'b']]);
+  });
+
+  it('starts after the resume cursor', async () => {
+    const source = canned([{ total: 2, count: 1, data: { openid: ['b'] }, next_openid: '' }]);
+    expect(await collect(source, 'a')).toEqual([['b']]);
+    expect(source.cursors).toEqual(['a']);
+  });
+
+  it('refuses the cursor it sent handed back with data', async () => {
+    const source = canned([
+      { total: 4, count: 2, data: { openid: ['a', 'b'] }, next_openid: 'b' },
+      { total: 4, count: 2, data: { openid: ['c', 'd'] }, next_openid: 'b' },
+    ]);
+    await expect(collect(source)).rejects.toThrow(/same cursor again/);
+  });
+
+  it.each([
+    [{ total: '3', count: 1, data: { openid: ['a'] } }],
+    [{ total: 3, count: 1, data: { openid: 'a' } }],
+    [{ total: 3, count: 1, data: { openid: [1] } }],
+    [{ total: 3, count: 1, data: { openid: ['a'] }, next_openid: 5 }],
+  ])('refuses a malformed answer %j with a WxError of exit 5', async (answer) => {
+    const error = await collect(canned([answer])).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(WxError);
+    expect((error as WxError).exitCode).toBe(5);
+  });
+});

@@ -1,0 +1,75 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import type { IOStreams } from '../src/io.js';
+import { allOpenids } from './fake-api/followers.js';
+import { FAKE_TOKEN, startFakeApi, type FakeApi } from './fake-api/server.js';
+import { lines, tempDir } from './helpers/cli.js';
+
+interface Captured {
+  io: IOStreams;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+/** IOStreams over buffers, with stderr posing as an 80-column terminal. */
+function capture(env: NodeJS.ProcessEnv, stderrIsTTY: boolean): Captured {
+  const stdout = new PassThrough();
+  const stderr: PassThrough = Object.assign(new PassThrough(), {
+    isTTY: stderrIsTTY,
+    columns: 80,
+    // What ora and cli-progress call on a tty.WriteStream, as the escape codes a terminal gets.
+    cursorTo: (x: number) => stderr.write(`\x1b[${x + 1}G`),
+    moveCursor: (dx: number, dy: number) => stderr.write(`\x1b[${dy}A\x1b[${dx}C`),
+    clearLine: () => stderr.write('\x1b[2K'),
+    clearScreenDown: () => stderr.write('\x1b[0J'),
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  const io: IOStreams = {
+    stdin: new PassThrough(),
+    stdout,
+    stderr,
+    stdinIsTTY: false,
+    stdoutIsTTY: false,
+    stderrIsTTY,
+    env,
+  };
+  return { io, stdout: () => Buffer.concat(out).toString(), stderr: () => Buffer.concat(err).toString() };
+}
+
+let api: FakeApi | undefined;
+afterEach(async () => {
+  await api?.close();
+  api = undefined;
+});
+
+async function run(extraArgs: string[], extraEnv: NodeJS.ProcessEnv, stderrIsTTY: boolean): Promise<[number, Captured]> {
+  api = await startFakeApi({ followers: 23_000 });
+  const env = { WX_ACCESS_TOKEN: FAKE_TOKEN, WX_FOLLOWERS_CONFIG_DIR: await tempDir(), ...extraEnv };
+  const captured = capture(env, stderrIsTTY);
+  const code = await main(['node', 'wx-followers', 'export', '--base-url', api.url, ...extraArgs], captured.io);
+  return [code, captured];
+}
+
+describe('progress', () => {
+  it('shows a bar against the total and a summary on a TTY stderr, and leaves stdout exact', async () => {
+    const [code, captured] = await run([], {}, true);
+    expect(code).toBe(0);
+    expect(captured.stdout()).toBe(lines(allOpenids(api!.followers)));
+    expect(captured.stderr()).toMatch(/\/23000 OpenIDs/);
+    expect(captured.stderr()).toMatch(/Exported 23,000 OpenIDs in \d+\.\d s\.\n$/);
+  });
+
+  it('shows nothing with --no-progress or --quiet, nor when stderr is not a TTY', async () => {
+    for (const [args, tty] of [[['--no-progress'], true], [['--quiet'], true], [[], false]] as const) {
+      const [code, captured] = await run([...args], {}, tty);
+      expect(code).toBe(0);
+      expect(captured.stderr()).toBe('');
+      await api?.close();
+      api = undefined;
+    }
+  });
+});
