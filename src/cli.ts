@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from './errors.js';
 import type { ConfigAction } from './commands/config.js';
 import type { ExportOptions } from './commands/export.js';
+import type { TokenOptions } from './commands/token.js';
 import type { IOStreams } from './io.js';
 import { packageVersion } from './version.js';
 
@@ -30,27 +31,31 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     })
     .exitOverride();
 
-  program
+  const exportCommand = program
     .command('export')
     .description('Export the follower list, page by page, to stdout or a file.')
-    .option('-t, --access-token <token>', "access token; '-' reads it from stdin (env WX_ACCESS_TOKEN)")
     .addOption(new Option('-f, --format <format>', 'text | csv | ndjson').default('text'))
     .option('-o, --output <file>', 'write to a file (through FILE.partial) instead of stdout')
     .option('--resume <openid>', "continue after this OpenID (the API's next_openid)")
     .option('--limit <n>', 'stop after n OpenIDs')
-    .option('--base-url <url>', 'API origin (default https://api.weixin.qq.com; env WX_API_BASE_URL)')
-    .option('--timeout <ms>', 'per-request timeout in milliseconds (default 30000)')
     .option('--no-progress', 'no spinner or bar')
-    .option('-q, --quiet', 'nothing on stderr but errors')
-    .addHelpText('after', EXPORT_HELP)
-    .action(async (options: ExportOptions) => {
-      const { runExport } = await import('./commands/export.js');
-      exitCode = await runExport(options, io);
-    });
+    .addHelpText('after', EXPORT_HELP);
+  withConnectionOptions(exportCommand).action(async (options: ExportOptions) => {
+    const { runExport } = await import('./commands/export.js');
+    exitCode = await runExport(options, io);
+  });
+
+  const tokenCommand = program
+    .command('token')
+    .description('Print a valid access token on stdout, for scripts (from the cache, or obtained from the AppID and AppSecret).');
+  withConnectionOptions(tokenCommand).action(async (options: TokenOptions) => {
+    const { runToken } = await import('./commands/token.js');
+    exitCode = await runToken(options, io);
+  });
 
   const config = program
     .command('config')
-    .description('Read and change the stored settings (access-token, appid, secret, base-url).');
+    .description('Read and change the stored settings (access-token, appid, secret, base-url) and the token cache.');
   config
     .command('set <key> <value>')
     .description("store a value; '-' reads it from stdin")
@@ -66,7 +71,7 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     });
   config
     .command('unset <key>')
-    .description('remove a value')
+    .description('remove a value; `unset token-cache` forgets the cached stable tokens')
     .action(async (key: string) => {
       exitCode = await runConfigAction({ action: 'unset', key }, io);
     });
@@ -91,6 +96,17 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
   }
   return exitCode;
+}
+
+/** The credential and connection options that export, token and tags share. */
+function withConnectionOptions(command: Command): Command {
+  return command
+    .option('-t, --access-token <token>', "access token; '-' reads it from stdin (env WX_ACCESS_TOKEN)")
+    .option('--appid <appid>', "the account's AppID (env WX_APPID)")
+    .option('--secret <secret>', "the account's AppSecret; '-' reads it from stdin (env WX_SECRET)")
+    .option('--base-url <url>', 'API origin (default https://api.weixin.qq.com; env WX_API_BASE_URL)')
+    .option('--timeout <ms>', 'per-request timeout in milliseconds (default 30000)')
+    .option('-q, --quiet', 'nothing on stderr but errors');
 }
 
 async function runConfigAction(request: ConfigAction, io: IOStreams): Promise<ExitCode> {

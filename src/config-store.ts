@@ -9,6 +9,15 @@ export function isSecretKey(key: ConfigKey): boolean {
   return SECRET_KEYS.has(key);
 }
 
+/** Where stable tokens are kept between runs, keyed by AppID; `config unset token-cache` clears it. */
+export const TOKEN_CACHE_KEY = 'token-cache';
+
+export interface CachedToken {
+  accessToken: string;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+}
+
 export function parseConfigKey(key: string): ConfigKey {
   if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
     throw usageError(`Unknown config key '${key}'. The keys are: ${CONFIG_KEYS.join(', ')}.`);
@@ -20,7 +29,12 @@ export interface ConfigStore {
   readonly path: string;
   get(key: ConfigKey): string | undefined;
   set(key: ConfigKey, value: string): void;
-  delete(key: ConfigKey): void;
+  delete(key: ConfigKey | typeof TOKEN_CACHE_KEY): void;
+  cachedToken(appid: string): CachedToken | undefined;
+  cacheToken(appid: string, token: CachedToken): void;
+  forgetToken(appid: string): void;
+  /** How many AppIDs have a cached token. */
+  cachedTokenCount(): number;
 }
 
 /**
@@ -45,7 +59,26 @@ export async function openConfigStore(env: NodeJS.ProcessEnv): Promise<ConfigSto
     // conf writes a new file and renames it over the old one, so every write leaves it 0600.
     set: (key, value) => conf.set(key, value),
     delete: (key) => conf.delete(key),
+    cachedToken: (appid) => {
+      const entry = tokenCache()[appid];
+      if (typeof entry !== 'object' || entry === null) return undefined;
+      const { accessToken, expiresAt } = entry as Partial<CachedToken>;
+      if (typeof accessToken !== 'string' || typeof expiresAt !== 'number') return undefined;
+      return { accessToken, expiresAt };
+    },
+    cacheToken: (appid, token) => conf.set(TOKEN_CACHE_KEY, { ...tokenCache(), [appid]: token }),
+    forgetToken: (appid) => {
+      const { [appid]: _forgotten, ...rest } = tokenCache();
+      conf.set(TOKEN_CACHE_KEY, rest);
+    },
+    cachedTokenCount: () => Object.keys(tokenCache()).length,
   };
+
+  // Read and written whole: an AppID is a key of its own, never a dotted path of conf's.
+  function tokenCache(): Record<string, unknown> {
+    const cache = conf.get(TOKEN_CACHE_KEY);
+    return typeof cache === 'object' && cache !== null ? (cache as Record<string, unknown>) : {};
+  }
 }
 
 /** Shows enough of a secret to tell two apart, never enough to use it. */

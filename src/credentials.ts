@@ -1,4 +1,3 @@
-import type { TokenSource } from './api/client.js';
 import type { ConfigKey, ConfigStore } from './config-store.js';
 import { usageError } from './errors.js';
 import { readAll, type IOStreams } from './io.js';
@@ -9,6 +8,12 @@ export function lazyStore(open: () => Promise<ConfigStore>): () => Promise<Confi
   return () => (store ??= open());
 }
 
+export interface Setting {
+  value: string;
+  /** Where it came from, for messages: '--appid', 'WX_APPID', 'config key appid'. */
+  origin: string;
+}
+
 /** A value given by flag ('-' reads stdin), else env, else the config store. */
 export async function resolveSetting(
   flagValue: string | undefined,
@@ -16,7 +21,7 @@ export async function resolveSetting(
   key: ConfigKey,
   io: IOStreams,
   store: () => Promise<ConfigStore>,
-): Promise<{ value: string; origin: string } | undefined> {
+): Promise<Setting | undefined> {
   if (flagValue === '-') {
     const value = (await readAll(io.stdin)).trim();
     if (value === '') throw usageError(`--${key} - read nothing from stdin.`);
@@ -30,30 +35,55 @@ export async function resolveSetting(
   return undefined;
 }
 
-/** A token given as it is, by flag, env or config. */
-export class GivenToken implements TokenSource {
-  readonly #token: string;
-
-  constructor(token: string) {
-    this.#token = token;
-  }
-
-  async token(): Promise<string> {
-    return this.#token;
-  }
+export interface CredentialOptions {
+  accessToken?: string;
+  appid?: string;
+  secret?: string;
 }
 
-export async function resolveAccessToken(
-  flagValue: string | undefined,
+export interface AppCredentials {
+  appid: string;
+  secret: string;
+}
+
+/** What the user gave: an explicit token, the AppID and AppSecret, or both. */
+export interface Credentials {
+  token: Setting | undefined;
+  app: AppCredentials | undefined;
+}
+
+export const HOW_TO_GIVE_APP_CREDENTIALS =
+  "Give the account's AppID and AppSecret (--appid and --secret, WX_APPID and WX_SECRET, or " +
+  '`wx-followers config set appid ...` and `config set secret -`) and the tool gets and renews its own token.';
+
+export async function resolveCredentials(
+  options: CredentialOptions,
   io: IOStreams,
   store: () => Promise<ConfigStore>,
-): Promise<string> {
-  const found = await resolveSetting(flagValue, 'WX_ACCESS_TOKEN', 'access-token', io, store);
-  if (found === undefined) {
+): Promise<Credentials> {
+  if (options.accessToken === '-' && options.secret === '-') {
+    throw usageError('Only one of --access-token and --secret can read stdin.');
+  }
+  const token = await resolveSetting(options.accessToken, 'WX_ACCESS_TOKEN', 'access-token', io, store);
+  const appid = await resolveSetting(options.appid, 'WX_APPID', 'appid', io, store);
+  const secret = await resolveSetting(options.secret, 'WX_SECRET', 'secret', io, store);
+  if (appid !== undefined && secret === undefined && token === undefined) {
     throw usageError(
-      'No access token. Give one with --access-token TOKEN (or --access-token - to read it from stdin), ' +
-        'the WX_ACCESS_TOKEN environment variable, or `wx-followers config set access-token TOKEN`.',
+      `An AppID (from ${appid.origin}) but no AppSecret: give it with --secret (--secret - reads stdin), WX_SECRET or \`wx-followers config set secret -\`.`,
     );
   }
-  return found.value;
+  if (secret !== undefined && appid === undefined && token === undefined) {
+    throw usageError(
+      `An AppSecret (from ${secret.origin}) but no AppID: give it with --appid, WX_APPID or \`wx-followers config set appid ...\`.`,
+    );
+  }
+  const app = appid !== undefined && secret !== undefined ? { appid: appid.value, secret: secret.value } : undefined;
+  if (token === undefined && app === undefined) {
+    throw usageError(
+      'No credentials. Give an access token with --access-token TOKEN (or --access-token - to read it from stdin), ' +
+        'the WX_ACCESS_TOKEN environment variable, or `wx-followers config set access-token TOKEN`; or better, ' +
+        `the account's AppID and AppSecret: ${HOW_TO_GIVE_APP_CREDENTIALS}`,
+    );
+  }
+  return { token, app };
 }

@@ -15,6 +15,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 export interface WxErrorDetails {
   /** The API's errcode, when the failure came from an API answer. */
   errcode?: number;
+  errmsg?: string;
   cause?: unknown;
   /** Nothing to tell the person: the reader of stdout went away, say. */
   silent?: boolean;
@@ -27,6 +28,7 @@ export interface WxErrorDetails {
 export class WxError extends Error {
   readonly exitCode: ExitCode;
   readonly errcode: number | undefined;
+  readonly errmsg: string | undefined;
   readonly silent: boolean;
 
   constructor(message: string, exitCode: ExitCode, details: WxErrorDetails = {}) {
@@ -34,10 +36,16 @@ export class WxError extends Error {
     this.name = 'WxError';
     this.exitCode = exitCode;
     this.errcode = details.errcode;
+    this.errmsg = details.errmsg;
     this.silent = details.silent ?? false;
   }
 }
 
 export function usageError(message: string): WxError {
   return new WxError(message, ExitCode.Usage);
+}
+
+/** "errcode 40001: invalid credential rid: ...", as messages quote it. */
+export function errcodeDetail(errcode: number | undefined, errmsg: string | undefined): string {
+  return `errcode ${errcode}: ${errmsg || 'no errmsg'}`;
 }

@@ -13,6 +13,10 @@ export interface IOStreams {
 }
 
 export function systemStreams(): IOStreams {
+  // A reader that goes away (`--help | head -3`) is no crash; the export sees the EPIPE itself.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   return {
     stdin: process.stdin,
     stdout: process.stdout,

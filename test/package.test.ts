@@ -24,7 +24,9 @@ describe('the npm package', () => {
     const packDir = await tempDir();
     // npm test has just built dist/; --ignore-scripts keeps the pack from building it again.
     const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], { cwd: repo });
-    [pack] = JSON.parse(stdout) as PackResult[];
+    const [packed] = JSON.parse(stdout) as PackResult[];
+    if (packed === undefined) throw new Error(`npm pack said nothing: ${stdout}`);
+    pack = packed;
     prefix = await tempDir();
     await run('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', join(packDir, pack.filename)], {
       cwd: packDir,

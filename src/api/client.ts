@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
-import { ExitCode, WxError } from '../errors.js';
-import { errorForErrcode } from './errcodes.js';
+import { ExitCode, WxError, errcodeDetail } from '../errors.js';
+import { errorForErrcode, isTokenRefusal } from './errcodes.js';
 
 export interface ApiRequest {
   method: 'GET' | 'POST';
@@ -10,9 +10,11 @@ export interface ApiRequest {
   body?: unknown;
 }
 
-/** Where the client gets the access token; the credentials module decides how. */
+/** Where the client gets the access token, and a new one when the API refuses it. */
 export interface TokenSource {
   token(): Promise<string>;
+  /** A token to use instead of `refused`, or the WxError to stop with. */
+  renew(refused: string, refusal: WxError): Promise<string>;
 }
 
 export interface ApiClientOptions {
@@ -49,10 +51,30 @@ export class ApiClient {
     return this.#options.baseUrl.origin;
   }
 
-  /** A call that carries the access token in its query, as every call of the API does. */
+  /**
+   * A call that carries the access token in its query, as every call of the API does. A refused
+   * token is renewed once and the same request repeated, so that nothing is lost or written twice.
+   */
   async call(request: ApiRequest): Promise<JsonObject> {
-    const token = await this.#options.tokens.token();
-    return this.send({ ...request, query: { access_token: token, ...request.query } });
+    const { tokens } = this.#options;
+    const token = await tokens.token();
+    try {
+      return await this.send(withToken(request, token));
+    } catch (refusal) {
+      if (!(refusal instanceof WxError) || !isTokenRefusal(refusal.errcode)) throw refusal;
+      const renewed = await tokens.renew(token, refusal);
+      try {
+        return await this.send(withToken(request, renewed));
+      } catch (again) {
+        if (!(again instanceof WxError) || !isTokenRefusal(again.errcode)) throw again;
+        throw new WxError(
+          `The API refused the access token just renewed from the AppID and AppSecret too (${errcodeDetail(again.errcode, again.errmsg)}). ` +
+            "Another program may be forcing refreshes of the account's stable token; try again later.",
+          ExitCode.Credentials,
+          { errcode: again.errcode, errmsg: again.errmsg },
+        );
+      }
+    }
   }
 
   /** One HTTP exchange; the answer is a JSON object without a non-zero errcode, or a WxError. */
@@ -113,6 +135,10 @@ export class ApiClient {
     const query = new URLSearchParams(request.query).toString();
     return `${this.#basePath}${request.path}${query === '' ? '' : `?${query}`}`;
   }
+}
+
+function withToken(request: ApiRequest, token: string): ApiRequest {
+  return { ...request, query: { access_token: token, ...request.query } };
 }
 
 /** The Content-Type header of the API is not reliable: the body is JSON whatever it says. */

@@ -1,4 +1,4 @@
-import { ExitCode, WxError } from '../errors.js';
+import { ExitCode, WxError, errcodeDetail } from '../errors.js';
 
 interface ErrcodeAdvice {
   what: string;
@@ -6,8 +6,7 @@ interface ErrcodeAdvice {
   todo: string;
 }
 
-const TOKEN_TODO =
-  'Give a fresh access token with --access-token, WX_ACCESS_TOKEN or `wx-followers config set access-token`.';
+const TOKEN_TODO = 'Give a fresh access token.';
 
 /** What each errcode means to a person, and what they can do about it (shared/wechat-api.md). */
 const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice>([
@@ -88,9 +87,9 @@ export function isTokenRefusal(errcode: number | undefined): boolean {
 
 export function errorForErrcode(errcode: number, errmsg: string): WxError {
   const advice = ADVICE.get(errcode);
-  const detail = `errcode ${errcode}: ${errmsg || 'no errmsg'}`;
+  const detail = errcodeDetail(errcode, errmsg);
   if (advice === undefined) {
-    return new WxError(`The WeChat API refused the call (${detail}).`, ExitCode.Api, { errcode });
+    return new WxError(`The WeChat API refused the call (${detail}).`, ExitCode.Api, { errcode, errmsg });
   }
-  return new WxError(`${advice.what} (${detail}). ${advice.todo}`, advice.exitCode, { errcode });
+  return new WxError(`${advice.what} (${detail}). ${advice.todo}`, advice.exitCode, { errcode, errmsg });
 }

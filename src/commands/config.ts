@@ -1,4 +1,4 @@
-import { CONFIG_KEYS, isSecretKey, mask, openConfigStore, parseConfigKey } from '../config-store.js';
+import { CONFIG_KEYS, TOKEN_CACHE_KEY, isSecretKey, mask, openConfigStore, parseConfigKey } from '../config-store.js';
 import { ExitCode, usageError } from '../errors.js';
 import { readAll, type IOStreams } from '../io.js';
 import { parseBaseUrl } from '../options.js';
@@ -24,6 +24,10 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
           const value = store.get(key);
           if (value !== undefined) io.stdout.write(`${key}=${isSecretKey(key) ? mask(value) : value}\n`);
         }
+        {
+          const cached = store.cachedTokenCount();
+          if (cached > 0) io.stdout.write(`${TOKEN_CACHE_KEY}=(stable tokens of ${cached} AppID${cached === 1 ? '' : 's'})\n`);
+        }
         return ExitCode.Ok;
       case 'get': {
         const key = parseConfigKey(request.key);
@@ -36,7 +40,7 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
         return ExitCode.Ok;
       }
       case 'unset':
-        store.delete(parseConfigKey(request.key));
+        store.delete(request.key === TOKEN_CACHE_KEY ? TOKEN_CACHE_KEY : parseConfigKey(request.key));
         return ExitCode.Ok;
       case 'set': {
         const key = parseConfigKey(request.key);

@@ -1,16 +1,8 @@
-import { ApiClient } from '../api/client.js';
-import { openConfigStore } from '../config-store.js';
-import { GivenToken, lazyStore, resolveAccessToken, resolveSetting } from '../credentials.js';
+import type { ApiClient } from '../api/client.js';
+import { connect, type ConnectionOptions } from '../connect.js';
 import { ExitCode, WxError } from '../errors.js';
 import type { IOStreams } from '../io.js';
-import {
-  DEFAULT_BASE_URL,
-  DEFAULT_TIMEOUT_MS,
-  parseBaseUrl,
-  parseFormat,
-  parsePositiveInteger,
-  parseResume,
-} from '../options.js';
+import { parseFormat, parsePositiveInteger, parseResume } from '../options.js';
 import { paginate } from '../pager.js';
 import { createProgress } from '../progress.js';
 import { Reporter } from '../report.js';
@@ -18,18 +10,13 @@ import { recordFormat } from '../sinks/formats.js';
 import { FileOutput, StreamOutput } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
 import { followerList } from '../sources.js';
-import { packageVersion } from '../version.js';
 
-export interface ExportOptions {
-  accessToken?: string;
+export interface ExportOptions extends ConnectionOptions {
   format: string;
   output?: string;
   resume?: string;
   limit?: string;
-  baseUrl?: string;
-  timeout?: string;
   progress: boolean;
-  quiet?: boolean;
 }
 
 export async function runExport(options: ExportOptions, io: IOStreams): Promise<ExitCode> {
@@ -43,24 +30,13 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     const resume = parseResume(options.resume);
     cursor = resume;
     const limit = parsePositiveInteger('--limit', options.limit);
-    const timeoutMs = parsePositiveInteger('--timeout', options.timeout) ?? DEFAULT_TIMEOUT_MS;
-    const store = lazyStore(() => openConfigStore(io.env));
-    const baseUrlSetting = await resolveSetting(options.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
-    const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
-    const token = await resolveAccessToken(options.accessToken, io, store);
-    reporter.addSecret(token);
+    ({ client } = await connect(options, io, reporter));
 
     const output =
       options.output === undefined
         ? new StreamOutput(io.stdout, resume === undefined)
         : await FileOutput.open(options.output, resume !== undefined);
     sink = new Sink(recordFormat(format), output);
-    client = new ApiClient({
-      baseUrl,
-      timeoutMs,
-      tokens: new GivenToken(token),
-      userAgent: `wx-followers/${packageVersion()}`,
-    });
     const source = followerList(client);
     const progress = await createProgress(io, options);
     const startedAt = performance.now();

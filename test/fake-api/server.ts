@@ -24,8 +24,13 @@ export interface FakeApiOptions {
   followers?: FollowerList | number;
   /** OpenIDs a page of the follower list (the real API: 10,000). */
   pageSize?: number;
-  /** The token the fake accepts. */
+  /** The token the fake accepts as given (flag, env, config); it never expires. */
   token?: string;
+  /** The account's AppID and AppSecret, for stable_token. */
+  appid?: string;
+  secret?: string;
+  /** A token issued by stable_token expires (42001) after this many calls that carry it. */
+  tokenLifetimeCalls?: number;
   /** The published example: the first page starts with an empty string. */
   emptyStringInFirstPage?: boolean;
   /** From this page on (0-based), hand back the cursor that was sent. */
@@ -44,6 +49,8 @@ export interface FakeApi {
 }
 
 export const FAKE_TOKEN = 'FAKE_TOKEN_valid_0123456789';
+export const FAKE_APPID = 'wxfa4e0123456789ab';
+export const FAKE_SECRET = 'FAKE_SECRET_0f1e2d3c4b5a69788796a5b4c3d2e1f0';
 
 export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeApi> {
   const followers =
@@ -52,6 +59,12 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       : options.followers;
   const pageSize = options.pageSize ?? 10_000;
   const token = options.token ?? FAKE_TOKEN;
+  const appid = options.appid ?? FAKE_APPID;
+  const secret = options.secret ?? FAKE_SECRET;
+  const lifetime = options.tokenLifetimeCalls ?? Number.POSITIVE_INFINITY;
+  /** Calls made so far with each token that stable_token issued. */
+  const issued = new Map<string, number>();
+  let stableToken: string | undefined;
   const calls: RecordedCall[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
@@ -83,6 +96,11 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   });
 
   function route(call: RecordedCall): object {
+    if (call.path === '/cgi-bin/stable_token') return issueStableToken(call);
+    if (call.path === '/cgi-bin/token') {
+      // The legacy endpoint: counted by the tests, which prove it is never called.
+      return { access_token: newToken('LEGACY'), expires_in: 7200 };
+    }
     if (call.path === '/cgi-bin/user/get') {
       if (call.method !== 'GET') return apiError(43001, 'require GET method');
       const refused = checkToken(call);
@@ -92,10 +110,43 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     return apiError(48001, `api unauthorized: ${call.path}`);
   }
 
+  function newToken(kind: string): string {
+    const value = `FAKE_${kind}_TOKEN_${issued.size + 1}_${'x'.repeat(100)}`;
+    issued.set(value, 0);
+    return value;
+  }
+
+  function isLive(value: string): boolean {
+    const uses = issued.get(value);
+    return uses !== undefined && uses < lifetime;
+  }
+
+  function issueStableToken(call: RecordedCall): object {
+    if (call.method !== 'POST') return apiError(43002, 'require POST method');
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(call.body) as Record<string, unknown>;
+    } catch {
+      return apiError(47001, 'data format error');
+    }
+    if (body['grant_type'] !== 'client_credential') return apiError(40002, 'invalid grant_type');
+    if (body['appid'] !== appid) return apiError(40013, 'invalid appid');
+    if (body['secret'] !== secret) return apiError(40125, 'invalid appsecret');
+    // Normal mode hands back the current token while it lives; force_refresh replaces it.
+    if (body['force_refresh'] === true || stableToken === undefined || !isLive(stableToken)) {
+      stableToken = newToken('STABLE');
+    }
+    return { access_token: stableToken, expires_in: 7200 };
+  }
+
   function checkToken(call: RecordedCall): object | undefined {
     const given = call.query.get('access_token');
     if (given === null || given === '') return apiError(41001, 'access_token missing');
-    if (given !== token) return apiError(40001, 'invalid credential, access_token is invalid or not latest');
+    if (given === token) return undefined;
+    const uses = issued.get(given);
+    if (uses === undefined) return apiError(40001, 'invalid credential, access_token is invalid or not latest');
+    if (uses >= lifetime) return apiError(42001, 'access_token expired');
+    issued.set(given, uses + 1);
     return undefined;
   }
 

@@ -1,0 +1,39 @@
+import type { AppCredentials } from '../credentials.js';
+import { ExitCode, WxError, errcodeDetail } from '../errors.js';
+import type { ApiClient } from './client.js';
+
+export interface IssuedToken {
+  accessToken: string;
+  expiresInSeconds: number;
+}
+
+/**
+ * `POST /cgi-bin/stable_token` in normal mode. Never the legacy `GET /cgi-bin/token`: each call
+ * of that one retires the token the account's production server holds.
+ */
+export async function fetchStableToken(client: ApiClient, app: AppCredentials): Promise<IssuedToken> {
+  let answer;
+  try {
+    answer = await client.send({
+      method: 'POST',
+      path: '/cgi-bin/stable_token',
+      body: { grant_type: 'client_credential', appid: app.appid, secret: app.secret, force_refresh: false },
+    });
+  } catch (error) {
+    // On this endpoint 40001 is a wrong AppSecret, not a bad token.
+    if (error instanceof WxError && error.errcode === 40001) {
+      throw new WxError(
+        `The API refused the AppSecret for AppID ${app.appid} (${errcodeDetail(error.errcode, error.errmsg)}). ` +
+          'Check the AppSecret, or reset it, in the Official Account settings (Development > Basic configuration).',
+        ExitCode.Credentials,
+        { errcode: 40001, errmsg: error.errmsg },
+      );
+    }
+    throw error;
+  }
+  const { access_token: accessToken, expires_in: expiresInSeconds } = answer;
+  if (typeof accessToken !== 'string' || accessToken === '' || typeof expiresInSeconds !== 'number') {
+    throw new WxError('The API answered stable_token without an access_token and expires_in. Try again later.', ExitCode.Api);
+  }
+  return { accessToken, expiresInSeconds };
+}
