@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ExitCode } from './errors.js';
 import type { ConfigAction } from './commands/config.js';
 import type { ExportOptions } from './commands/export.js';
@@ -11,7 +11,7 @@ Exit codes:
   0  complete, or --limit reached      3  credentials refused
   1  unexpected error, output failed   4  daily quota spent, or rate limited
   2  usage error                       5  the API or the network failed
-  130 interrupted
+  130 interrupted (SIGINT)             143 terminated (SIGTERM)
 
 When a run stops early, stderr names the cursor to go on from: --resume OPENID.`;
 
@@ -34,10 +34,11 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
   const exportCommand = program
     .command('export')
     .description('Export the follower list, page by page, to stdout or a file.')
-    .addOption(new Option('-f, --format <format>', 'text | csv | ndjson').default('text'))
+    .option('-f, --format <format>', 'text | csv | ndjson (default: text)')
     .option('-o, --output <file>', 'write to a file (through FILE.partial) instead of stdout')
     .option('--resume <openid>', "continue after this OpenID (the API's next_openid)")
     .option('--limit <n>', 'stop after n OpenIDs')
+    .option('--state <file>', 'checkpoint file for cron: a run goes on where the last unfinished one stopped (needs --output)')
     .option('--no-progress', 'no spinner or bar')
     .addHelpText('after', EXPORT_HELP);
   withConnectionOptions(exportCommand).action(async (options: ExportOptions) => {
@@ -106,6 +107,7 @@ function withConnectionOptions(command: Command): Command {
     .option('--secret <secret>', "the account's AppSecret; '-' reads it from stdin (env WX_SECRET)")
     .option('--base-url <url>', 'API origin (default https://api.weixin.qq.com; env WX_API_BASE_URL)')
     .option('--timeout <ms>', 'per-request timeout in milliseconds (default 30000)')
+    .option('--retries <n>', 'retries of a request that failed for a passing reason (default 5)')
     .option('-q, --quiet', 'nothing on stderr but errors');
 }
 

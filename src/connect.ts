@@ -1,9 +1,9 @@
-import { ApiClient } from './api/client.js';
+import { ApiClient, DEFAULT_RETRY_POLICY, type WaitListener } from './api/client.js';
 import { fetchStableToken } from './api/stable-token.js';
 import { openConfigStore } from './config-store.js';
 import { lazyStore, resolveCredentials, resolveSetting, type CredentialOptions } from './credentials.js';
 import type { IOStreams } from './io.js';
-import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, parseBaseUrl, parsePositiveInteger } from './options.js';
+import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, parseBaseUrl, parseCount, parsePositiveInteger } from './options.js';
 import type { Reporter } from './report.js';
 import { TokenManager } from './tokens.js';
 import { packageVersion } from './version.js';
@@ -12,7 +12,14 @@ import { packageVersion } from './version.js';
 export interface ConnectionOptions extends CredentialOptions {
   baseUrl?: string;
   timeout?: string;
+  retries?: string;
   quiet?: boolean;
+}
+
+/** What the running command adds: how to stop it, and who is told of waits. */
+export interface ConnectionHooks {
+  signal?: AbortSignal;
+  onWait?: WaitListener;
 }
 
 export interface Connection {
@@ -21,8 +28,14 @@ export interface Connection {
 }
 
 /** Settles the origin, the timeout and the credentials, and opens the client on them. */
-export async function connect(options: ConnectionOptions, io: IOStreams, reporter: Reporter): Promise<Connection> {
+export async function connect(
+  options: ConnectionOptions,
+  io: IOStreams,
+  reporter: Reporter,
+  hooks: ConnectionHooks = {},
+): Promise<Connection> {
   const timeoutMs = parsePositiveInteger('--timeout', options.timeout) ?? DEFAULT_TIMEOUT_MS;
+  const retries = parseCount('--retries', options.retries) ?? DEFAULT_RETRY_POLICY.retries;
   const store = lazyStore(() => openConfigStore(io.env));
   const baseUrlSetting = await resolveSetting(options.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
@@ -36,6 +49,22 @@ export async function connect(options: ConnectionOptions, io: IOStreams, reporte
     },
     onSecret: (secret) => reporter.addSecret(secret),
   });
-  const client = new ApiClient({ baseUrl, timeoutMs, tokens, userAgent: `wx-followers/${packageVersion()}` });
+  const client = new ApiClient({
+    baseUrl,
+    timeoutMs,
+    tokens,
+    userAgent: `wx-followers/${packageVersion()}`,
+    retry: { ...DEFAULT_RETRY_POLICY, retries, delayScale: delayScale(io.env) },
+    ...hooks,
+  });
   return { client, tokens };
+}
+
+/**
+ * WX_FOLLOWERS_DELAY_SCALE shrinks every wait (backoff, Retry-After, the next minute) for the
+ * test suite, so that a chaos run takes seconds; unset, waits are real.
+ */
+function delayScale(env: NodeJS.ProcessEnv): number {
+  const value = Number(env['WX_FOLLOWERS_DELAY_SCALE']);
+  return Number.isFinite(value) && value >= 0 && env['WX_FOLLOWERS_DELAY_SCALE'] !== '' ? value : 1;
 }

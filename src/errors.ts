@@ -12,6 +12,12 @@ export const ExitCode = {
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** How a transient failure may be retried: the client decides whether it still may. */
+export type RetryHint =
+  | { kind: 'backoff'; retryAfterMs?: number }
+  /** 45011: the per-minute limit lifts when the next minute starts. */
+  | { kind: 'next-minute' };
+
 export interface WxErrorDetails {
   /** The API's errcode, when the failure came from an API answer. */
   errcode?: number;
@@ -19,6 +25,7 @@ export interface WxErrorDetails {
   cause?: unknown;
   /** Nothing to tell the person: the reader of stdout went away, say. */
   silent?: boolean;
+  retry?: RetryHint;
 }
 
 /**
@@ -30,6 +37,7 @@ export class WxError extends Error {
   readonly errcode: number | undefined;
   readonly errmsg: string | undefined;
   readonly silent: boolean;
+  readonly retry: RetryHint | undefined;
 
   constructor(message: string, exitCode: ExitCode, details: WxErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -38,6 +46,7 @@ export class WxError extends Error {
     this.errcode = details.errcode;
     this.errmsg = details.errmsg;
     this.silent = details.silent ?? false;
+    this.retry = details.retry;
   }
 }
 

@@ -10,6 +10,18 @@ export interface IOStreams {
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
   env: NodeJS.ProcessEnv;
+  /**
+   * Calls the handler on SIGINT or SIGTERM and gives back the unsubscribe. The process ends at
+   * once on a second signal: the way out when a graceful stop hangs.
+   */
+  onInterrupt(handler: (signal: InterruptSignal) => void): () => void;
+}
+
+export type InterruptSignal = 'SIGINT' | 'SIGTERM';
+
+/** 128 + the signal's number, as shells report a process ended by it. */
+export function signalExitCode(signal: InterruptSignal): 130 | 143 {
+  return signal === 'SIGINT' ? 130 : 143;
 }
 
 export function systemStreams(): IOStreams {
@@ -25,6 +37,20 @@ export function systemStreams(): IOStreams {
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
+    onInterrupt: (handler) => {
+      let received = 0;
+      const listener = (signal: InterruptSignal): void => {
+        received += 1;
+        if (received > 1) process.exit(signalExitCode(signal));
+        handler(signal);
+      };
+      process.on('SIGINT', listener);
+      process.on('SIGTERM', listener);
+      return () => {
+        process.off('SIGINT', listener);
+        process.off('SIGTERM', listener);
+      };
+    },
   };
 }
 

@@ -6,6 +6,11 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 
 const OPENID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Letters, digits, '-' and '_', at most 64: what a cursor of the API looks like. */
+export function isOpenidShape(value: string): boolean {
+  return OPENID.test(value);
+}
+
 export function parseFormat(value: string): FormatName {
   if (!isFormatName(value)) throw usageError(`--format must be one of ${FORMAT_NAMES.join(', ')}; got '${value}'.`);
   return value;
@@ -14,12 +19,20 @@ export function parseFormat(value: string): FormatName {
 /** Checked before any request: a cursor the API does not know costs a call of the daily quota. */
 export function parseResume(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!OPENID.test(value)) {
+  if (!isOpenidShape(value)) {
     throw usageError(
       `--resume takes an OpenID as printed by an earlier run (letters, digits, '-' and '_', at most 64); got '${value}'.`,
     );
   }
   return value;
+}
+
+export function parseCount(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw usageError(`${flag} takes a whole number, 0 or more; got '${value}'.`);
+  }
+  return Number(value);
 }
 
 export function parsePositiveInteger(flag: string, value: string | undefined): number | undefined {

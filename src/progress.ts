@@ -7,6 +7,8 @@ export interface Progress {
   start(what: string): void;
   /** After each page; `total` is the list's size when the API tells it. */
   advance(count: number, total: number | undefined): void;
+  /** Why the count stands still (a wait before a retry); cleared by the next advance. */
+  note(text: string): void;
   /** The run ended well; the line is kept on screen. */
   succeed(summary: string): void;
   /** The run stopped: clear the bar so that the error reads cleanly. */
@@ -16,6 +18,7 @@ export interface Progress {
 const silent: Progress = {
   start: () => undefined,
   advance: () => undefined,
+  note: () => undefined,
   succeed: () => undefined,
   stop: () => undefined,
 };
@@ -74,17 +77,22 @@ class TtyProgress implements Progress {
       this.#spinner = undefined;
       const format =
         total === undefined
-          ? '{value} OpenIDs | {rate}/s'
-          : '{bar} {percentage}% | {value}/{total} OpenIDs | {rate}/s | ETA {eta_formatted}';
+          ? '{value} OpenIDs | {rate}/s {note}'
+          : '{bar} {percentage}% | {value}/{total} OpenIDs | {rate}/s | ETA {eta_formatted} {note}';
       this.#bar = new this.#cliProgress.SingleBar(
         { stream: this.#io.stderr, format, hideCursor: true, clearOnComplete: true, etaBuffer: 20 },
         this.#cliProgress.Presets.shades_classic,
       );
-      this.#bar.start(total ?? 0, count, { rate: this.#rate(count) });
+      this.#bar.start(total ?? 0, count, { rate: this.#rate(count), note: '' });
       return;
     }
     if (total !== undefined) this.#bar.setTotal(Math.max(total, count));
-    this.#bar.update(count, { rate: this.#rate(count) });
+    this.#bar.update(count, { rate: this.#rate(count), note: '' });
+  }
+
+  note(text: string): void {
+    if (this.#spinner !== undefined) this.#spinner.text = text;
+    this.#bar?.update({ note: `| ${text}` });
   }
 
   succeed(summary: string): void {

@@ -172,7 +172,7 @@ describe('--output', () => {
     let failing = true;
     const api = await fake({
       followers: 23_000,
-      fault: (call) => (failing && call.index === 3 ? { kind: 'errcode', errcode: -1, errmsg: 'system error' } : undefined),
+      fault: (call) => (failing && call.index >= 3 ? { kind: 'errcode', errcode: -1, errmsg: 'system error' } : undefined),
     });
     const dir = await tempDir();
     const file = join(dir, 'followers.csv');

@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { ExitCode, WxError, errcodeDetail } from '../errors.js';
+import { ExitCode, WxError, errcodeDetail, type RetryHint } from '../errors.js';
 import { errorForErrcode, isTokenRefusal } from './errcodes.js';
 
 export interface ApiRequest {
@@ -17,11 +18,36 @@ export interface TokenSource {
   renew(refused: string, refusal: WxError): Promise<string>;
 }
 
+export interface RetryPolicy {
+  /** Retries of one request after its first attempt. */
+  retries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Multiplies every wait: 1 for real use; tests shrink it so that a chaos run takes seconds. */
+  delayScale: number;
+  random: () => number;
+  now: () => number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retries: 5,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  delayScale: 1,
+  random: Math.random,
+  now: Date.now,
+};
+
+/** Told before each wait, so that the progress display can say why it stands still. */
+export type WaitListener = (reason: string, waitMs: number) => void;
+
 export interface ApiClientOptions {
   baseUrl: URL;
   timeoutMs: number;
   tokens: TokenSource;
   userAgent: string;
+  retry?: RetryPolicy;
+  onWait?: WaitListener;
   /** Calls in flight at once; the list is walked one call at a time. */
   connections?: number;
   /** Aborts whatever request is in flight (Ctrl-C, a reader that went away). */
@@ -77,8 +103,42 @@ export class ApiClient {
     }
   }
 
-  /** One HTTP exchange; the answer is a JSON object without a non-zero errcode, or a WxError. */
+  /**
+   * One request, repeated from the same cursor while its failure is transient and retries are
+   * left; the answer is a JSON object without a non-zero errcode, or a WxError.
+   */
   async send(request: ApiRequest): Promise<JsonObject> {
+    const policy = this.#options.retry ?? DEFAULT_RETRY_POLICY;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.#attempt(request);
+      } catch (error) {
+        if (!(error instanceof WxError) || error.retry === undefined) throw error;
+        if (attempt >= policy.retries) {
+          throw new WxError(`${error.message} (Gave up after ${policy.retries} retries.)`, error.exitCode, {
+            errcode: error.errcode,
+            errmsg: error.errmsg,
+            cause: error,
+          });
+        }
+        const waitMs = retryDelay(error.retry, attempt, policy) * policy.delayScale;
+        this.#options.onWait?.(waitReason(error), waitMs);
+        await this.#sleep(waitMs);
+      }
+    }
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    const { signal } = this.#options;
+    try {
+      await sleep(ms, undefined, signal === undefined ? undefined : { signal });
+    } catch (error) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw error;
+    }
+  }
+
+  async #attempt(request: ApiRequest): Promise<JsonObject> {
     const { timeoutMs, signal: outerSignal } = this.#options;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = outerSignal === undefined ? timeout : AbortSignal.any([outerSignal, timeout]);
@@ -93,6 +153,7 @@ export class ApiClient {
     }
     let statusCode: number;
     let text: string;
+    let retryAfterHeader: string | string[] | undefined;
     try {
       const response = await this.#pool.request({
         method: request.method,
@@ -102,6 +163,7 @@ export class ApiClient {
         signal,
       });
       statusCode = response.statusCode;
+      retryAfterHeader = response.headers['retry-after'];
       text = await response.body.text();
     } catch (error) {
       if (outerSignal?.aborted === true) throw outerSignal.reason;
@@ -109,20 +171,21 @@ export class ApiClient {
         throw new WxError(
           `No answer from ${this.origin} within ${timeoutMs} ms (${request.path}). Check the network, or raise --timeout.`,
           ExitCode.Api,
-          { cause: error },
+          { cause: error, retry: { kind: 'backoff' } },
         );
       }
       throw new WxError(
         `Could not talk to ${this.origin} (${request.path}): ${describeNetworkError(error)}. Check the network and --base-url.`,
         ExitCode.Api,
-        { cause: error },
+        { cause: error, retry: { kind: 'backoff' } },
       );
     }
     if (statusCode < 200 || statusCode > 299) {
-      throw new WxError(
-        `The API answered HTTP ${statusCode} to ${request.path}. Try again later.`,
-        ExitCode.Api,
-      );
+      const transient = statusCode >= 500 || statusCode === 429;
+      const retryAfterMs = parseRetryAfter(retryAfterHeader, this.#options.retry?.now ?? Date.now);
+      throw new WxError(`The API answered HTTP ${statusCode} to ${request.path}. Try again later.`, ExitCode.Api, {
+        retry: transient ? { kind: 'backoff', ...(retryAfterMs === undefined ? {} : { retryAfterMs }) } : undefined,
+      });
     }
     return parseAnswer(text, request.path);
   }
@@ -150,10 +213,11 @@ function parseAnswer(text: string, path: string): JsonObject {
     throw new WxError(
       `The API's answer to ${path} is not JSON (${text.length} bytes, possibly cut off). Try again later.`,
       ExitCode.Api,
+      { retry: { kind: 'backoff' } },
     );
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new WxError(`The API's answer to ${path} is not a JSON object.`, ExitCode.Api);
+    throw new WxError(`The API's answer to ${path} is not a JSON object.`, ExitCode.Api, { retry: { kind: 'backoff' } });
   }
   const answer = json as JsonObject;
   const errcode = answer['errcode'];
@@ -165,6 +229,28 @@ function parseAnswer(text: string, path: string): JsonObject {
     throw errorForErrcode(errcode, errmsg);
   }
   return answer;
+}
+
+/** Exponential backoff with full jitter; Retry-After, when the server sends one, wins. */
+function retryDelay(hint: RetryHint, attempt: number, policy: RetryPolicy): number {
+  if (hint.kind === 'next-minute') return 60_000 - (policy.now() % 60_000);
+  if (hint.retryAfterMs !== undefined) return Math.min(hint.retryAfterMs, 10 * policy.maxDelayMs);
+  return policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+}
+
+function waitReason(error: WxError): string {
+  if (error.retry?.kind === 'next-minute') return 'waiting for the next minute (per-minute limit, errcode 45011)';
+  if (error.errcode !== undefined) return `retrying (errcode ${error.errcode})`;
+  return 'retrying after a network or server error';
+}
+
+/** Retry-After in seconds or as an HTTP date. */
+function parseRetryAfter(header: string | string[] | undefined, now: () => number): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now());
 }
 
 function describeNetworkError(error: unknown): string {

@@ -1,4 +1,4 @@
-import { ExitCode, WxError, errcodeDetail } from '../errors.js';
+import { ExitCode, WxError, errcodeDetail, type RetryHint } from '../errors.js';
 
 interface ErrcodeAdvice {
   what: string;
@@ -81,6 +81,11 @@ const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice
   ],
 ]);
 
+const RETRIES: ReadonlyMap<number, RetryHint> = new Map<number, RetryHint>([
+  [-1, { kind: 'backoff' }],
+  [45011, { kind: 'next-minute' }],
+]);
+
 export function isTokenRefusal(errcode: number | undefined): boolean {
   return errcode === 40001 || errcode === 40014 || errcode === 42001;
 }
@@ -91,5 +96,9 @@ export function errorForErrcode(errcode: number, errmsg: string): WxError {
   if (advice === undefined) {
     return new WxError(`The WeChat API refused the call (${detail}).`, ExitCode.Api, { errcode, errmsg });
   }
-  return new WxError(`${advice.what} (${detail}). ${advice.todo}`, advice.exitCode, { errcode, errmsg });
+  return new WxError(`${advice.what} (${detail}). ${advice.todo}`, advice.exitCode, {
+    errcode,
+    errmsg,
+    retry: RETRIES.get(errcode),
+  });
 }

@@ -55,6 +55,9 @@ function streamFailure(error: unknown): WxError {
   return new WxError(`Could not write to stdout: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
 }
 
+/** How a file output starts: afresh, after a --resume, or where a --state recorded it. */
+export type FileOpening = { kind: 'new' } | { kind: 'resume' } | { kind: 'continue'; bytes: number };
+
 /**
  * Writes to `FILE.partial` and renames it to `FILE` once complete, so that a failed run never
  * leaves a truncated file where a good one was.
@@ -65,40 +68,85 @@ export class FileOutput implements Output {
   readonly #partialPath: string;
   readonly #handle: FileHandle;
   readonly #createdEmpty: boolean;
+  #bytes: number;
   #bytesWritten = 0;
 
-  private constructor(path: string, handle: FileHandle, startsEmpty: boolean, createdEmpty: boolean) {
+  private constructor(path: string, handle: FileHandle, bytes: number, createdEmpty: boolean) {
     this.#path = path;
     this.#partialPath = partialPathOf(path);
     this.#handle = handle;
-    this.startsEmpty = startsEmpty;
+    this.#bytes = bytes;
+    this.startsEmpty = bytes === 0;
     this.#createdEmpty = createdEmpty;
   }
 
   /**
    * `resume`: continue the export that `FILE.partial` holds; where there is none but `FILE` is
-   * there (an earlier run stopped at --limit), continue a copy of `FILE`.
+   * there (an earlier run stopped at --limit), continue a copy of `FILE`. `continue`: cut
+   * `FILE.partial` back to what the state file recorded, dropping a page written after it.
    */
-  static async open(path: string, resume: boolean): Promise<FileOutput> {
+  static async open(path: string, opening: FileOpening): Promise<FileOutput> {
     const partialPath = partialPathOf(path);
+    let existed = false;
     try {
-      let existed = resume && (await exists(partialPath));
-      if (resume && !existed && (await exists(path))) {
-        await fs.copyFile(path, partialPath, constants.COPYFILE_EXCL);
-        existed = true;
+      if (opening.kind === 'continue') {
+        const size = (await fs.stat(partialPath).catch(() => undefined))?.size;
+        if (size === undefined || size < opening.bytes) {
+          throw new WxError(
+            `${partialPath} is ${size === undefined ? 'gone' : 'shorter than the state file records'}, so the export cannot go on from its state. Remove the state file to start afresh.`,
+            ExitCode.Failure,
+          );
+        }
+        const handle = await fs.open(partialPath, 'r+');
+        await handle.truncate(opening.bytes);
+        // Positional writes at the end: 'r+' does not append by itself.
+        return new FileOutput(path, handle, opening.bytes, false);
       }
-      const handle = await fs.open(partialPath, resume ? 'a' : 'w', 0o644);
+      if (opening.kind === 'resume') {
+        existed = await exists(partialPath);
+        if (!existed && (await exists(path))) {
+          await fs.copyFile(path, partialPath, constants.COPYFILE_EXCL);
+          existed = true;
+        }
+      }
+      const handle = await fs.open(partialPath, opening.kind === 'resume' ? 'r+' : 'w', 0o644).catch(async (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && opening.kind === 'resume') return fs.open(partialPath, 'w', 0o644);
+        throw error;
+      });
       const { size } = await handle.stat();
-      return new FileOutput(path, handle, size === 0, !existed);
+      return new FileOutput(path, handle, size, !existed);
     } catch (error) {
+      if (error instanceof WxError) throw error;
       throw fileFailure(partialPath, error);
     }
   }
 
+  /** The length of FILE.partial. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   async write(chunk: string): Promise<void> {
+    const data = Buffer.from(chunk, 'utf8');
     try {
-      const { bytesWritten } = await this.#handle.write(chunk);
-      this.#bytesWritten += bytesWritten;
+      let offset = 0;
+      while (offset < data.length) {
+        const { bytesWritten } = await this.#handle.write(data, offset, data.length - offset, this.#bytes + offset);
+        offset += bytesWritten;
+      }
+    } catch (error) {
+      // Cut the half-written page off again, so that the file ends where the printed cursor does.
+      await this.#handle.truncate(this.#bytes).catch(() => undefined);
+      throw fileFailure(this.#partialPath, error);
+    }
+    this.#bytes += data.length;
+    this.#bytesWritten += data.length;
+  }
+
+  /** On disk before a state file records the page: a crash then loses nothing it claims. */
+  async sync(): Promise<void> {
+    try {
+      await this.#handle.sync();
     } catch (error) {
       throw fileFailure(this.#partialPath, error);
     }

@@ -31,6 +31,8 @@ export function cleanEnv(configDir: string, extra: Record<string, string> = {}):
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: configDir,
     WX_FOLLOWERS_CONFIG_DIR: configDir,
+    // Backoff, Retry-After and the wait for the next minute, a thousand times shorter.
+    WX_FOLLOWERS_DELAY_SCALE: '0.001',
     ...extra,
   };
 }

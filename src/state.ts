@@ -1,0 +1,219 @@
+import { promises as fs } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { ExitCode, WxError, usageError } from './errors.js';
+import { isOpenidShape } from './options.js';
+import { isFormatName, type FormatName } from './sinks/formats.js';
+
+/** What `--state FILE` records after each page, so that the next cron run goes on from there. */
+export interface ExportState {
+  version: 1;
+  /** The absolute path of the export's output. */
+  output: string;
+  format: FormatName;
+  /** The last OpenID written, or undefined before the first page. */
+  cursor: string | undefined;
+  written: number;
+  /** The length of FILE.partial when the cursor was recorded: anything past it is cut on continuing. */
+  outputBytes: number;
+  total: number | undefined;
+  startedAt: string;
+  updatedAt: string;
+  done: boolean;
+}
+
+/** Where this run starts, as the state file says. */
+export interface StartingPoint {
+  format: FormatName;
+  cursor: string | undefined;
+  written: number;
+  /** Defined when the run continues an unfinished export: the bytes of FILE.partial to keep. */
+  continueAtBytes: number | undefined;
+}
+
+/** A lock older than this from another host is taken to be left by a crash. */
+const FOREIGN_LOCK_EXPIRY_MS = 24 * 60 * 60 * 1000;
+
+export class Checkpoint {
+  readonly start: StartingPoint;
+  readonly #path: string;
+  readonly #lockPath: string;
+  #state: ExportState;
+
+  private constructor(path: string, state: ExportState, start: StartingPoint) {
+    this.#path = path;
+    this.#lockPath = `${path}.lock`;
+    this.#state = state;
+    this.start = start;
+  }
+
+  /**
+   * Locks the state file (before any request) and reads where to start. A corrupt state, or one
+   * that belongs to another output or format, is refused, never overwritten.
+   */
+  static async open(path: string, output: string, format: FormatName | undefined): Promise<Checkpoint> {
+    await takeLock(`${path}.lock`);
+    try {
+      const previous = await readState(path);
+      const outputPath = resolve(output);
+      const now = new Date().toISOString();
+      if (previous !== undefined && !previous.done) {
+        if (previous.output !== outputPath) {
+          throw usageError(
+            `The state file ${path} belongs to an unfinished export into ${previous.output}, not ${outputPath}. Use another --state file, or finish that export first.`,
+          );
+        }
+        if (format !== undefined && format !== previous.format) {
+          throw usageError(
+            `The state file ${path} belongs to an unfinished ${previous.format} export; --format ${format} would mix two formats in ${previous.output}.`,
+          );
+        }
+        const checkpoint = new Checkpoint(path, previous, {
+          format: previous.format,
+          cursor: previous.cursor,
+          written: previous.written,
+          continueAtBytes: previous.cursor === undefined ? undefined : previous.outputBytes,
+        });
+        return checkpoint;
+      }
+      const fresh: ExportState = {
+        version: 1,
+        output: outputPath,
+        format: format ?? 'text',
+        cursor: undefined,
+        written: 0,
+        outputBytes: 0,
+        total: undefined,
+        startedAt: now,
+        updatedAt: now,
+        done: false,
+      };
+      const checkpoint = new Checkpoint(path, fresh, {
+        format: fresh.format,
+        cursor: undefined,
+        written: 0,
+        continueAtBytes: undefined,
+      });
+      await checkpoint.#write();
+      return checkpoint;
+    } catch (error) {
+      await fs.rm(`${path}.lock`, { force: true });
+      throw error;
+    }
+  }
+
+  /** After a page is written and synced to disk. */
+  async record(cursor: string, written: number, outputBytes: number, total: number | undefined): Promise<void> {
+    this.#state = { ...this.#state, cursor, written, outputBytes, total, updatedAt: new Date().toISOString() };
+    await this.#write();
+  }
+
+  async complete(): Promise<void> {
+    this.#state = { ...this.#state, done: true, updatedAt: new Date().toISOString() };
+    await this.#write();
+  }
+
+  async release(): Promise<void> {
+    await fs.rm(this.#lockPath, { force: true });
+  }
+
+  /** Write a temp file, fsync it, rename it over the state: a crash leaves the old state or the new. */
+  async #write(): Promise<void> {
+    const temp = `${this.#path}.tmp-${process.pid}`;
+    try {
+      const handle = await fs.open(temp, 'w', 0o644);
+      try {
+        await handle.writeFile(`${JSON.stringify(this.#state, null, 2)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temp, this.#path);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      throw new WxError(`Could not write the state file ${this.#path}: ${(error as Error).message}.`, ExitCode.Failure, {
+        cause: error,
+      });
+    }
+  }
+}
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  since: number;
+}
+
+async function takeLock(lockPath: string): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const handle = await fs.open(lockPath, 'wx', 0o644);
+      const owner: LockOwner = { pid: process.pid, host: hostname(), since: Date.now() };
+      await handle.writeFile(JSON.stringify(owner));
+      await handle.close();
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new WxError(`Could not lock ${lockPath}: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
+      }
+    }
+    const owner = await readLock(lockPath);
+    if (owner !== undefined && isAlive(owner)) {
+      throw new WxError(
+        `Another run (pid ${owner.pid} on ${owner.host}, since ${new Date(owner.since).toISOString()}) is using this state file; ${lockPath} is its lock. Let it finish.`,
+        ExitCode.Failure,
+      );
+    }
+    // Left by a run that crashed or was killed: take it over.
+    await fs.rm(lockPath, { force: true });
+  }
+  throw new WxError(`Could not lock ${lockPath}: another run keeps taking it.`, ExitCode.Failure);
+}
+
+async function readLock(lockPath: string): Promise<LockOwner | undefined> {
+  try {
+    const owner = JSON.parse(await fs.readFile(lockPath, 'utf8')) as Partial<LockOwner>;
+    if (typeof owner.pid !== 'number' || typeof owner.host !== 'string' || typeof owner.since !== 'number') return undefined;
+    return { pid: owner.pid, host: owner.host, since: owner.since };
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(owner: LockOwner): boolean {
+  if (owner.host !== hostname()) return Date.now() - owner.since < FOREIGN_LOCK_EXPIRY_MS;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readState(path: string): Promise<ExportState | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new WxError(`Could not read the state file ${path}: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
+  }
+  const corrupt = (why: string): WxError =>
+    usageError(`The state file ${path} is not a wx-followers state (${why}). Remove it to start a fresh export, or point --state elsewhere.`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw corrupt('not JSON');
+  }
+  if (typeof json !== 'object' || json === null) throw corrupt('not an object');
+  const state = json as Record<string, unknown>;
+  const { version, output, format, cursor, written, outputBytes, total, startedAt, updatedAt, done } = state;
+  if (version !== 1) throw corrupt('unknown version');
+  if (typeof output !== 'string' || typeof format !== 'string' || !isFormatName(format)) throw corrupt('no output or format');
+  if (cursor !== undefined && (typeof cursor !== 'string' || !isOpenidShape(cursor))) throw corrupt('bad cursor');
+  if (typeof written !== 'number' || typeof outputBytes !== 'number' || typeof done !== 'boolean') throw corrupt('bad counts');
+  if (total !== undefined && typeof total !== 'number') throw corrupt('bad total');
+  if (typeof startedAt !== 'string' || typeof updatedAt !== 'string') throw corrupt('bad times');
+  return { version, output, format, cursor, written, outputBytes, total, startedAt, updatedAt, done };
+}
