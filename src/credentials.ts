@@ -49,7 +49,11 @@ export interface AppCredentials {
 /** What the user gave: an explicit token, the AppID and AppSecret, or both. */
 export interface Credentials {
   token: Setting | undefined;
-  app: AppCredentials | undefined;
+  /**
+   * With a token given, looked up only when the API refuses it: a run on a good token does
+   * not open the config store.
+   */
+  app(): Promise<AppCredentials | undefined>;
 }
 
 export const HOW_TO_GIVE_APP_CREDENTIALS =
@@ -65,25 +69,29 @@ export async function resolveCredentials(
     throw usageError('Only one of --access-token and --secret can read stdin.');
   }
   const token = await resolveSetting(options.accessToken, 'WX_ACCESS_TOKEN', 'access-token', io, store);
-  const appid = await resolveSetting(options.appid, 'WX_APPID', 'appid', io, store);
-  const secret = await resolveSetting(options.secret, 'WX_SECRET', 'secret', io, store);
-  if (appid !== undefined && secret === undefined && token === undefined) {
-    throw usageError(
-      `An AppID (from ${appid.origin}) but no AppSecret: give it with --secret (--secret - reads stdin), WX_SECRET or \`wx-followers config set secret -\`.`,
-    );
-  }
-  if (secret !== undefined && appid === undefined && token === undefined) {
-    throw usageError(
-      `An AppSecret (from ${secret.origin}) but no AppID: give it with --appid, WX_APPID or \`wx-followers config set appid ...\`.`,
-    );
-  }
-  const app = appid !== undefined && secret !== undefined ? { appid: appid.value, secret: secret.value } : undefined;
-  if (token === undefined && app === undefined) {
+  const lookUpApp = async (): Promise<AppCredentials | undefined> => {
+    const appid = await resolveSetting(options.appid, 'WX_APPID', 'appid', io, store);
+    const secret = await resolveSetting(options.secret, 'WX_SECRET', 'secret', io, store);
+    if (appid !== undefined && secret !== undefined) return { appid: appid.value, secret: secret.value };
+    if (token !== undefined) return undefined;
+    if (appid !== undefined) {
+      throw usageError(
+        `An AppID (from ${appid.origin}) but no AppSecret: give it with --secret (--secret - reads stdin), WX_SECRET or \`wx-followers config set secret -\`.`,
+      );
+    }
+    if (secret !== undefined) {
+      throw usageError(`An AppSecret (from ${secret.origin}) but no AppID: give it with --appid, WX_APPID or \`wx-followers config set appid ...\`.`);
+    }
     throw usageError(
       'No credentials. Give an access token with --access-token TOKEN (or --access-token - to read it from stdin), ' +
         'the WX_ACCESS_TOKEN environment variable, or `wx-followers config set access-token TOKEN`; or better, ' +
         `the account's AppID and AppSecret: ${HOW_TO_GIVE_APP_CREDENTIALS}`,
     );
+  };
+  if (token === undefined) {
+    const app = await lookUpApp();
+    return { token, app: async () => app };
   }
-  return { token, app };
+  let app: Promise<AppCredentials | undefined> | undefined;
+  return { token, app: () => (app ??= lookUpApp()) };
 }

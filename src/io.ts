@@ -24,11 +24,12 @@ export function signalExitCode(signal: InterruptSignal): 130 | 143 {
   return signal === 'SIGINT' ? 130 : 143;
 }
 
+const SIGNAL_ECHO_MS = 300;
+
 export function systemStreams(): IOStreams {
-  // A reader that goes away (`--help | head -3`) is no crash; the export sees the EPIPE itself.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
+  // An 'error' without a listener would crash with a stack trace (`--help | head -3`, a full
+  // disk); whoever writes learns of the failure from its write callback and reports it.
+  process.stdout.on('error', () => undefined);
   return {
     stdin: process.stdin,
     stdout: process.stdout,
@@ -38,11 +39,18 @@ export function systemStreams(): IOStreams {
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
     onInterrupt: (handler) => {
-      let received = 0;
+      let firstAt: number | undefined;
       const listener = (signal: InterruptSignal): void => {
-        received += 1;
-        if (received > 1) process.exit(signalExitCode(signal));
-        handler(signal);
+        const now = Date.now();
+        if (firstAt === undefined) {
+          firstAt = now;
+          handler(signal);
+          return;
+        }
+        // conf's atomic writer (when-exit) raises the same signal again at once after its own
+        // clean-up: that echo is not a person's second Ctrl-C.
+        if (now - firstAt < SIGNAL_ECHO_MS) return;
+        process.exit(signalExitCode(signal));
       };
       process.on('SIGINT', listener);
       process.on('SIGTERM', listener);

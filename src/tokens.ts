@@ -32,9 +32,8 @@ export class TokenManager implements TokenSource {
   constructor(options: TokenManagerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    const { token, app } = options.credentials;
+    const { token } = options.credentials;
     if (token !== undefined) options.onSecret(token.value);
-    if (app !== undefined) options.onSecret(app.secret);
   }
 
   token(): Promise<string> {
@@ -55,7 +54,8 @@ export class TokenManager implements TokenSource {
 
   async #renew(refused: string, refusal: WxError): Promise<string> {
     const { credentials, notice } = this.#options;
-    const { app, token: given } = credentials;
+    const given = credentials.token;
+    const app = await this.#app();
     if (app === undefined) {
       throw new WxError(`${refusal.message} ${HOW_TO_GIVE_APP_CREDENTIALS}`, ExitCode.Credentials, {
         errcode: refusal.errcode,
@@ -71,8 +71,14 @@ export class TokenManager implements TokenSource {
     return this.#fromApp(false);
   }
 
+  async #app(): Promise<AppCredentials | undefined> {
+    const app = await this.#options.credentials.app();
+    if (app !== undefined) this.#options.onSecret(app.secret);
+    return app;
+  }
+
   async #fromApp(useCache: boolean): Promise<string> {
-    const app = this.#options.credentials.app;
+    const app = await this.#app();
     if (app === undefined) throw new Error('a token from the AppID was asked for without one');
     const store = await this.#options.store();
     if (useCache) {

@@ -7,7 +7,11 @@ export type Fault =
   | { kind: 'errcode'; errcode: number; errmsg?: string }
   | { kind: 'status'; status: number; body?: string }
   | { kind: 'raw'; body: string; contentType?: string }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** The normal answer, after a pause (longer than the client's --timeout, say). */
+  | { kind: 'slow'; delayMs: number }
+  /** Half the normal answer, then the connection is cut. */
+  | { kind: 'truncate' };
 
 export interface RecordedCall {
   /** 1-based, across all endpoints. */
@@ -37,6 +41,10 @@ export interface FakeApiOptions {
   repeatCursorFromPage?: number;
   /** Decides, for each call, whether it fails and how. */
   fault?: (call: RecordedCall) => Fault | undefined;
+  /** Follower-list calls a day; past it, 45009 until `newDay()`. */
+  dailyQuota?: number;
+  /** Extra headers on an HTTP error answer (Retry-After). */
+  errorHeaders?: Record<string, string>;
 }
 
 export interface FakeApi {
@@ -45,6 +53,8 @@ export interface FakeApi {
   readonly followers: FollowerList;
   /** TCP connections accepted so far. */
   connections(): number;
+  /** Midnight in Beijing: the daily quota starts again. */
+  newDay(): void;
   close(): Promise<void>;
 }
 
@@ -68,6 +78,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   const calls: RecordedCall[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
+  let quotaUsed = 0;
 
   const server = createServer((request, response) => {
     void readBody(request).then((body) => {
@@ -82,11 +93,19 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       };
       calls.push(call);
       const fault = options.fault?.(call);
-      if (fault !== undefined) {
-        answerFault(response, fault);
-        return;
+      if (fault === undefined) {
+        answer(response, route(call));
+      } else if (fault.kind === 'slow') {
+        const body = route(call);
+        const timer = setTimeout(() => answer(response, body), fault.delayMs);
+        response.on('close', () => clearTimeout(timer));
+      } else if (fault.kind === 'truncate') {
+        const text = JSON.stringify(route(call));
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+        response.write(text.slice(0, Math.floor(text.length / 2)), () => response.socket?.destroy());
+      } else {
+        answerFault(response, fault, options.errorHeaders ?? {});
       }
-      answer(response, route(call));
     });
   });
   server.on('connection', (socket) => {
@@ -105,6 +124,10 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       if (call.method !== 'GET') return apiError(43001, 'require GET method');
       const refused = checkToken(call);
       if (refused !== undefined) return refused;
+      if (options.dailyQuota !== undefined) {
+        if (quotaUsed >= options.dailyQuota) return apiError(45009, 'reach max api daily quota limit');
+        quotaUsed += 1;
+      }
       return followerPage(call);
     }
     return apiError(48001, `api unauthorized: ${call.path}`);
@@ -182,6 +205,9 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     calls,
     followers,
     connections: () => connections,
+    newDay: () => {
+      quotaUsed = 0;
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -199,13 +225,17 @@ function answer(response: ServerResponse, body: object): void {
   response.end(JSON.stringify(body));
 }
 
-function answerFault(response: ServerResponse, fault: Fault): void {
+function answerFault(
+  response: ServerResponse,
+  fault: Exclude<Fault, { kind: 'slow' } | { kind: 'truncate' }>,
+  errorHeaders: Record<string, string>,
+): void {
   switch (fault.kind) {
     case 'errcode':
       answer(response, apiError(fault.errcode, fault.errmsg ?? 'fault'));
       return;
     case 'status':
-      response.writeHead(fault.status, { 'content-type': 'text/html' });
+      response.writeHead(fault.status, { 'content-type': 'text/html', ...errorHeaders });
       response.end(fault.body ?? '<html>error</html>');
       return;
     case 'raw':

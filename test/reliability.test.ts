@@ -1,0 +1,212 @@
+import { spawn } from 'node:child_process';
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { allOpenids } from './fake-api/followers.js';
+import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, startFakeApi, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
+import { BIN, cleanEnv, lines, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+
+const apis: FakeApi[] = [];
+afterEach(async () => {
+  await Promise.all(apis.splice(0).map((api) => api.close()));
+});
+
+async function fake(options: FakeApiOptions): Promise<FakeApi> {
+  const api = await startFakeApi(options);
+  apis.push(api);
+  return api;
+}
+
+async function exportFrom(api: FakeApi, args: readonly string[], dir?: string): Promise<CliResult> {
+  return runCli(['export', '--base-url', api.url, ...args], {
+    env: cleanEnv(dir ?? (await tempDir()), { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+  });
+}
+
+function resumeCursor(stderr: string): string {
+  const match = /--resume (\S+?)\)?\.?$/m.exec(stderr);
+  if (match?.[1] === undefined) throw new Error(`no --resume cursor in: ${stderr}`);
+  return match[1];
+}
+
+describe('transient failures in an export', () => {
+  it('are retried and the output is whole', async () => {
+    const faults = [{ kind: 'reset' }, { kind: 'status', status: 503 }, { kind: 'errcode', errcode: -1 }, { kind: 'truncate' }, { kind: 'slow', delayMs: 500 }, { kind: 'errcode', errcode: 45011 }] as const;
+    const api = await fake({ followers: 23_000, pageSize: 2_000, fault: (call) => (call.index % 2 === 0 ? faults[(call.index / 2) % faults.length] : undefined) });
+    const result = await exportFrom(api, ['--timeout', '200', '-f', 'csv']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toBe(`openid\n${lines(allOpenids(api.followers))}`);
+  });
+
+  it('stop with exit 5, the errcode and the cursor once --retries are spent', async () => {
+    const api = await fake({ followers: 23_000, fault: (call) => (call.index > 1 ? { kind: 'errcode', errcode: -1, errmsg: 'system error' } : undefined) });
+    const result = await exportFrom(api, ['--retries', '2']);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(/busy \(errcode -1: system error.*Gave up after 2 retries/);
+    expect(resumeCursor(result.stderr)).toBe(api.followers.at(9_999));
+    expect(api.calls).toHaveLength(4);
+  });
+});
+
+describe('the daily quota (45009)', () => {
+  it('stops at once with exit 4, the cursor and when the quota resets', async () => {
+    const api = await fake({ followers: 23_000, dailyQuota: 2 });
+    const result = await exportFrom(api, []);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/daily quota .*errcode 45009.*midnight Beijing time/);
+    expect(resumeCursor(result.stderr)).toBe(api.followers.at(19_999));
+    expect(api.calls).toHaveLength(3);
+  });
+});
+
+describe('signals', () => {
+  async function interrupt(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
+    const api = await fake({ followers: 50_000, pageSize: 1_000, fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined) });
+    const dir = await tempDir();
+    const file = join(dir, 'followers.csv');
+    // With the AppID and AppSecret the config store is open for the token cache, and with it the
+    // exit hook of conf's writer, which raises the signal a second time.
+    const child = spawn(process.execPath, [BIN, 'export', '--base-url', api.url, '-f', 'csv', '-o', file], {
+      env: cleanEnv(dir, { WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET }),
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    while (api.calls.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
+    child.kill(signal);
+    const code = await exited;
+    expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
+    expect(stderr).toMatch(new RegExp(`Interrupted \\(${signal}\\)`));
+    expect(stderr).toMatch(/3,000 OpenIDs written \(kept in .*followers\.csv\.partial\)/);
+    expect(resumeCursor(stderr)).toBe(api.followers.at(2_999));
+    expect(await readFile(`${file}.partial`, 'utf8')).toBe(`openid\n${lines(allOpenids(api.followers).slice(0, 3_000))}`);
+    await expect(stat(file)).rejects.toThrow();
+  }
+
+  it('SIGINT stops after the page in hand, keeps FILE.partial, names the cursor, exits 130', async () => {
+    await interrupt('SIGINT');
+  });
+
+  it('SIGTERM does the same with exit 143', async () => {
+    await interrupt('SIGTERM');
+  });
+});
+
+describe('an output that cannot be written', () => {
+  it('stops without further calls, with exit 1 and the reason', async () => {
+    const api = await fake({ followers: 50_000 });
+    const dir = await tempDir();
+    const result = await runProcess('bash', ['-c', `"${process.execPath}" "${BIN}" export --base-url ${api.url} > /dev/full`], {
+      env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Could not write to stdout: .*ENOSPC/);
+    expect(result.stderr).not.toMatch(/--resume/);
+    expect(api.calls).toHaveLength(1);
+  });
+});
+
+describe('--state', () => {
+  async function stateRun(api: FakeApi, dir: string, extra: string[] = []): Promise<CliResult> {
+    return exportFrom(api, ['-f', 'csv', '-o', join(dir, 'followers.csv'), '--state', join(dir, 'followers.state'), ...extra], dir);
+  }
+
+  it('carries an export across days of quota, then starts afresh once done', async () => {
+    const api = await fake({ followers: 23_000, pageSize: 5_000, dailyQuota: 2 });
+    const dir = await tempDir();
+    const file = join(dir, 'followers.csv');
+    const first = await stateRun(api, dir);
+    expect(first.code).toBe(4);
+    expect(first.stderr).toMatch(/run the same command with the same --state again/);
+    const state = JSON.parse(await readFile(join(dir, 'followers.state'), 'utf8')) as Record<string, unknown>;
+    expect(state).toMatchObject({ cursor: api.followers.at(9_999), written: 10_000, format: 'csv', done: false, output: file });
+    // A crash after a page was written but before the state recorded it leaves bytes past the cursor.
+    await appendFile(`${file}.partial`, 'half a page\n');
+
+    api.newDay();
+    // Without --format: the unfinished export keeps its own.
+    const second = await exportFrom(api, ['-o', file, '--state', join(dir, 'followers.state')], dir);
+    expect(second.code).toBe(4);
+    api.newDay();
+    const third = await stateRun(api, dir);
+    expect([third.code, third.stderr]).toEqual([0, '']);
+    expect(await readFile(file, 'utf8')).toBe(`openid\n${lines(allOpenids(api.followers))}`);
+    expect(JSON.parse(await readFile(join(dir, 'followers.state'), 'utf8'))).toMatchObject({ done: true, written: 23_000 });
+    const calls = api.calls.length;
+
+    api.newDay();
+    const fresh = await stateRun(api, dir, ['--limit', '100']);
+    expect(fresh.code).toBe(0);
+    expect(api.calls.length - calls).toBe(1);
+    expect(api.calls.at(-1)?.rawQuery).not.toContain('next_openid');
+  });
+
+  it('makes --limit one chunk of a longer export that the next run continues', async () => {
+    const api = await fake({ followers: 23_000 });
+    const dir = await tempDir();
+    const file = join(dir, 'followers.csv');
+    const first = await stateRun(api, dir, ['--limit', '15000']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/stopped at --limit 15000 .*Run the same command again/);
+    await expect(stat(file)).rejects.toThrow();
+    const second = await stateRun(api, dir);
+    expect(second.code).toBe(0);
+    expect(await readFile(file, 'utf8')).toBe(`openid\n${lines(allOpenids(api.followers))}`);
+  });
+
+  it('refuses a second run while the first holds the lock, before any request', async () => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    await writeFile(join(dir, 'followers.state.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), since: Date.now() }));
+    const result = await stateRun(api, dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`Another run \\(pid ${process.pid} `));
+    expect(api.calls).toHaveLength(0);
+  });
+
+  it('takes over a lock left by a run that crashed', async () => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    const dead = spawn(process.execPath, ['-e', '0']);
+    await new Promise((resolve) => dead.on('close', resolve));
+    await writeFile(join(dir, 'followers.state.lock'), JSON.stringify({ pid: dead.pid, host: (await import('node:os')).hostname(), since: Date.now() }));
+    const result = await stateRun(api, dir);
+    expect(result.code).toBe(0);
+    await expect(stat(join(dir, 'followers.state.lock'))).rejects.toThrow();
+  });
+
+  it('refuses a corrupt state file and leaves it as it was', async () => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    await writeFile(join(dir, 'followers.state'), '{"version":1,"output":');
+    const result = await stateRun(api, dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/is not a wx-followers state \(not JSON\)/);
+    expect(await readFile(join(dir, 'followers.state'), 'utf8')).toBe('{"version":1,"output":');
+    expect(api.calls).toHaveLength(0);
+  });
+
+  it('refuses a state that belongs to another output or format', async () => {
+    const api = await fake({ followers: 23_000, dailyQuota: 1 });
+    const dir = await tempDir();
+    expect((await stateRun(api, dir)).code).toBe(4);
+    const before = await readFile(join(dir, 'followers.state'), 'utf8');
+    const other = await exportFrom(api, ['-o', join(dir, 'other.csv'), '--state', join(dir, 'followers.state')], dir);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/belongs to an unfinished export into .*followers\.csv/);
+    const format = await exportFrom(api, ['-f', 'ndjson', '-o', join(dir, 'followers.csv'), '--state', join(dir, 'followers.state')], dir);
+    expect(format.code).toBe(2);
+    expect(format.stderr).toMatch(/unfinished csv export/);
+    expect(await readFile(join(dir, 'followers.state'), 'utf8')).toBe(before);
+  });
+
+  it('needs --output and does not take --resume', async () => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    const noOutput = await exportFrom(api, ['--state', join(dir, 's')], dir);
+    expect([noOutput.code, api.calls.length]).toEqual([2, 0]);
+    const both = await exportFrom(api, ['--state', join(dir, 's'), '-o', join(dir, 'f'), '--resume', 'oABC'], dir);
+    expect(both.code).toBe(2);
+  });
+});
