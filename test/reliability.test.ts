@@ -93,6 +93,33 @@ describe('signals', () => {
   });
 });
 
+describe('the signal hook of the process', () => {
+  const script = (steps: string): string => `
+    import { systemStreams } from ${JSON.stringify(new URL('../dist/io.js', import.meta.url).href)};
+    const calls = [];
+    systemStreams().onInterrupt((signal) => { calls.push(signal); process.stderr.write('handled ' + signal + '\\n'); });
+    setInterval(() => undefined, 1000);
+    ${steps}`;
+
+  it('takes a signal raised again at once (conf exit hook) as one, and ends at once on a later second', async () => {
+    const result = await runProcess(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        script(`
+          process.kill(process.pid, 'SIGINT');
+          setTimeout(() => process.kill(process.pid, 'SIGINT'), 5);
+          setTimeout(() => { process.stderr.write('still running\\n'); process.kill(process.pid, 'SIGINT'); }, 600);
+        `),
+      ],
+      {},
+    );
+    expect(result.stderr).toBe('handled SIGINT\nstill running\n');
+    expect(result.code).toBe(130);
+  });
+});
+
 describe('an output that cannot be written', () => {
   it('stops without further calls, with exit 1 and the reason', async () => {
     const api = await fake({ followers: 50_000 });
@@ -122,7 +149,8 @@ describe('--state', () => {
     const state = JSON.parse(await readFile(join(dir, 'followers.state'), 'utf8')) as Record<string, unknown>;
     expect(state).toMatchObject({ cursor: api.followers.at(9_999), written: 10_000, format: 'csv', done: false, output: file });
     // A crash after a page was written but before the state recorded it leaves bytes past the cursor.
-    await appendFile(`${file}.partial`, 'half a page\n');
+    // Longer than all that is still to come, so that only cutting it off gives the right file.
+    await appendFile(`${file}.partial`, 'half a page\n'.repeat(100_000));
 
     api.newDay();
     // Without --format: the unfinished export keeps its own.
