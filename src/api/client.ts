@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { ExitCode, WxError, errcodeDetail, type RetryHint } from '../errors.js';
 import { errorForErrcode, isTokenRefusal } from './errcodes.js';
 
@@ -56,12 +58,42 @@ export interface ApiClientOptions {
 
 export type JsonObject = Record<string, unknown>;
 
+type RequestFunction = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+
+interface UndiciParts {
+  Pool: typeof Pool;
+  request: RequestFunction;
+}
+
+/**
+ * undici's index also loads fetch, WebSocket, the caches and the mocks: about 40 ms of every
+ * start-up, for a client that needs the pool and `request` alone. Should undici ever move those
+ * files, the whole index still works.
+ */
+function loadUndici(): UndiciParts {
+  // undici parses HTTP with a WebAssembly build of llhttp. V8 would optimize it again on
+  // background threads, and a process that ends soon after waits for that at exit (~40 ms a run,
+  // a whole small export's worth); the baseline code parses these answers just as fast.
+  setFlagsFromString('--liftoff-only');
+  const load = createRequire(import.meta.url);
+  try {
+    return {
+      Pool: load('undici/lib/dispatcher/pool.js') as typeof Pool,
+      request: load('undici/lib/api/api-request.js') as RequestFunction,
+    };
+  } catch {
+    const undici = load('undici') as typeof import('undici');
+    return { Pool: undici.Pool, request: undici.Pool.prototype.request as RequestFunction };
+  }
+}
+
 /**
  * The only module that speaks HTTP. It owns the connection pool, the token in the URL, the
  * errcode convention of the API, and turns every failure into a WxError.
  */
 export class ApiClient {
   readonly #pool: Pool;
+  readonly #request: RequestFunction;
   readonly #basePath: string;
   readonly #options: ApiClientOptions;
 
@@ -69,7 +101,9 @@ export class ApiClient {
     this.#options = options;
     // Sized to the calls in flight: a larger pool hands calls made one after the other to a
     // second connection, because the first is not yet free when its body has been read.
-    this.#pool = new Pool(options.baseUrl.origin, { connections: options.connections ?? 1, keepAliveTimeout: 30_000 });
+    const undici = loadUndici();
+    this.#pool = new undici.Pool(options.baseUrl.origin, { connections: options.connections ?? 1, keepAliveTimeout: 30_000 });
+    this.#request = undici.request;
     this.#basePath = options.baseUrl.pathname.replace(/\/+$/, '');
   }
 
@@ -155,7 +189,7 @@ export class ApiClient {
     let text: string;
     let retryAfterHeader: string | string[] | undefined;
     try {
-      const response = await this.#pool.request({
+      const response = await this.#request.call(this.#pool, {
         method: request.method,
         path: this.#pathWithQuery(request),
         headers,

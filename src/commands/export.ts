@@ -67,7 +67,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       onWait: (reason) => shownProgress.note(reason),
     }));
     const fileOutput = options.output === undefined ? undefined : await FileOutput.open(options.output, opening);
-    sink = new Sink(recordFormat(format), fileOutput ?? new StreamOutput(io.stdout, resume === undefined));
+    sink = new Sink(await recordFormat(format), fileOutput ?? new StreamOutput(io.stdout, resume === undefined));
     const source = followerList(client);
     const startedAt = performance.now();
     const writtenBefore = advance.written;

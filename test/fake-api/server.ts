@@ -45,6 +45,8 @@ export interface FakeApiOptions {
   dailyQuota?: number;
   /** Extra headers on an HTTP error answer (Retry-After). */
   errorHeaders?: Record<string, string>;
+  /** Render each page once and serve it from memory: for benchmarks, where the fake must not be what is measured. */
+  cachePages?: boolean;
 }
 
 export interface FakeApi {
@@ -100,7 +102,8 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
         const timer = setTimeout(() => answer(response, body), fault.delayMs);
         response.on('close', () => clearTimeout(timer));
       } else if (fault.kind === 'truncate') {
-        const text = JSON.stringify(route(call));
+        const routed = route(call);
+        const text = typeof routed === 'string' ? routed : JSON.stringify(routed);
         response.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
         response.write(text.slice(0, Math.floor(text.length / 2)), () => response.socket?.destroy());
       } else {
@@ -114,7 +117,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     socket.on('close', () => sockets.delete(socket));
   });
 
-  function route(call: RecordedCall): object {
+  function route(call: RecordedCall): object | string {
     if (call.path === '/cgi-bin/stable_token') return issueStableToken(call);
     if (call.path === '/cgi-bin/token') {
       // The legacy endpoint: counted by the tests, which prove it is never called.
@@ -173,8 +176,20 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     return undefined;
   }
 
-  function followerPage(call: RecordedCall): object {
+  const cachedPages = new Map<string | null, string>();
+
+  function followerPage(call: RecordedCall): object | string {
     const cursor = call.query.get('next_openid');
+    if (options.cachePages !== true) return renderPage(cursor);
+    let page = cachedPages.get(cursor);
+    if (page === undefined) {
+      page = JSON.stringify(renderPage(cursor));
+      cachedPages.set(cursor, page);
+    }
+    return page;
+  }
+
+  function renderPage(cursor: string | null): object {
     let start = 0;
     if (cursor !== null) {
       // The real API has answered an empty or 'undefined' next_openid with 40003.
@@ -219,10 +234,11 @@ export function apiError(errcode: number, errmsg: string): object {
   return { errcode, errmsg: `${errmsg} rid: 6543210f-0a1b2c3d-${errcode}` };
 }
 
-function answer(response: ServerResponse, body: object): void {
+/** A string is an answer rendered already (a cached page). */
+function answer(response: ServerResponse, body: object | string): void {
   // The real API's Content-Type is unreliable; the client must not depend on it.
   response.writeHead(200, { 'content-type': 'application/json; encoding=utf-8' });
-  response.end(JSON.stringify(body));
+  response.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
 function answerFault(

@@ -1,0 +1,163 @@
+/**
+ * `npm run bench`: the tool against the floor, side by side in one run, on loopback. Ratios are
+ * what counts; absolute times on shared machines are noise. Not part of `npm test`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FAKE_TOKEN, startFakeApi, type FakeApi } from '../fake-api/server.js';
+
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+const BIN = here('../../../bin/wx-followers.js');
+const FLOOR = here('./floor.js');
+const RUSAGE = here('./rusage.js');
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
+const STARTUP_RUNS = Number(process.env['BENCH_STARTUP_RUNS'] ?? 15);
+const BIG = Number(process.env['BENCH_BIG'] ?? 10_000_000);
+const scratch = await mkdtemp(join(tmpdir(), 'wx-bench-'));
+
+interface Sample {
+  wallMs: number;
+  cpuMs: number;
+  rssMiB: number;
+}
+
+/** One child process, stdout to /dev/null, stderr a pipe (not a TTY); its own rusage from the preload. */
+async function measure(args: readonly string[], env: Record<string, string> = {}): Promise<Sample> {
+  const rusageFile = join(scratch, `rusage-${process.hrtime.bigint()}.json`);
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', RUSAGE, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env['PATH'] ?? '', HOME: scratch, WX_FOLLOWERS_CONFIG_DIR: scratch, WX_BENCH_RUSAGE: rusageFile, ...env },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const wallMs = performance.now() - started;
+  if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${stderr}`);
+  const usage = JSON.parse(await readFile(rusageFile, 'utf8')) as { userCPUTime: number; systemCPUTime: number; maxRSS: number };
+  await rm(rusageFile);
+  return { wallMs, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, rssMiB: usage.maxRSS / 1024 };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+
+interface Row {
+  what: string;
+  wallMs: number;
+  cpuMs: number;
+  rssMiB: number;
+  ratio?: number;
+  target?: string;
+  ok?: boolean;
+}
+
+function summarize(what: string, samples: Sample[]): Row {
+  return {
+    what,
+    wallMs: median(samples.map((sample) => sample.wallMs)),
+    cpuMs: median(samples.map((sample) => sample.cpuMs)),
+    rssMiB: median(samples.map((sample) => sample.rssMiB)),
+  };
+}
+
+const floorArgs = (api: FakeApi): string[] => [FLOOR, api.url, FAKE_TOKEN];
+const exportArgs = (api: FakeApi, format: string): string[] => [BIN, 'export', '--base-url', api.url, '--format', format];
+const tokenEnv = { WX_ACCESS_TOKEN: FAKE_TOKEN };
+const rows: Row[] = [];
+const compare = (row: Row, base: Row, limit: number, key: 'wallMs' | 'rssMiB', target: string): void => {
+  row.ratio = row[key] / base[key];
+  row.target = target;
+  row.ok = row.ratio <= limit;
+  rows.push(row);
+};
+
+process.stderr.write(`bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB\n`);
+
+// Export wall time, 1M followers: floor and tool alternate, A B A B.
+{
+  const api = await startFakeApi({ followers: 1_000_000, cachePages: true });
+  const formats = ['text', 'csv', 'ndjson'];
+  process.stderr.write('bench: 1M followers, warm-up\n');
+  await measure(floorArgs(api));
+  for (const format of formats) await measure(exportArgs(api, format), tokenEnv);
+  const floor: Sample[] = [];
+  const tool = new Map<string, Sample[]>(formats.map((format) => [format, []]));
+  for (let run = 0; run < RUNS; run += 1) {
+    process.stderr.write(`bench: 1M followers, round ${run + 1} of ${RUNS}\n`);
+    for (const format of formats) {
+      floor.push(await measure(floorArgs(api)));
+      tool.get(format)?.push(await measure(exportArgs(api, format), tokenEnv));
+    }
+  }
+  const floorRow = summarize('floor: undici request loop, 1M followers', floor);
+  rows.push(floorRow);
+  for (const format of formats) {
+    compare(summarize(`export --format ${format}, 1M followers`, tool.get(format) ?? []), floorRow, 1.15, 'wallMs', '<= 1.15 x floor (wall)');
+  }
+  const before = api.connections();
+  await measure(exportArgs(api, 'text'), tokenEnv);
+  const connections = api.connections() - before;
+  rows.push({ what: `TCP connections in one export: ${connections}`, wallMs: NaN, cpuMs: NaN, rssMiB: NaN, target: '1', ok: connections === 1 });
+  await api.close();
+}
+
+// Memory: peak RSS at 100k and at 10M followers.
+{
+  process.stderr.write('bench: memory at 100k\n');
+  const small = await startFakeApi({ followers: 100_000, cachePages: true });
+  const floorSmall = summarize('floor, 100k followers', [await measure(floorArgs(small))]);
+  const toolSmall = summarize('export, 100k followers', [await measure(exportArgs(small, 'text'), tokenEnv)]);
+  await small.close();
+  process.stderr.write(`bench: memory at ${BIG.toLocaleString('en-US')}\n`);
+  const big = await startFakeApi({ followers: BIG, cachePages: true });
+  const floorBig = summarize(`floor, ${BIG.toLocaleString('en-US')} followers`, [await measure(floorArgs(big))]);
+  const toolBig = summarize(`export, ${BIG.toLocaleString('en-US')} followers`, [await measure(exportArgs(big, 'text'), tokenEnv)]);
+  await big.close();
+  rows.push(floorSmall, floorBig);
+  compare(toolSmall, floorSmall, Number.POSITIVE_INFINITY, 'rssMiB', '(the tool at 100k)');
+  compare({ ...toolBig }, floorBig, 1.2, 'rssMiB', '<= 1.2 x floor at 10M (RSS)');
+  compare({ ...toolBig, what: `export, ${BIG.toLocaleString('en-US')} vs itself at 100k` }, toolSmall, 1.25, 'rssMiB', '<= 1.25 x tool at 100k (RSS)');
+}
+
+// Start-up: what a cron line or a shell loop pays every time.
+{
+  const api = await startFakeApi({ followers: 1_000, cachePages: true });
+  const cases: [string, string[], Record<string, string>][] = [
+    ['node -e 0', ['-e', '0'], {}],
+    ['wx-followers --version', [BIN, '--version'], {}],
+    ['wx-followers --help', [BIN, '--help'], {}],
+    ['export of 1,000 followers', exportArgs(api, 'text'), tokenEnv],
+  ];
+  for (const [, args, env] of cases) await measure(args, env);
+  const samples = new Map<string, Sample[]>(cases.map(([name]) => [name, []]));
+  process.stderr.write('bench: start-up\n');
+  for (let run = 0; run < STARTUP_RUNS; run += 1) {
+    for (const [name, args, env] of cases) samples.get(name)?.push(await measure(args, env));
+  }
+  const base = summarize('node -e 0', samples.get('node -e 0') ?? []);
+  rows.push(base);
+  compare(summarize('wx-followers --version', samples.get('wx-followers --version') ?? []), base, 1.3, 'wallMs', '<= 1.3 x node -e 0');
+  compare(summarize('wx-followers --help', samples.get('wx-followers --help') ?? []), base, 1.3, 'wallMs', '<= 1.3 x node -e 0');
+  compare(summarize('export of 1,000 followers', samples.get('export of 1,000 followers') ?? []), base, 2.5, 'wallMs', '<= 2.5 x node -e 0');
+  await api.close();
+}
+
+await rm(scratch, { recursive: true, force: true });
+const number = (value: number, digits = 0): string => (Number.isNaN(value) ? '' : value.toFixed(digits));
+const lines = [
+  `| what | wall ms | cpu ms | peak RSS MiB | ratio | target | |`,
+  `| --- | ---: | ---: | ---: | ---: | --- | --- |`,
+  ...rows.map(
+    (row) =>
+      `| ${row.what} | ${number(row.wallMs)} | ${number(row.cpuMs)} | ${number(row.rssMiB, 1)} | ${row.ratio === undefined ? '' : number(row.ratio, 2)} | ${row.target ?? ''} | ${row.ok === undefined ? '' : row.ok ? 'ok' : 'MISSED'} |`,
+  ),
+];
+process.stdout.write(`${lines.join('\n')}\n`);
+process.stdout.write(`\nmedians of ${RUNS} runs (1M) and ${STARTUP_RUNS} runs (start-up); memory: one run each.\n`);
