@@ -174,8 +174,17 @@ export class ApiClient {
 
   async #attempt(request: ApiRequest): Promise<JsonObject> {
     const { timeoutMs, signal: outerSignal } = this.#options;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = outerSignal === undefined ? timeout : AbortSignal.any([outerSignal, timeout]);
+    // One controller a request, its timer cleared and its listener removed when it ends:
+    // AbortSignal.any() over the run's long-lived signal costs more with every request made.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onInterrupt = (): void => controller.abort(outerSignal?.reason);
+    outerSignal?.addEventListener('abort', onInterrupt, { once: true });
+    if (outerSignal?.aborted === true) controller.abort(outerSignal.reason);
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': this.#options.userAgent,
@@ -194,14 +203,14 @@ export class ApiClient {
         path: this.#pathWithQuery(request),
         headers,
         body,
-        signal,
+        signal: controller.signal,
       });
       statusCode = response.statusCode;
       retryAfterHeader = response.headers['retry-after'];
       text = await response.body.text();
     } catch (error) {
       if (outerSignal?.aborted === true) throw outerSignal.reason;
-      if (timeout.aborted) {
+      if (timedOut) {
         throw new WxError(
           `No answer from ${this.origin} within ${timeoutMs} ms (${request.path}). Check the network, or raise --timeout.`,
           ExitCode.Api,
@@ -213,6 +222,9 @@ export class ApiClient {
         ExitCode.Api,
         { cause: error, retry: { kind: 'backoff' } },
       );
+    } finally {
+      clearTimeout(timer);
+      outerSignal?.removeEventListener('abort', onInterrupt);
     }
     if (statusCode < 200 || statusCode > 299) {
       const transient = statusCode >= 500 || statusCode === 429;

@@ -6,8 +6,11 @@ import { ExitCode, WxError } from '../errors.js';
 export interface Output {
   /** Whether nothing stands in the output yet, so that it needs a header. */
   readonly startsEmpty: boolean;
-  /** Resolves when the chunk is handed to the system, so that at most one page waits in memory. */
-  write(chunk: string): Promise<void>;
+  /**
+   * Writes one page, given in slices; resolves when all of it is handed to the system, so that
+   * at most one page waits in memory. A page is written whole or, in a file, not at all.
+   */
+  write(slices: readonly string[]): Promise<void>;
   /** The export is complete: make the output final. */
   finish(): Promise<void>;
   /** The export stopped early: keep what was written, so that a resumed run can go on. */
@@ -34,11 +37,16 @@ export class StreamOutput implements Output {
     stream.on('error', this.#onError);
   }
 
-  async write(chunk: string): Promise<void> {
+  async write(slices: readonly string[]): Promise<void> {
     if (this.#failure !== undefined) throw streamFailure(this.#failure);
-    await new Promise<void>((resolve, reject) => {
-      this.#stream.write(chunk, (error) => (error ? reject(streamFailure(error)) : resolve()));
-    });
+    await Promise.all(
+      slices.map(
+        (slice) =>
+          new Promise<void>((resolve, reject) => {
+            this.#stream.write(slice, (error) => (error ? reject(streamFailure(error)) : resolve()));
+          }),
+      ),
+    );
   }
 
   async finish(): Promise<void> {
@@ -126,21 +134,25 @@ export class FileOutput implements Output {
     return this.#bytes;
   }
 
-  async write(chunk: string): Promise<void> {
-    const data = Buffer.from(chunk, 'utf8');
+  async write(slices: readonly string[]): Promise<void> {
+    let offset = this.#bytes;
     try {
-      let offset = 0;
-      while (offset < data.length) {
-        const { bytesWritten } = await this.#handle.write(data, offset, data.length - offset, this.#bytes + offset);
-        offset += bytesWritten;
+      for (const slice of slices) {
+        const data = Buffer.from(slice, 'utf8');
+        let done = 0;
+        while (done < data.length) {
+          const { bytesWritten } = await this.#handle.write(data, done, data.length - done, offset + done);
+          done += bytesWritten;
+        }
+        offset += data.length;
       }
     } catch (error) {
       // Cut the half-written page off again, so that the file ends where the printed cursor does.
       await this.#handle.truncate(this.#bytes).catch(() => undefined);
       throw fileFailure(this.#partialPath, error);
     }
-    this.#bytes += data.length;
-    this.#bytesWritten += data.length;
+    this.#bytesWritten += offset - this.#bytes;
+    this.#bytes = offset;
   }
 
   /** On disk before a state file records the page: a crash then loses nothing it claims. */
