@@ -19,6 +19,11 @@ describe('formats', () => {
     expect(lines.pop()).toBe('');
     expect(lines.map((line) => (JSON.parse(line) as { openid: string }).openid)).toEqual(awkward);
     expect(ndjson.encode(['o1'])).toBe('{"openid":"o1"}\n');
+    const plain = ['oA-b_9', 'o~!#$%&()*+,./:;<=>?@[]^`{|}'];
+    expect(ndjson.encode(plain)).toBe(plain.map((openid) => `${JSON.stringify({ openid })}\n`).join(''));
+    for (const odd of ['a"b', 'a\\b', 'tab\there', 'é', '\u2028']) {
+      expect(ndjson.encode(['o1', odd])).toBe(`{"openid":"o1"}\n${JSON.stringify({ openid: odd })}\n`);
+    }
   });
 
   it('text is one OpenID a line', async () => {

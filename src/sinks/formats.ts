@@ -13,9 +13,15 @@ const text: RecordFormat = {
   encode: (openids) => (openids.length === 0 ? '' : `${openids.join('\n')}\n`),
 };
 
+/** What JSON.stringify leaves as it is: no quote, backslash, control or non-ASCII character. */
+const JSON_PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 const ndjson: RecordFormat = {
   header: '',
   encode: (openids) => {
+    if (openids.length === 0) return '';
+    // Real OpenIDs need no escaping: a join is several times faster than a stringify each.
+    if (openids.every((openid) => JSON_PLAIN.test(openid))) return `{"openid":"${openids.join('"}\n{"openid":"')}"}\n`;
     let lines = '';
     for (const openid of openids) lines += `{"openid":${JSON.stringify(openid)}}\n`;
     return lines;
