@@ -92,7 +92,10 @@ class TtyProgress implements Progress {
 
   note(text: string): void {
     if (this.#spinner !== undefined) this.#spinner.text = text;
-    this.#bar?.update({ note: `| ${text}` });
+    if (this.#bar === undefined) return;
+    this.#bar.update({ note: `| ${text}` });
+    // Drawn now, not at the next frame: a wait may end before it, and a person should see why.
+    this.#bar.render();
   }
 
   succeed(summary: string): void {

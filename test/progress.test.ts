@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import type { IOStreams } from '../src/io.js';
 import { allOpenids } from './fake-api/followers.js';
-import { FAKE_TOKEN, startFakeApi, type FakeApi } from './fake-api/server.js';
+import { FAKE_TOKEN, startFakeApi, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
 import { lines, tempDir } from './helpers/cli.js';
 
 interface Captured {
@@ -47,8 +47,13 @@ afterEach(async () => {
   api = undefined;
 });
 
-async function run(extraArgs: string[], extraEnv: NodeJS.ProcessEnv, stderrIsTTY: boolean): Promise<[number, Captured]> {
-  api = await startFakeApi({ followers: 23_000 });
+async function run(
+  extraArgs: string[],
+  extraEnv: NodeJS.ProcessEnv,
+  stderrIsTTY: boolean,
+  fakeOptions: FakeApiOptions = { followers: 23_000 },
+): Promise<[number, Captured]> {
+  api = await startFakeApi(fakeOptions);
   const env = { WX_ACCESS_TOKEN: FAKE_TOKEN, WX_FOLLOWERS_CONFIG_DIR: await tempDir(), ...extraEnv };
   const captured = capture(env, stderrIsTTY);
   const code = await main(['node', 'wx-followers', 'export', '--base-url', api.url, ...extraArgs], captured.io);
@@ -72,5 +77,15 @@ describe('progress', () => {
       await api?.close();
       api = undefined;
     }
+  });
+
+  it('says on the bar that it waits for the next minute on 45011', async () => {
+    const [code, captured] = await run([], { WX_FOLLOWERS_DELAY_SCALE: '0.001' }, true, {
+      followers: 23_000,
+      fault: (call) => (call.index === 2 ? { kind: 'errcode', errcode: 45011 } : undefined),
+    });
+    expect(code).toBe(0);
+    expect(captured.stdout()).toBe(lines(allOpenids(api!.followers)));
+    expect(captured.stderr()).toMatch(/waiting for the next minute \(per-minute limit, errcode 45011\)/);
   });
 });
