@@ -1,31 +1,22 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
 import {
   FAKE_APPID,
   FAKE_SECRET,
   FAKE_TOKEN,
-  startFakeApi,
   type FakeApi,
   type FakeApiOptions,
   type RecordedCall,
 } from './fake-api/server.js';
 import { cleanEnv, lines, runCli, tempDir, type CliResult } from './helpers/cli.js';
+import { useFakes } from './helpers/fakes.js';
 
-const apis: FakeApi[] = [];
-afterEach(async () => {
-  const all = apis.splice(0);
-  await Promise.all(all.map((api) => api.close()));
-  // The legacy endpoint retires the production server's token: no test may ever see it called.
-  for (const api of all) expect(api.calls.filter((call) => call.path === '/cgi-bin/token')).toEqual([]);
+// The legacy endpoint retires the production server's token: no test may ever see it called.
+const fake = useFakes((apis) => {
+  for (const api of apis) expect(api.calls.filter((call) => call.path === '/cgi-bin/token')).toEqual([]);
 });
-
-async function fake(options: FakeApiOptions): Promise<FakeApi> {
-  const api = await startFakeApi(options);
-  apis.push(api);
-  return api;
-}
 
 const APP = { WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET };
 

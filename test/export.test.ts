@@ -1,20 +1,12 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { allOpenids, listedFollowers } from './fake-api/followers.js';
-import { FAKE_TOKEN, startFakeApi, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
+import { FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
 import { BIN, cleanEnv, lines, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import { useFakes } from './helpers/fakes.js';
 
-const apis: FakeApi[] = [];
-afterEach(async () => {
-  await Promise.all(apis.splice(0).map((api) => api.close()));
-});
-
-async function fake(options: FakeApiOptions): Promise<FakeApi> {
-  const api = await startFakeApi(options);
-  apis.push(api);
-  return api;
-}
+const fake = useFakes();
 
 async function exportFrom(api: FakeApi, args: readonly string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
   const dir = await tempDir();
@@ -262,7 +254,6 @@ describe('exit codes and messages', () => {
     const api = await fake({ followers: 1 });
     const url = api.url;
     await api.close();
-    apis.pop();
     const result = await runCli(['export', '--base-url', url], { env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN }) });
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/ECONNREFUSED/);

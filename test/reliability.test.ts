@@ -1,21 +1,13 @@
 import { spawn } from 'node:child_process';
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
-import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, startFakeApi, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
+import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
 import { BIN, cleanEnv, lines, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import { useFakes } from './helpers/fakes.js';
 
-const apis: FakeApi[] = [];
-afterEach(async () => {
-  await Promise.all(apis.splice(0).map((api) => api.close()));
-});
-
-async function fake(options: FakeApiOptions): Promise<FakeApi> {
-  const api = await startFakeApi(options);
-  apis.push(api);
-  return api;
-}
+const fake = useFakes();
 
 async function exportFrom(api: FakeApi, args: readonly string[], dir?: string): Promise<CliResult> {
   return runCli(['export', '--base-url', api.url, ...args], {
