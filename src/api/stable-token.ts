@@ -1,6 +1,6 @@
 import type { AppCredentials } from '../credentials.js';
 import { ExitCode, WxError, errcodeDetail } from '../errors.js';
-import type { ApiClient } from './client.js';
+import type { ApiClient, JsonObject } from './client.js';
 
 export interface IssuedToken {
   accessToken: string;
@@ -12,7 +12,7 @@ export interface IssuedToken {
  * of that one retires the token the account's production server holds.
  */
 export async function fetchStableToken(client: ApiClient, app: AppCredentials): Promise<IssuedToken> {
-  let answer;
+  let answer: JsonObject;
   try {
     answer = await client.send({
       method: 'POST',

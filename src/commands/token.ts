@@ -1,4 +1,4 @@
-import { connect, type ConnectionOptions } from '../connect.js';
+import { connect, type Connection, type ConnectionOptions } from '../connect.js';
 import { ExitCode } from '../errors.js';
 import type { IOStreams } from '../io.js';
 import { Reporter } from '../report.js';
@@ -8,7 +8,7 @@ export type TokenOptions = ConnectionOptions;
 /** Prints a usable access token for scripts: the one command that prints a secret, on purpose. */
 export async function runToken(options: TokenOptions, io: IOStreams): Promise<ExitCode> {
   const reporter = new Reporter(io);
-  let connection;
+  let connection: Connection | undefined;
   try {
     connection = await connect(options, io, reporter);
     const token = await connection.tokens.token();
