@@ -1,6 +1,6 @@
 import type { ConfigKey, ConfigStore } from './config-store.js';
 import { usageError } from './errors.js';
-import { readAll, type IOStreams } from './io.js';
+import { readStdinValue, type IOStreams } from './io.js';
 
 /** Opens the config store on first use only, and once. */
 export function lazyStore(open: () => Promise<ConfigStore>): () => Promise<ConfigStore> {
@@ -23,9 +23,7 @@ export async function resolveSetting(
   store: () => Promise<ConfigStore>,
 ): Promise<Setting | undefined> {
   if (flagValue === '-') {
-    const value = (await readAll(io.stdin)).trim();
-    if (value === '') throw usageError(`--${key} - read nothing from stdin.`);
-    return { value, origin: 'stdin' };
+    return { value: await readStdinValue(io, `--${key} -`), origin: 'stdin' };
   }
   if (flagValue !== undefined && flagValue !== '') return { value: flagValue, origin: `--${key}` };
   const fromEnv = io.env[envName];

@@ -1,3 +1,5 @@
+import { usageError } from './errors.js';
+
 /**
  * Everything a command may touch of the outside world, in one object, so that a test can run
  * a command against buffers (after gh's IOStreams).
@@ -66,6 +68,13 @@ export function systemStreams(): IOStreams {
 export function colorEnabled(io: IOStreams): boolean {
   const noColor = io.env['NO_COLOR'];
   return io.stderrIsTTY && (noColor === undefined || noColor === '');
+}
+
+/** A value piped in for a '-' argument, without its trailing newline; nothing is a usage error. */
+export async function readStdinValue(io: IOStreams, what: string): Promise<string> {
+  const value = (await readAll(io.stdin)).trim();
+  if (value === '') throw usageError(`${what} read nothing from stdin.`);
+  return value;
 }
 
 export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

@@ -1,6 +1,6 @@
 import { CONFIG_KEYS, TOKEN_CACHE_KEY, isSecretKey, mask, openConfigStore, parseConfigKey } from '../config-store.js';
 import { ExitCode, usageError } from '../errors.js';
-import { readAll, type IOStreams } from '../io.js';
+import { readStdinValue, type IOStreams } from '../io.js';
 import { parseBaseUrl } from '../options.js';
 import { Reporter } from '../report.js';
 
@@ -19,16 +19,15 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
       case 'path':
         io.stdout.write(`${store.path}\n`);
         return ExitCode.Ok;
-      case 'list':
+      case 'list': {
         for (const key of CONFIG_KEYS) {
           const value = store.get(key);
           if (value !== undefined) io.stdout.write(`${key}=${isSecretKey(key) ? mask(value) : value}\n`);
         }
-        {
-          const cached = store.cachedTokenCount();
-          if (cached > 0) io.stdout.write(`${TOKEN_CACHE_KEY}=(stable tokens of ${cached} AppID${cached === 1 ? '' : 's'})\n`);
-        }
+        const cached = store.cachedTokenCount();
+        if (cached > 0) io.stdout.write(`${TOKEN_CACHE_KEY}=(stable tokens of ${cached} AppID${cached === 1 ? '' : 's'})\n`);
         return ExitCode.Ok;
+      }
       case 'get': {
         const key = parseConfigKey(request.key);
         const value = store.get(key);
@@ -45,7 +44,7 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
       case 'set': {
         const key = parseConfigKey(request.key);
         // '-' keeps a secret out of the shell's history and the process list.
-        const value = request.value === '-' ? (await readAll(io.stdin)).trim() : request.value;
+        const value = request.value === '-' ? await readStdinValue(io, `config set ${key} -`) : request.value;
         if (value === '') throw usageError(`config set ${key} needs a value that is not empty.`);
         if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
         store.set(key, value);

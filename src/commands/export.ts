@@ -84,8 +84,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       advance.written += openids.length;
       advance.cursor = openids.at(-1) ?? advance.cursor;
       if (checkpoint !== undefined && fileOutput !== undefined && advance.cursor !== undefined) {
-        await fileOutput.sync();
-        await checkpoint.record(advance.cursor, advance.written, fileOutput.bytes, page.total);
+        await checkpoint.record(advance.cursor, advance.written, await fileOutput.sync(), page.total);
       }
       progress.advance(advance.written, page.total);
       if (limitReached) break;

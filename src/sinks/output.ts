@@ -77,7 +77,6 @@ export class FileOutput implements Output {
   readonly #handle: FileHandle;
   readonly #createdEmpty: boolean;
   #bytes: number;
-  #bytesWritten = 0;
 
   private constructor(path: string, handle: FileHandle, bytes: number, createdEmpty: boolean) {
     this.#path = path;
@@ -129,11 +128,6 @@ export class FileOutput implements Output {
     }
   }
 
-  /** The length of FILE.partial. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
   async write(slices: readonly string[]): Promise<void> {
     let offset = this.#bytes;
     try {
@@ -151,14 +145,17 @@ export class FileOutput implements Output {
       await this.#handle.truncate(this.#bytes).catch(() => undefined);
       throw fileFailure(this.#partialPath, error);
     }
-    this.#bytesWritten += offset - this.#bytes;
     this.#bytes = offset;
   }
 
-  /** On disk before a state file records the page: a crash then loses nothing it claims. */
-  async sync(): Promise<void> {
+  /**
+   * On disk before a state file records the page, so that a crash loses nothing it claims;
+   * gives the length of FILE.partial that is now durable.
+   */
+  async sync(): Promise<number> {
     try {
       await this.#handle.sync();
+      return this.#bytes;
     } catch (error) {
       throw fileFailure(this.#partialPath, error);
     }
@@ -177,7 +174,7 @@ export class FileOutput implements Output {
   async abandon(): Promise<void> {
     await this.#handle.close().catch(() => undefined);
     // A run that failed before its first page leaves no empty file behind.
-    if (this.#createdEmpty && this.#bytesWritten === 0) await fs.rm(this.#partialPath, { force: true });
+    if (this.#createdEmpty && this.#bytes === 0) await fs.rm(this.#partialPath, { force: true });
   }
 }
 
