@@ -34,11 +34,14 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
   const exportCommand = program
     .command('export')
     .description('Export the follower list, page by page, to stdout or a file.')
-    .option('-f, --format <format>', 'text | csv | ndjson (default: text)')
+    .option('-f, --format <format>', 'text | csv | ndjson (default: text; csv with --with-info)')
     .option('-o, --output <file>', 'write to a file (through FILE.partial) instead of stdout')
     .option('--resume <openid>', "continue after this OpenID (the API's next_openid)")
     .option('--limit <n>', 'stop after n OpenIDs')
     .option('--state <file>', 'checkpoint file for cron: a run goes on where the last unfinished one stopped (needs --output)')
+    .option('--with-info', "each follower's details (batchget): subscribe time, UnionID, tags, remark... (csv or ndjson)")
+    .option('--lang <lang>', 'with --with-info: zh_CN | zh_TW | en (default: zh_CN)')
+    .option('--concurrency <n>', 'with --with-info: details calls in flight at once (default 8, at most 32)')
     .option('--no-progress', 'no spinner or bar')
     .addHelpText('after', EXPORT_HELP);
   withConnectionOptions(exportCommand).action(async (options: ExportOptions) => {

@@ -20,6 +20,8 @@ export interface ConnectionOptions extends CredentialOptions {
 export interface ConnectionHooks {
   signal?: AbortSignal;
   onWait?: WaitListener;
+  /** Calls the command makes at once (details batches); 1 keeps a list walk on one connection. */
+  connections?: number;
 }
 
 export interface Connection {

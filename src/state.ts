@@ -11,6 +11,10 @@ export interface ExportState {
   /** The absolute path of the export's output. */
   output: string;
   format: FormatName;
+  /** Which list, as its source describes it (`follower list`, `blacklist`); absent in older states: the follower list. */
+  list?: string;
+  /** Whether the rows carry each follower's details; absent: no. */
+  withInfo?: boolean;
   /** The last OpenID written, or undefined before the first page. */
   cursor: string | undefined;
   written: number;
@@ -20,6 +24,15 @@ export interface ExportState {
   startedAt: string;
   updatedAt: string;
   done: boolean;
+}
+
+/** What a run exports: a state belongs to one such export. */
+export interface ExportKind {
+  /** Undefined when not given: a continued run keeps the state's, a new one takes `defaultFormat`. */
+  format: FormatName | undefined;
+  defaultFormat: FormatName;
+  list: string;
+  withInfo: boolean;
 }
 
 /** Where this run starts, as the state file says. */
@@ -51,7 +64,8 @@ export class Checkpoint {
    * Locks the state file (before any request) and reads where to start. A corrupt state, or one
    * that belongs to another output or format, is refused, never overwritten.
    */
-  static async open(path: string, output: string, format: FormatName | undefined): Promise<Checkpoint> {
+  static async open(path: string, output: string, kind: ExportKind): Promise<Checkpoint> {
+    const { format } = kind;
     await takeLock(`${path}.lock`);
     try {
       const previous = await readState(path);
@@ -68,6 +82,13 @@ export class Checkpoint {
             `The state file ${path} belongs to an unfinished ${previous.format} export; --format ${format} would mix two formats in ${previous.output}.`,
           );
         }
+        const previousList = previous.list ?? 'follower list';
+        if (previousList !== kind.list || (previous.withInfo ?? false) !== kind.withInfo) {
+          const what = (list: string, withInfo: boolean): string => `the ${list}${withInfo ? ' with details' : ''}`;
+          throw usageError(
+            `The state file ${path} belongs to an unfinished export of ${what(previousList, previous.withInfo ?? false)}, not of ${what(kind.list, kind.withInfo)}. Run the command that started it, or use another --state file.`,
+          );
+        }
         const checkpoint = new Checkpoint(path, previous, {
           format: previous.format,
           cursor: previous.cursor,
@@ -79,7 +100,9 @@ export class Checkpoint {
       const fresh: ExportState = {
         version: 1,
         output: outputPath,
-        format: format ?? 'text',
+        format: format ?? kind.defaultFormat,
+        list: kind.list,
+        withInfo: kind.withInfo,
         cursor: undefined,
         written: 0,
         outputBytes: 0,
@@ -208,12 +231,14 @@ async function readState(path: string): Promise<ExportState | undefined> {
   }
   if (typeof json !== 'object' || json === null) throw corrupt('not an object');
   const state = json as Record<string, unknown>;
-  const { version, output, format, cursor, written, outputBytes, total, startedAt, updatedAt, done } = state;
+  const { version, output, format, list, withInfo, cursor, written, outputBytes, total, startedAt, updatedAt, done } = state;
   if (version !== 1) throw corrupt('unknown version');
   if (typeof output !== 'string' || typeof format !== 'string' || !isFormatName(format)) throw corrupt('no output or format');
   if (cursor !== undefined && (typeof cursor !== 'string' || !isOpenidShape(cursor))) throw corrupt('bad cursor');
   if (typeof written !== 'number' || typeof outputBytes !== 'number' || typeof done !== 'boolean') throw corrupt('bad counts');
   if (total !== undefined && typeof total !== 'number') throw corrupt('bad total');
+  if (list !== undefined && typeof list !== 'string') throw corrupt('bad list');
+  if (withInfo !== undefined && typeof withInfo !== 'boolean') throw corrupt('bad withInfo');
   if (typeof startedAt !== 'string' || typeof updatedAt !== 'string') throw corrupt('bad times');
-  return { version, output, format, cursor, written, outputBytes, total, startedAt, updatedAt, done };
+  return { version, output, format, list, withInfo, cursor, written, outputBytes, total, startedAt, updatedAt, done };
 }

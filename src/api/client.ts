@@ -115,16 +115,16 @@ export class ApiClient {
    * A call that carries the access token in its query, as every call of the API does. A refused
    * token is renewed once and the same request repeated, so that nothing is lost or written twice.
    */
-  async call(request: ApiRequest): Promise<JsonObject> {
+  async call(request: ApiRequest, signal?: AbortSignal): Promise<JsonObject> {
     const { tokens } = this.#options;
     const token = await tokens.token();
     try {
-      return await this.send(withToken(request, token));
+      return await this.send(withToken(request, token), signal);
     } catch (refusal) {
       if (!(refusal instanceof WxError) || !isTokenRefusal(refusal.errcode)) throw refusal;
       const renewed = await tokens.renew(token, refusal);
       try {
-        return await this.send(withToken(request, renewed));
+        return await this.send(withToken(request, renewed), signal);
       } catch (again) {
         if (!(again instanceof WxError) || !isTokenRefusal(again.errcode)) throw again;
         throw new WxError(
@@ -139,13 +139,15 @@ export class ApiClient {
 
   /**
    * One request, repeated from the same cursor while its failure is transient and retries are
-   * left; the answer is a JSON object without a non-zero errcode, or a WxError.
+   * left; the answer is a JSON object without a non-zero errcode, or a WxError. `signal` ends
+   * this request alone (the other calls of a batch failed); the run's own signal ends them all.
    */
-  async send(request: ApiRequest): Promise<JsonObject> {
+  async send(request: ApiRequest, signal?: AbortSignal): Promise<JsonObject> {
     const policy = this.#options.retry ?? DEFAULT_RETRY_POLICY;
+    const signals = [this.#options.signal, signal].filter((each): each is AbortSignal => each !== undefined);
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await this.#attempt(request);
+        return await this.#attempt(request, signals);
       } catch (error) {
         if (!(error instanceof WxError) || error.retry === undefined) throw error;
         if (attempt >= policy.retries) {
@@ -157,24 +159,15 @@ export class ApiClient {
         }
         const waitMs = retryDelay(error.retry, attempt, policy) * policy.delayScale;
         this.#options.onWait?.(waitReason(error), waitMs);
-        await this.#sleep(waitMs);
+        // Waits are rare: a signal combined for one costs nothing that adds up.
+        await sleepUnless(waitMs, signals.length > 1 ? AbortSignal.any(signals) : signals[0]);
       }
     }
   }
 
-  async #sleep(ms: number): Promise<void> {
-    const { signal } = this.#options;
-    try {
-      await sleep(ms, undefined, signal === undefined ? undefined : { signal });
-    } catch (error) {
-      if (signal?.aborted === true) throw signal.reason;
-      throw error;
-    }
-  }
-
-  async #attempt(request: ApiRequest): Promise<JsonObject> {
-    const { timeoutMs, signal: outerSignal } = this.#options;
-    // One controller a request, its timer cleared and its listener removed when it ends:
+  async #attempt(request: ApiRequest, signals: readonly AbortSignal[]): Promise<JsonObject> {
+    const { timeoutMs } = this.#options;
+    // One controller a request, its timer cleared and its listeners removed when it ends:
     // AbortSignal.any() over the run's long-lived signal costs more with every request made.
     const controller = new AbortController();
     let timedOut = false;
@@ -182,9 +175,10 @@ export class ApiClient {
       timedOut = true;
       controller.abort();
     }, timeoutMs);
-    const onInterrupt = (): void => controller.abort(outerSignal?.reason);
-    outerSignal?.addEventListener('abort', onInterrupt, { once: true });
-    if (outerSignal?.aborted === true) controller.abort(outerSignal.reason);
+    const aborted = (): AbortSignal | undefined => signals.find((signal) => signal.aborted);
+    const onAbort = (): void => controller.abort(aborted()?.reason);
+    for (const signal of signals) signal.addEventListener('abort', onAbort, { once: true });
+    if (aborted() !== undefined) onAbort();
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': this.#options.userAgent,
@@ -209,7 +203,8 @@ export class ApiClient {
       retryAfterHeader = response.headers['retry-after'];
       text = await response.body.text();
     } catch (error) {
-      if (outerSignal?.aborted === true) throw outerSignal.reason;
+      const stopped = aborted();
+      if (stopped !== undefined) throw stopped.reason;
       if (timedOut) {
         throw new WxError(
           `No answer from ${this.origin} within ${timeoutMs} ms (${request.path}). Check the network, or raise --timeout.`,
@@ -224,7 +219,7 @@ export class ApiClient {
       );
     } finally {
       clearTimeout(timer);
-      outerSignal?.removeEventListener('abort', onInterrupt);
+      for (const signal of signals) signal.removeEventListener('abort', onAbort);
     }
     if (statusCode < 200 || statusCode > 299) {
       const transient = statusCode >= 500 || statusCode === 429;
@@ -243,6 +238,15 @@ export class ApiClient {
   #pathWithQuery(request: ApiRequest): string {
     const query = new URLSearchParams(request.query).toString();
     return `${this.#basePath}${request.path}${query === '' ? '' : `?${query}`}`;
+  }
+}
+
+async function sleepUnless(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, signal === undefined ? undefined : { signal });
+  } catch (error) {
+    if (signal?.aborted === true) throw signal.reason;
+    throw error;
   }
 }
 

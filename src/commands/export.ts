@@ -1,13 +1,15 @@
 import type { ApiClient } from '../api/client.js';
 import { connect, type ConnectionOptions } from '../connect.js';
+import { detailsInOrder, parseLanguage, type DetailsOptions, type FollowerInfo } from '../details.js';
 import { ExitCode, WxError, usageError } from '../errors.js';
 import { signalExitCode, type IOStreams } from '../io.js';
 import { parseFormat, parsePositiveInteger, parseResume } from '../options.js';
-import { paginate } from '../pager.js';
+import { paginate, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
 import { Reporter } from '../report.js';
-import { recordFormat } from '../sinks/formats.js';
-import { FileOutput, StreamOutput, partialPathOf, type FileOpening } from '../sinks/output.js';
+import { detailsFormat } from '../sinks/details-formats.js';
+import { recordFormat, type FormatName, type RecordFormat } from '../sinks/formats.js';
+import { FileOutput, StreamOutput, partialPathOf, type FileOpening, type Output } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
 import { followerList } from '../sources.js';
 import { Checkpoint } from '../state.js';
@@ -19,14 +21,44 @@ export interface ExportOptions extends ConnectionOptions {
   resume?: string;
   limit?: string;
   state?: string;
+  withInfo?: boolean;
+  lang?: string;
+  concurrency?: string;
   progress: boolean;
 }
+
+const DEFAULT_CONCURRENCY = 8;
+/** More calls at once would only meet the API's per-minute limit (45011) sooner. */
+const MAX_CONCURRENCY = 32;
 
 /** How far the run got: what a stop message names. */
 interface Advance {
   written: number;
   /** The last OpenID written (or the --resume value before the first page). */
   cursor: string | undefined;
+  /** The cursor the state file holds, when there is one. */
+  recorded: string | undefined;
+  total: number | undefined;
+}
+
+/** What a page of OpenIDs becomes in the output: the OpenIDs themselves, or their details. */
+interface Rows<Row> {
+  format: RecordFormat<Row>;
+  /** The rows of a page's OpenIDs in their order, a batch at a time. */
+  of(openids: readonly string[]): AsyncIterable<readonly Row[]>;
+  openidOf(row: Row): string;
+}
+
+/** Everything the page loop needs, settled before the first page. */
+interface Run {
+  source: ListSource;
+  resume: string | undefined;
+  limit: number | undefined;
+  output: Output;
+  fileOutput: FileOutput | undefined;
+  checkpoint: Checkpoint | undefined;
+  progress: Progress;
+  advance: Advance;
 }
 
 export async function runExport(options: ExportOptions, io: IOStreams): Promise<ExitCode> {
@@ -35,29 +67,39 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
   const stopListening = io.onInterrupt((signal) =>
     interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))),
   );
-  const advance: Advance = { written: 0, cursor: undefined };
+  const advance: Advance = { written: 0, cursor: undefined, recorded: undefined, total: undefined };
   let client: ApiClient | undefined;
-  let sink: Sink | undefined;
+  let output: Output | undefined;
+  let fileOutput: FileOutput | undefined;
   let checkpoint: Checkpoint | undefined;
   let progress: Progress | undefined;
   try {
     const explicitFormat = options.format === undefined ? undefined : parseFormat(options.format);
     const limit = parsePositiveInteger('--limit', options.limit);
+    const details = parseDetailsOptions(options, explicitFormat);
     let resume = parseResume(options.resume);
     if (options.state !== undefined) {
       if (options.output === undefined) throw usageError('--state needs --output: a continued run appends to the same file.');
       if (resume !== undefined) throw usageError('--state and --resume do not go together: the state file holds the cursor.');
     }
+    const list = followerList;
+    const defaultFormat: FormatName = details === undefined ? 'text' : 'csv';
     let opening: FileOpening = { kind: resume === undefined ? 'new' : 'resume' };
     if (options.state !== undefined && options.output !== undefined) {
       // Locked before any request: two cron runs on one state must not both spend the quota.
-      checkpoint = await Checkpoint.open(options.state, options.output, explicitFormat);
+      checkpoint = await Checkpoint.open(options.state, options.output, {
+        format: explicitFormat,
+        defaultFormat,
+        list: list.description,
+        withInfo: details !== undefined,
+      });
       resume = checkpoint.start.cursor;
       advance.written = checkpoint.start.written;
+      advance.recorded = resume;
       const bytes = checkpoint.start.continueAtBytes;
       opening = bytes === undefined ? { kind: 'new' } : { kind: 'continue', bytes };
     }
-    const format = checkpoint?.start.format ?? explicitFormat ?? 'text';
+    const format = checkpoint?.start.format ?? explicitFormat ?? defaultFormat;
     advance.cursor = resume;
 
     progress = await createProgress(io, options);
@@ -65,28 +107,61 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     ({ client } = await connect(options, io, reporter, {
       signal: interruption.signal,
       onWait: (reason) => shownProgress.note(reason),
+      connections: details?.concurrency ?? 1,
     }));
-    const fileOutput = options.output === undefined ? undefined : await FileOutput.open(options.output, opening);
-    sink = new Sink(await recordFormat(format), fileOutput ?? new StreamOutput(io.stdout, resume === undefined));
-    const source = followerList(client);
+    fileOutput = options.output === undefined ? undefined : await FileOutput.open(options.output, opening);
+    output = fileOutput ?? new StreamOutput(io.stdout, resume === undefined);
+    const run: Run = { source: list.source(client), resume, limit, output, fileOutput, checkpoint, progress, advance };
+    if (details === undefined) {
+      await exportRows(run, await openidRows(format));
+    } else {
+      await exportRows(run, await detailRows(client, format, details));
+    }
+    return ExitCode.Ok;
+  } catch (error) {
+    progress?.stop();
+    await recordStop(checkpoint, fileOutput, advance);
+    await output?.abandon();
+    const exitCode = reporter.error(error);
+    if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
+      reportStop(reporter, options, advance, checkpoint !== undefined);
+    }
+    return exitCode;
+  } finally {
+    stopListening();
+    await client?.close();
+    await checkpoint?.release();
+  }
+
+  /** The page loop, the same for every list and for OpenIDs with or without details. */
+  async function exportRows<Row>(run: Run, rows: Rows<Row>): Promise<void> {
+    const { advance, checkpoint, fileOutput, progress, limit } = run;
+    const sink = new Sink(rows.format, run.output);
     const startedAt = performance.now();
     const writtenBefore = advance.written;
-    progress.start(source.description);
+    progress.start(run.source.description);
     let limitReached = false;
-    for await (const page of paginate(source, resume)) {
+    for await (const page of paginate(run.source, run.resume)) {
       let openids = page.openids;
       const room = limit === undefined ? Number.POSITIVE_INFINITY : limit - (advance.written - writtenBefore);
       if (openids.length >= room) {
         openids = openids.slice(0, room);
         limitReached = true;
       }
-      await sink.writePage(openids);
-      advance.written += openids.length;
-      advance.cursor = openids.at(-1) ?? advance.cursor;
+      advance.total = page.total;
+      for await (const batch of rows.of(openids)) {
+        await sink.writePage(batch);
+        advance.written += batch.length;
+        const last = batch.at(-1);
+        if (last !== undefined) advance.cursor = rows.openidOf(last);
+        progress.advance(advance.written, page.total);
+      }
+      // Once a page, not a batch: an fsync and a state write for every 100 rows would cost more
+      // than the rows. A stop in between records where it got to (recordStop).
       if (checkpoint !== undefined && fileOutput !== undefined && advance.cursor !== undefined) {
         await checkpoint.record(advance.cursor, advance.written, await fileOutput.sync(), page.total);
+        advance.recorded = advance.cursor;
       }
-      progress.advance(advance.written, page.total);
       if (limitReached) break;
     }
     // With --state a --limit run is one chunk of a longer export: the next run goes on.
@@ -98,7 +173,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
           `wx-followers: stopped at --limit ${limit} with ${advance.written.toLocaleString('en-US')} OpenIDs in ${partialPathOf(options.output ?? '')}. Run the same command again to go on.`,
         );
       }
-      return ExitCode.Ok;
+      return;
     }
     await sink.finish();
     await checkpoint?.complete();
@@ -108,19 +183,60 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     if (limitReached && options.quiet !== true && advance.cursor !== undefined) {
       reporter.line(`wx-followers: stopped at --limit ${limit}. To continue, run again with --resume ${advance.cursor}`);
     }
-    return ExitCode.Ok;
-  } catch (error) {
-    progress?.stop();
-    await sink?.abandon();
-    const exitCode = reporter.error(error);
-    if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
-      reportStop(reporter, options, advance, checkpoint !== undefined);
-    }
-    return exitCode;
-  } finally {
-    stopListening();
-    await client?.close();
-    await checkpoint?.release();
+  }
+}
+
+async function openidRows(format: FormatName): Promise<Rows<string>> {
+  return {
+    format: await recordFormat(format),
+    of: async function* (openids) {
+      yield openids;
+    },
+    openidOf: (openid) => openid,
+  };
+}
+
+async function detailRows(client: ApiClient, format: FormatName, details: DetailsOptions): Promise<Rows<FollowerInfo>> {
+  if (format === 'text') throw textWithInfo();
+  return {
+    format: await detailsFormat(format),
+    of: (openids) => detailsInOrder(client, openids, details),
+    openidOf: (row) => row.openid,
+  };
+}
+
+function textWithInfo(): WxError {
+  return usageError('--with-info writes --format csv or --format ndjson: text has one OpenID a line and no room for the details.');
+}
+
+/** Undefined without --with-info, whose options are then refused rather than ignored. */
+function parseDetailsOptions(options: ExportOptions, format: FormatName | undefined): DetailsOptions | undefined {
+  if (options.withInfo !== true) {
+    if (options.lang !== undefined) throw usageError('--lang goes with --with-info.');
+    if (options.concurrency !== undefined) throw usageError('--concurrency goes with --with-info.');
+    return undefined;
+  }
+  if (format === 'text') throw textWithInfo();
+  const concurrency = parsePositiveInteger('--concurrency', options.concurrency) ?? DEFAULT_CONCURRENCY;
+  if (concurrency > MAX_CONCURRENCY) {
+    throw usageError(`--concurrency is at most ${MAX_CONCURRENCY}: more calls at once only meet the API's per-minute limit sooner.`);
+  }
+  return { lang: options.lang === undefined ? 'zh_CN' : parseLanguage(options.lang), concurrency };
+}
+
+/**
+ * A stop between two page records (details are written a batch at a time) records the last row
+ * written, so that the next run neither repeats nor loses a row. Best effort: if the disk fails
+ * now, the state keeps the last page and a continued run cuts the file back to it.
+ */
+async function recordStop(checkpoint: Checkpoint | undefined, fileOutput: FileOutput | undefined, advance: Advance): Promise<void> {
+  if (checkpoint === undefined || fileOutput === undefined) return;
+  if (advance.cursor === undefined || advance.cursor === advance.recorded) return;
+  try {
+    await checkpoint.record(advance.cursor, advance.written, await fileOutput.sync(), advance.total);
+    advance.recorded = advance.cursor;
+  } catch {
+    // The error that stopped the run is the one to report.
   }
 }
 
@@ -130,7 +246,7 @@ function reportStop(reporter: Reporter, options: ExportOptions, advance: Advance
   const kept = options.output === undefined ? '' : ` (kept in ${partialPathOf(options.output)})`;
   const written = `${advance.written.toLocaleString('en-US')} OpenIDs written${kept}`;
   if (withState) {
-    const resume = advance.cursor === undefined ? '' : ` (it holds --resume ${advance.cursor})`;
+    const resume = advance.recorded === undefined ? '' : ` (it holds --resume ${advance.recorded})`;
     reporter.line(`wx-followers: ${written}. To continue, run the same command with the same --state again${resume}.`);
     return;
   }

@@ -1,14 +1,14 @@
 export const FORMAT_NAMES = ['text', 'csv', 'ndjson'] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
 
-/** How OpenIDs become bytes, a whole page at a time: one record at a time is several times slower. */
-export interface RecordFormat {
+/** How records become bytes, a whole page at a time: one record at a time is several times slower. */
+export interface RecordFormat<Row> {
   /** Written once at the top of an output that starts empty. */
   readonly header: string;
-  encode(openids: readonly string[]): string;
+  encode(rows: readonly Row[]): string;
 }
 
-const text: RecordFormat = {
+const text: RecordFormat<string> = {
   header: '',
   encode: (openids) => (openids.length === 0 ? '' : `${openids.join('\n')}\n`),
 };
@@ -16,7 +16,7 @@ const text: RecordFormat = {
 /** What JSON.stringify leaves as it is: no quote, backslash, control or non-ASCII character. */
 const JSON_PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
-const ndjson: RecordFormat = {
+const ndjson: RecordFormat<string> = {
   header: '',
   encode: (openids) => {
     if (openids.length === 0) return '';
@@ -28,14 +28,14 @@ const ndjson: RecordFormat = {
   },
 };
 
-type Stringify = typeof import('csv-stringify/sync').stringify;
+export type Stringify = typeof import('csv-stringify/sync').stringify;
 
 /**
  * A one-column CSV whose page goes through csv-stringify as a single record with '\n' between
  * its fields: csv-stringify's cost is per record, and this is the same bytes as a record per
  * OpenID (quoted where a field holds a comma, quote, CR or LF), at less than half the time.
  */
-function csv(stringify: Stringify): RecordFormat {
+function csv(stringify: Stringify): RecordFormat<string> {
   const options = { delimiter: '\n', record_delimiter: '\n', quoted_match: /[,\r]/ } as const;
   return {
     header: stringify([['openid']]),
@@ -48,7 +48,7 @@ export function isFormatName(name: string): name is FormatName {
 }
 
 /** csv-stringify is loaded for CSV only: text and NDJSON runs do not pay for it at start-up. */
-export async function recordFormat(name: FormatName): Promise<RecordFormat> {
+export async function recordFormat(name: FormatName): Promise<RecordFormat<string>> {
   if (name === 'text') return text;
   if (name === 'ndjson') return ndjson;
   const { stringify } = await import('csv-stringify/sync');

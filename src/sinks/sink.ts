@@ -8,22 +8,22 @@ import type { Output } from './output.js';
  */
 const SLICE = 2_048;
 
-/** A format bound to an output: what the export loop writes its pages to. */
-export class Sink {
-  readonly #format: RecordFormat;
+/** A format bound to an output: what the export loop writes its pages (or batches) of rows to. */
+export class Sink<Row> {
+  readonly #format: RecordFormat<Row>;
   readonly #output: Output;
   #headerPending: boolean;
 
-  constructor(format: RecordFormat, output: Output) {
+  constructor(format: RecordFormat<Row>, output: Output) {
     this.#format = format;
     this.#output = output;
     this.#headerPending = output.startsEmpty && format.header !== '';
   }
 
-  async writePage(openids: readonly string[]): Promise<void> {
+  async writePage(rows: readonly Row[]): Promise<void> {
     const slices = [this.#takeHeader()];
-    for (let start = 0; start < openids.length; start += SLICE) {
-      slices.push(this.#format.encode(openids.slice(start, start + SLICE)));
+    for (let start = 0; start < rows.length; start += SLICE) {
+      slices.push(this.#format.encode(rows.slice(start, start + SLICE)));
     }
     await this.#output.write(slices.filter((slice) => slice !== ''));
   }

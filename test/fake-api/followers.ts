@@ -37,3 +37,43 @@ export function listedFollowers(openids: readonly string[]): FollowerList {
 export function allOpenids(list: FollowerList): string[] {
   return Array.from({ length: list.size }, (_, index) => list.at(index));
 }
+
+/** Remarks that test a CSV writer: commas, quotes, line breaks, formula starts, non-ASCII. */
+const REMARKS = [
+  '',
+  'VIP, wholesale',
+  'said "hello"',
+  'two\nlines',
+  '=HYPERLINK("http://evil.example","click")',
+  '北京 客户',
+  '+86 138 0000 0000',
+  '@ops check',
+  '-10% discount',
+  '\tindented',
+  '\rreturned',
+];
+const SCENES = ['ADD_SCENE_SEARCH', 'ADD_SCENE_QR_CODE', 'ADD_SCENE_PROFILE_CARD', 'ADD_SCENE_OTHERS'];
+const LANGUAGES = ['zh_CN', 'en', 'zh_TW'];
+
+/**
+ * What batchget answers for the follower at `index`, with the real API's field order. Every
+ * 13th has unfollowed since the list was read: `subscribe: 0` and little else.
+ */
+export function followerInfo(openid: string, index: number): Record<string, unknown> {
+  if (index % 13 === 5) return { subscribe: 0, openid };
+  const scene = SCENES[index % SCENES.length] as string;
+  const fromQr = scene === 'ADD_SCENE_QR_CODE';
+  return {
+    subscribe: 1,
+    openid,
+    language: LANGUAGES[index % LANGUAGES.length],
+    subscribe_time: 1_500_000_000 + index * 3_607,
+    ...(index % 2 === 0 ? { unionid: `uWx-Union_${index.toString(36)}` } : {}),
+    remark: REMARKS[index % REMARKS.length],
+    groupid: 0,
+    tagid_list: index % 4 === 0 ? [] : [2, 100 + (index % 5)],
+    subscribe_scene: scene,
+    qr_scene: fromQr ? index % 1000 : 0,
+    qr_scene_str: fromQr ? `campaign,${index % 7}` : '',
+  };
+}

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { generatedFollowers, type FollowerList } from './followers.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { followerInfo, generatedFollowers, type FollowerList } from './followers.js';
 
 /** What the fake does instead of answering a call normally. */
 export type Fault =
@@ -45,8 +46,12 @@ export interface FakeApiOptions {
   dailyQuota?: number;
   /** Extra headers on an HTTP error answer (Retry-After). */
   errorHeaders?: Record<string, string>;
-  /** Render each page once and serve it from memory: for benchmarks, where the fake must not be what is measured. */
+  /** Render each page (and details answer) once and serve it from memory: for benchmarks, where the fake must not be what is measured. */
   cachePages?: boolean;
+  /** batchget lists its answers in the reverse of the order asked: the order is not promised. */
+  detailsReversed?: boolean;
+  /** Every call is answered this long after it came (the benchmark of --with-info). */
+  latencyMs?: number;
 }
 
 export interface FakeApi {
@@ -83,7 +88,10 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   let quotaUsed = 0;
 
   const server = createServer((request, response) => {
-    void readBody(request).then((body) => {
+    // The latency runs from the request's arrival, so that reading its body is not added to it.
+    const answerAt = performance.now() + (options.latencyMs ?? 0);
+    void readBody(request).then(async (body) => {
+      if (options.latencyMs !== undefined) await delay(Math.max(0, answerAt - performance.now()));
       const url = new URL(request.url ?? '/', 'http://fake');
       const call: RecordedCall = {
         index: calls.length + 1,
@@ -133,7 +141,45 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       }
       return followerPage(call);
     }
+    if (call.path === '/cgi-bin/user/info/batchget') {
+      if (call.method !== 'POST') return apiError(43002, 'require POST method');
+      return checkToken(call) ?? cachedDetails(call);
+    }
     return apiError(48001, `api unauthorized: ${call.path}`);
+  }
+
+  const cachedAnswers = new Map<string, string>();
+
+  function cachedDetails(call: RecordedCall): object | string {
+    if (options.cachePages !== true) return details(call);
+    let answer = cachedAnswers.get(call.body);
+    if (answer === undefined) {
+      answer = JSON.stringify(details(call));
+      cachedAnswers.set(call.body, answer);
+    }
+    return answer;
+  }
+
+  function details(call: RecordedCall): object {
+    let asked: unknown;
+    try {
+      asked = (JSON.parse(call.body) as Record<string, unknown>)['user_list'];
+    } catch {
+      return apiError(47001, 'data format error');
+    }
+    if (!Array.isArray(asked) || asked.length === 0) return apiError(47001, 'data format error');
+    if (asked.length > 100) return apiError(40032, 'invalid openid list size, at most 100');
+    const infos: object[] = [];
+    for (const entry of asked as { openid?: unknown; lang?: unknown }[]) {
+      if (typeof entry.openid !== 'string') return apiError(47001, 'data format error');
+      if (entry.lang !== undefined && !['zh_CN', 'zh_TW', 'en'].includes(String(entry.lang))) {
+        return apiError(40005, 'invalid lang');
+      }
+      const index = followers.indexOf(entry.openid);
+      if (index < 0) return apiError(40003, `invalid openid ${entry.openid}`);
+      infos.push(followerInfo(entry.openid, index));
+    }
+    return { user_info_list: options.detailsReversed === true ? infos.reverse() : infos };
   }
 
   function newToken(kind: string): string {

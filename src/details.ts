@@ -1,0 +1,78 @@
+import type { ApiClient, JsonObject } from './api/client.js';
+import { ExitCode, WxError, usageError } from './errors.js';
+import { mapInOrder } from './in-order.js';
+
+/** The API's limit for one batchget call. */
+export const DETAILS_BATCH_SIZE = 100;
+export const DETAILS_LANGUAGES = ['zh_CN', 'zh_TW', 'en'] as const;
+export type DetailsLanguage = (typeof DETAILS_LANGUAGES)[number];
+
+/** One object of `user_info_list`, kept as the API gave it; only its OpenID is relied on. */
+export interface FollowerInfo {
+  readonly openid: string;
+  readonly [field: string]: unknown;
+}
+
+export interface DetailsOptions {
+  lang: DetailsLanguage;
+  /** batchget calls in flight at once. */
+  concurrency: number;
+}
+
+export function parseLanguage(value: string): DetailsLanguage {
+  const known: readonly string[] = DETAILS_LANGUAGES;
+  if (!known.includes(value)) throw usageError(`--lang must be one of ${DETAILS_LANGUAGES.join(', ')}; got '${value}'.`);
+  return value as DetailsLanguage;
+}
+
+/**
+ * The details of a page of OpenIDs, a batch at a time in the page's order, with up to
+ * `concurrency` batchget calls in flight.
+ */
+export function detailsInOrder(
+  client: ApiClient,
+  openids: readonly string[],
+  options: DetailsOptions,
+): AsyncGenerator<FollowerInfo[]> {
+  const batches: (readonly string[])[] = [];
+  for (let start = 0; start < openids.length; start += DETAILS_BATCH_SIZE) {
+    batches.push(openids.slice(start, start + DETAILS_BATCH_SIZE));
+  }
+  return mapInOrder(batches, options.concurrency, (batch, signal) => fetchDetails(client, batch, options.lang, signal));
+}
+
+/** One batchget call: a row for each OpenID asked, in the order asked. */
+async function fetchDetails(
+  client: ApiClient,
+  openids: readonly string[],
+  lang: DetailsLanguage,
+  signal: AbortSignal,
+): Promise<FollowerInfo[]> {
+  const answer = await client.call(
+    {
+      method: 'POST',
+      path: '/cgi-bin/user/info/batchget',
+      body: { user_list: openids.map((openid) => ({ openid, lang })) },
+    },
+    signal,
+  );
+  const list = answer['user_info_list'];
+  if (!Array.isArray(list)) throw malformed('`user_info_list` is not a list');
+  const byOpenid = new Map<string, FollowerInfo>();
+  for (const entry of list) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw malformed('an entry is not an object');
+    const openid = (entry as JsonObject)['openid'];
+    if (typeof openid !== 'string') throw malformed('an entry has no `openid`');
+    byOpenid.set(openid, entry as FollowerInfo);
+  }
+  // The answer's order is not promised; the list's order is what the output keeps.
+  return openids.map((openid) => {
+    const info = byOpenid.get(openid);
+    if (info === undefined) throw malformed(`no entry for ${openid}`);
+    return info;
+  });
+}
+
+function malformed(what: string): WxError {
+  return new WxError(`The API's answer to /cgi-bin/user/info/batchget is malformed: ${what}. Try again later.`, ExitCode.Api);
+}

@@ -1,0 +1,66 @@
+import type { FollowerInfo } from '../details.js';
+import type { FormatName, RecordFormat, Stringify } from './formats.js';
+
+/** The CSV columns of `--with-info`, in their order. */
+export const DETAILS_COLUMNS = [
+  'openid',
+  'subscribe',
+  'subscribe_time',
+  'unionid',
+  'language',
+  'remark',
+  'groupid',
+  'tagid_list',
+  'subscribe_scene',
+  'qr_scene',
+  'qr_scene_str',
+] as const;
+
+/** What a spreadsheet would start a formula with (OWASP, "CSV injection"). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** NDJSON: each object as the API gave it, field names, order and values. */
+const ndjson: RecordFormat<FollowerInfo> = {
+  header: '',
+  encode: (rows) => {
+    let lines = '';
+    for (const row of rows) lines += `${JSON.stringify(row)}\n`;
+    return lines;
+  },
+};
+
+function csv(stringify: Stringify): RecordFormat<FollowerInfo> {
+  return {
+    header: stringify([[...DETAILS_COLUMNS]]),
+    encode: (rows) => (rows.length === 0 ? '' : stringify(rows.map((row) => DETAILS_COLUMNS.map((column) => cell(row, column))))),
+  };
+}
+
+/** A cell's text: absent fields empty, the time in ISO 8601 UTC, tags joined with ';', formulas disarmed. */
+function cell(row: FollowerInfo, column: (typeof DETAILS_COLUMNS)[number]): string {
+  const value = row[column];
+  let text: string;
+  if (value === undefined || value === null) text = '';
+  else if (column === 'subscribe_time' && typeof value === 'number') text = isoSeconds(value);
+  else if (column === 'tagid_list' && Array.isArray(value)) text = value.join(';');
+  else if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+  else text = JSON.stringify(value);
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
+/** Unix seconds as `2024-05-01T08:30:00Z`; a time out of range is kept as its number. */
+function isoSeconds(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  if (Number.isNaN(date.getTime())) return String(seconds);
+  const iso = date.toISOString();
+  // Whole seconds: the API's times have no fraction to show.
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+/** The formats `--with-info` writes: text has no room for the details. */
+export async function detailsFormat(name: Exclude<FormatName, 'text'>): Promise<RecordFormat<FollowerInfo>> {
+  if (name === 'ndjson') return ndjson;
+  const { stringify } = await import('csv-stringify/sync');
+  return csv(stringify);
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { mapInOrder } from '../src/in-order.js';
+
+/** Work whose answers the test hands out one by one, in any order. */
+function controlledWork(): {
+  work: (item: number, signal: AbortSignal) => Promise<string>;
+  started: number[];
+  signals: Map<number, AbortSignal>;
+  settle: (item: number, outcome?: Error) => void;
+} {
+  const pending = new Map<number, { resolve: (value: string) => void; reject: (error: Error) => void }>();
+  const started: number[] = [];
+  const signals = new Map<number, AbortSignal>();
+  return {
+    started,
+    signals,
+    work: (item, signal) =>
+      new Promise<string>((resolve, reject) => {
+        started.push(item);
+        signals.set(item, signal);
+        pending.set(item, { resolve, reject });
+      }),
+    settle: (item, outcome) => {
+      const entry = pending.get(item);
+      if (entry === undefined) throw new Error(`item ${item} has not started`);
+      if (outcome === undefined) entry.resolve(`result ${item}`);
+      else entry.reject(outcome);
+    },
+  };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('mapInOrder', () => {
+  it('yields in the items’ order and starts no more than the limit ahead of the consumer', async () => {
+    const { work, started, settle } = controlledWork();
+    const results = mapInOrder([0, 1, 2, 3, 4, 5], 3, work);
+    const first = results.next();
+    await tick();
+    expect(started).toEqual([0, 1, 2]);
+    // Later items answer first; nothing more starts while item 0 holds up the line.
+    settle(2);
+    settle(1);
+    await tick();
+    expect(started).toEqual([0, 1, 2]);
+    settle(0);
+    expect((await first).value).toBe('result 0');
+    expect((await results.next()).value).toBe('result 1');
+    expect((await results.next()).value).toBe('result 2');
+    await tick();
+    // Results 1 and 2 were taken: 3 and 4 have started, 5 starts when the consumer asks again.
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    settle(4);
+    settle(3);
+    const fourth = results.next();
+    await tick();
+    expect(started).toEqual([0, 1, 2, 3, 4, 5]);
+    expect((await fourth).value).toBe('result 3');
+    settle(5);
+    const rest: string[] = [];
+    for await (const result of results) rest.push(result);
+    expect(rest).toEqual(['result 4', 'result 5']);
+  });
+
+  it('yields the results before a failure, then throws it and aborts the work still running', async () => {
+    const { work, signals, settle } = controlledWork();
+    const results = mapInOrder([0, 1, 2, 3], 4, work);
+    const first = results.next();
+    await tick();
+    settle(0);
+    settle(1, new Error('batch 1 failed'));
+    settle(3);
+    expect((await first).value).toBe('result 0');
+    await expect(results.next()).rejects.toThrow('batch 1 failed');
+    expect(signals.get(2)?.aborted).toBe(true);
+  });
+});
