@@ -16,6 +16,9 @@ const RUSAGE = here('./rusage.js');
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const STARTUP_RUNS = Number(process.env['BENCH_STARTUP_RUNS'] ?? 15);
 const BIG = Number(process.env['BENCH_BIG'] ?? 10_000_000);
+const DETAILS_RUNS = Number(process.env['BENCH_DETAILS_RUNS'] ?? 3);
+/** Which parts to run: all by default; e.g. BENCH_CASES=details. */
+const CASES = new Set((process.env['BENCH_CASES'] ?? 'export,memory,startup,details').split(','));
 const scratch = await mkdtemp(join(tmpdir(), 'wx-bench-'));
 
 interface Sample {
@@ -81,7 +84,7 @@ const compare = (row: Row, base: Row, limit: number, key: 'wallMs' | 'rssMiB', t
 process.stderr.write(`bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB\n`);
 
 // Export wall time, 1M followers: floor and tool alternate, A B A B.
-{
+if (CASES.has('export')) {
   const api = await startFakeApi({ followers: 1_000_000, cachePages: true });
   const formats = ['text', 'csv', 'ndjson'];
   process.stderr.write('bench: 1M followers, warm-up\n');
@@ -109,7 +112,7 @@ process.stderr.write(`bench: node ${process.version}, ${cpus().length} x ${cpus(
 }
 
 // Memory: peak RSS at 100k and at 10M followers.
-{
+if (CASES.has('memory')) {
   process.stderr.write('bench: memory at 100k\n');
   const small = await startFakeApi({ followers: 100_000, cachePages: true });
   const floorSmall = summarize('floor, 100k followers', [await measure(floorArgs(small))]);
@@ -129,7 +132,7 @@ process.stderr.write(`bench: node ${process.version}, ${cpus().length} x ${cpus(
 }
 
 // Start-up: what a cron line or a shell loop pays every time.
-{
+if (CASES.has('startup')) {
   const api = await startFakeApi({ followers: 1_000, cachePages: true });
   const cases: [string, string[], Record<string, string>][] = [
     ['node -e 0', ['-e', '0'], {}],
@@ -151,6 +154,37 @@ process.stderr.write(`bench: node ${process.version}, ${cpus().length} x ${cpus(
   await api.close();
 }
 
+// Details: every call answered after 50 ms; the ideal overlaps the details calls of a page 8 at a
+// time and walks the list one call after another.
+if (CASES.has('details')) {
+  const latencyMs = 50;
+  const concurrency = 8;
+  const api = await startFakeApi({ followers: 100_000, latencyMs, cachePages: true });
+  const args = [BIN, 'export', '--base-url', api.url, '--with-info', '--format', 'csv', '--concurrency', String(concurrency)];
+  const samples: Sample[] = [];
+  let ideal = 0;
+  let counts = '';
+  process.stderr.write('bench: --with-info, 100k followers, 50 ms a call, warm-up\n');
+  // Renders the fake's answers once: the fake is not what is measured.
+  await measure(args, tokenEnv);
+  for (let run = 0; run < DETAILS_RUNS; run += 1) {
+    const before = api.calls.length;
+    samples.push(await measure(args, tokenEnv));
+    const calls = api.calls.slice(before);
+    const listCalls = calls.filter((call) => call.path === '/cgi-bin/user/get').length;
+    const detailCalls = calls.filter((call) => call.path === '/cgi-bin/user/info/batchget').length;
+    ideal = (detailCalls * latencyMs) / concurrency + listCalls * latencyMs;
+    counts = `${detailCalls} details + ${listCalls} list calls`;
+  }
+  rows.push({ what: `ideal: ${counts}, 50 ms each, ${concurrency} at once`, wallMs: ideal, cpuMs: NaN, rssMiB: NaN });
+  const row = summarize('export --with-info --format csv, 100k followers', samples);
+  row.ratio = row.wallMs / ideal;
+  row.target = '<= 1.2 x ideal (wall)';
+  row.ok = row.ratio <= 1.2;
+  rows.push(row);
+  await api.close();
+}
+
 await rm(scratch, { recursive: true, force: true });
 const number = (value: number, digits = 0): string => (Number.isNaN(value) ? '' : value.toFixed(digits));
 const lines = [
@@ -162,4 +196,4 @@ const lines = [
   ),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
-process.stdout.write(`\nmedians of ${RUNS} runs (1M) and ${STARTUP_RUNS} runs (start-up); memory: one run each.\n`);
+process.stdout.write(`\nmedians of ${RUNS} runs (1M), ${STARTUP_RUNS} runs (start-up) and ${DETAILS_RUNS} runs (--with-info); memory: one run each.\n`);
