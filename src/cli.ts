@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from './errors.js';
 import type { ConfigAction } from './commands/config.js';
 import type { ExportOptions } from './commands/export.js';
+import type { TagsOptions } from './commands/tags.js';
 import type { TokenOptions } from './commands/token.js';
 import type { IOStreams } from './io.js';
 import { packageVersion } from './version.js';
@@ -33,12 +34,14 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
 
   const exportCommand = program
     .command('export')
-    .description('Export the follower list, page by page, to stdout or a file.')
+    .description("Export the follower list (or a tag's followers, or the blacklist), page by page, to stdout or a file.")
     .option('-f, --format <format>', 'text | csv | ndjson (default: text; csv with --with-info)')
     .option('-o, --output <file>', 'write to a file (through FILE.partial) instead of stdout')
     .option('--resume <openid>', "continue after this OpenID (the API's next_openid)")
     .option('--limit <n>', 'stop after n OpenIDs')
     .option('--state <file>', 'checkpoint file for cron: a run goes on where the last unfinished one stopped (needs --output)')
+    .option('--tag <tagid>', 'the followers carrying this tag (ids: wx-followers tags)')
+    .option('--blacklist', 'the blacklist instead of the followers')
     .option('--with-info', "each follower's details (batchget): subscribe time, UnionID, tags, remark... (csv or ndjson)")
     .option('--lang <lang>', 'with --with-info: zh_CN | zh_TW | en (default: zh_CN)')
     .option('--concurrency <n>', 'with --with-info: details calls in flight at once (default 8, at most 32)')
@@ -56,6 +59,24 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     const { runToken } = await import('./commands/token.js');
     exitCode = await runToken(options, io);
   });
+
+  const tagsCommand = program
+    .command('tags')
+    .description("List the account's tags: id, name and follower count (a table on a terminal).")
+    .option('-f, --format <format>', 'text (tab-separated) | csv | ndjson (default: a table on a terminal, else text)');
+  withConnectionOptions(tagsCommand).action(async (options: TagsOptions) => {
+    const { runTags } = await import('./commands/tags.js');
+    exitCode = await runTags(options, io);
+  });
+
+  program
+    .command('diff <old> <new>')
+    .description("Who came and who left between two exports (text, CSV or NDJSON; '-' reads stdin): +OPENID, -OPENID.")
+    .option('-f, --format <format>', 'text | csv | ndjson (default: text)')
+    .action(async (oldPath: string, newPath: string, options: { format?: string }) => {
+      const { runDiff } = await import('./commands/diff.js');
+      exitCode = await runDiff(oldPath, newPath, options, io);
+    });
 
   const config = program
     .command('config')

@@ -17,6 +17,8 @@ export interface ListSource {
   readonly description: string;
   /** Fetches the page after `cursor`, or the first page when it is undefined. */
   fetchPage(cursor: string | undefined): Promise<JsonObject>;
+  /** The list's size from elsewhere, for a list whose pages do not tell it (a tag's). */
+  size?(): Promise<number | undefined>;
 }
 
 /**

@@ -3,6 +3,8 @@ import { colorEnabled, type IOStreams } from './io.js';
 
 /** What the export loop tells about its advance; shown to a person only when stderr is a TTY. */
 export interface Progress {
+  /** Whether a person sees it (stderr is a TTY): worth a call to learn a list's size. */
+  readonly shown: boolean;
   /** Before the first request. */
   start(what: string): void;
   /** After each page; `total` is the list's size when the API tells it. */
@@ -16,6 +18,7 @@ export interface Progress {
 }
 
 const silent: Progress = {
+  shown: false,
   start: () => undefined,
   advance: () => undefined,
   note: () => undefined,
@@ -41,6 +44,7 @@ type Spinner = ReturnType<OraModule>;
 type Bar = InstanceType<CliProgressModule['SingleBar']>;
 
 class TtyProgress implements Progress {
+  readonly shown = true;
   readonly #io: IOStreams;
   readonly #ora: OraModule;
   readonly #cliProgress: CliProgressModule;

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import type { IOStreams } from '../src/io.js';
-import { allOpenids } from './fake-api/followers.js';
+import { allOpenids, everyNth, generatedFollowers } from './fake-api/followers.js';
 import { FAKE_TOKEN, startFakeApi, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
 import { lines, tempDir } from './helpers/cli.js';
 
@@ -87,5 +87,35 @@ describe('progress', () => {
     expect(code).toBe(0);
     expect(captured.stdout()).toBe(lines(allOpenids(api!.followers)));
     expect(captured.stderr()).toMatch(/waiting for the next minute \(per-minute limit, errcode 45011\)/);
+  });
+
+  describe('of a tag, whose pages tell no total', () => {
+    const followers = generatedFollowers(23_000);
+    const tagged: FakeApiOptions = { followers, pageSize: 5_000, tags: [{ id: 134, name: '北京', members: everyNth(followers, 2) }] };
+    const tagsCalls = (): number => api?.calls.filter((call) => call.path === '/cgi-bin/tags/get').length ?? 0;
+
+    it("shows the bar against the tag's size from the tag list", async () => {
+      const [code, captured] = await run(['--tag', '134'], {}, true, tagged);
+      expect(code).toBe(0);
+      expect(captured.stdout()).toBe(lines(allOpenids(everyNth(followers, 2))));
+      expect(captured.stderr()).toMatch(/\/11500 OpenIDs/);
+      expect(tagsCalls()).toBe(1);
+    });
+
+    it('counts without a total when the tag list cannot be had', async () => {
+      const [code, captured] = await run(['--tag', '134'], {}, true, {
+        ...tagged,
+        fault: (call) => (call.path === '/cgi-bin/tags/get' ? { kind: 'errcode', errcode: 48001 } : undefined),
+      });
+      expect(code).toBe(0);
+      expect(captured.stderr()).toMatch(/[^\d/]11500 OpenIDs \| [\d,]+\/s/);
+      expect(captured.stderr()).not.toMatch(/\/\d+ OpenIDs/);
+    });
+
+    it('spends no call on the tag list when no one sees the bar', async () => {
+      const [code] = await run(['--tag', '134'], {}, false, tagged);
+      expect(code).toBe(0);
+      expect(tagsCalls()).toBe(0);
+    });
   });
 });

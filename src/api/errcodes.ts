@@ -72,6 +72,14 @@ const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice
     },
   ],
   [
+    45159,
+    {
+      what: 'The account has no tag with this id',
+      exitCode: ExitCode.Usage,
+      todo: "List the account's tags and their ids with: wx-followers tags",
+    },
+  ],
+  [
     40003,
     {
       what: 'The API does not know the OpenID the list was to continue after',

@@ -46,6 +46,11 @@ function cell(row: FollowerInfo, column: (typeof DETAILS_COLUMNS)[number]): stri
   else if (typeof value === 'string') text = value;
   else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
   else text = JSON.stringify(value);
+  return guardFormula(text);
+}
+
+/** A leading `'` on a cell a spreadsheet would run as a formula. */
+export function guardFormula(text: string): string {
   return FORMULA_START.test(text) ? `'${text}` : text;
 }
 

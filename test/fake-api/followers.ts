@@ -33,6 +33,18 @@ export function listedFollowers(openids: readonly string[]): FollowerList {
   };
 }
 
+/** Every `step`-th follower from `offset` on: a tag's members, the blacklist. */
+export function everyNth(list: FollowerList, step: number, offset = 0): FollowerList {
+  return {
+    size: Math.max(0, Math.ceil((list.size - offset) / step)),
+    at: (index) => list.at(offset + index * step),
+    indexOf: (openid) => {
+      const position = list.indexOf(openid) - offset;
+      return position >= 0 && position % step === 0 ? position / step : -1;
+    },
+  };
+}
+
 /** Every follower in order: for tests that compare an export with the whole list. */
 export function allOpenids(list: FollowerList): string[] {
   return Array.from({ length: list.size }, (_, index) => list.at(index));

@@ -48,10 +48,22 @@ export interface FakeApiOptions {
   errorHeaders?: Record<string, string>;
   /** Render each page (and details answer) once and serve it from memory: for benchmarks, where the fake must not be what is measured. */
   cachePages?: boolean;
+  /** The account's tags, each with its members (a part of the followers, so that batchget knows them). */
+  tags?: readonly FakeTag[];
+  /** The blacklist (a part of the followers). */
+  blacklist?: FollowerList;
+  /** OpenIDs a page of the blacklist (the documentation has said both 10,000 and 1,000). */
+  blacklistPageSize?: number;
   /** batchget lists its answers in the reverse of the order asked: the order is not promised. */
   detailsReversed?: boolean;
   /** Every call is answered this long after it came (the benchmark of --with-info). */
   latencyMs?: number;
+}
+
+export interface FakeTag {
+  id: number;
+  name: string;
+  members: FollowerList;
 }
 
 export interface FakeApi {
@@ -141,6 +153,33 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       }
       return followerPage(call);
     }
+    if (call.path === '/cgi-bin/tags/get') {
+      if (call.method !== 'GET') return apiError(43001, 'require GET method');
+      return (
+        checkToken(call) ?? {
+          tags: (options.tags ?? []).map((tag) => ({ id: tag.id, name: tag.name, count: tag.members.size })),
+        }
+      );
+    }
+    if (call.path === '/cgi-bin/user/tag/get') {
+      if (call.method !== 'POST') return apiError(43002, 'require POST method');
+      const refused = checkToken(call);
+      if (refused !== undefined) return refused;
+      const body = jsonBody(call);
+      const tag = options.tags?.find((each) => each.id === body?.['tagid']);
+      if (tag === undefined) return apiError(45159, 'invalid tag id');
+      const cursor = body?.['next_openid'];
+      // Its answers carry no total.
+      return renderPage(tag.members, typeof cursor === 'string' && cursor !== '' ? cursor : null, pageSize, false);
+    }
+    if (call.path === '/cgi-bin/tags/members/getblacklist') {
+      if (call.method !== 'POST') return apiError(43002, 'require POST method');
+      const refused = checkToken(call);
+      if (refused !== undefined) return refused;
+      const cursor = jsonBody(call)?.['begin_openid'];
+      const list = options.blacklist ?? generatedFollowers(0);
+      return renderPage(list, typeof cursor === 'string' && cursor !== '' ? cursor : null, options.blacklistPageSize ?? 1_000, true);
+    }
     if (call.path === '/cgi-bin/user/info/batchget') {
       if (call.method !== 'POST') return apiError(43002, 'require POST method');
       return checkToken(call) ?? cachedDetails(call);
@@ -226,33 +265,43 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
 
   function followerPage(call: RecordedCall): object | string {
     const cursor = call.query.get('next_openid');
-    if (options.cachePages !== true) return renderPage(cursor);
+    if (options.cachePages !== true) return renderPage(followers, cursor, pageSize, true);
     let page = cachedPages.get(cursor);
     if (page === undefined) {
-      page = JSON.stringify(renderPage(cursor));
+      page = JSON.stringify(renderPage(followers, cursor, pageSize, true));
       cachedPages.set(cursor, page);
     }
     return page;
   }
 
-  function renderPage(cursor: string | null): object {
+  function jsonBody(call: RecordedCall): Record<string, unknown> | undefined {
+    try {
+      return JSON.parse(call.body) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A page of a list after `cursor`, with the real API's quirks. */
+  function renderPage(list: FollowerList, cursor: string | null, size: number, withTotal: boolean): object {
+    const total = withTotal ? { total: list.size } : {};
     let start = 0;
     if (cursor !== null) {
       // The real API has answered an empty or 'undefined' next_openid with 40003.
-      const position = followers.indexOf(cursor);
+      const position = list.indexOf(cursor);
       if (position < 0) return apiError(40003, 'invalid openid');
       start = position + 1;
     }
-    const pageIndex = Math.floor(start / pageSize);
-    if (start >= followers.size) return { total: followers.size, count: 0, next_openid: '' };
-    const end = Math.min(start + pageSize, followers.size);
+    const pageIndex = Math.floor(start / size);
+    if (start >= list.size) return { ...total, count: 0, next_openid: '' };
+    const end = Math.min(start + size, list.size);
     const openids: string[] = [];
-    for (let index = start; index < end; index += 1) openids.push(followers.at(index));
+    for (let index = start; index < end; index += 1) openids.push(list.at(index));
     if (options.emptyStringInFirstPage === true && start === 0) openids.unshift('');
-    const last = followers.at(end - 1);
+    const last = list.at(end - 1);
     const repeat = options.repeatCursorFromPage !== undefined && pageIndex >= options.repeatCursorFromPage;
     return {
-      total: followers.size,
+      ...total,
       count: end - start,
       data: { openid: openids },
       next_openid: repeat && cursor !== null ? cursor : last,

@@ -1,0 +1,77 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { ExitCode, usageError } from '../errors.js';
+import type { IOStreams } from '../io.js';
+import { readExport, type OpenidChunks } from '../diff/read-export.js';
+import { OpenidTable } from '../diff/openid-table.js';
+import { parseFormat } from '../options.js';
+import { Reporter } from '../report.js';
+import { changeFormat, type Change } from '../sinks/change-formats.js';
+import { StreamOutput } from '../sinks/output.js';
+import { Sink } from '../sinks/sink.js';
+
+export interface DiffOptions {
+  format?: string;
+}
+
+/** Changes written at once: the same slice size as an export's. */
+const BATCH = 2_048;
+
+/**
+ * Who came and who went between two exports: first the OpenIDs added, in the new export's
+ * order, then those removed, in the old export's order. Memory holds the OpenIDs of both.
+ */
+export async function runDiff(oldPath: string, newPath: string, options: DiffOptions, io: IOStreams): Promise<ExitCode> {
+  const reporter = new Reporter(io);
+  try {
+    const format = parseFormat(options.format ?? 'text');
+    if (oldPath === '-' && newPath === '-') throw usageError('Only one of the two exports can come from stdin (-).');
+    const oldExport = await openExport(oldPath, io);
+    const newExport = await openExport(newPath, io);
+    const sink = new Sink<Change>(await changeFormat(format), new StreamOutput(io.stdout, true));
+    const table = new OpenidTable();
+    for await (const openids of oldExport) for (const openid of openids) table.addOld(openid);
+
+    let added = 0;
+    let removed = 0;
+    let batch: Change[] = [];
+    const flush = async (): Promise<void> => {
+      await sink.writePage(batch);
+      batch = [];
+    };
+    for await (const openids of newExport) {
+      for (const openid of openids) {
+        if (!table.addNew(openid)) continue;
+        batch.push({ change: 'added', openid });
+        added += 1;
+      }
+      if (batch.length >= BATCH) await flush();
+    }
+    for (const openid of table.removed()) {
+      batch.push({ change: 'removed', openid });
+      removed += 1;
+      if (batch.length >= BATCH) await flush();
+    }
+    await flush();
+    await sink.finish();
+    if (io.stderrIsTTY) reporter.line(`${added.toLocaleString('en-US')} added, ${removed.toLocaleString('en-US')} removed.`);
+    return ExitCode.Ok;
+  } catch (error) {
+    return reporter.error(error);
+  }
+}
+
+async function openExport(path: string, io: IOStreams): Promise<OpenidChunks> {
+  if (path === '-') {
+    io.stdin.setEncoding('utf8');
+    return readExport(io.stdin as AsyncIterable<string>, 'stdin');
+  }
+  // Opened now, so that a missing file is reported before any work, as a usage error.
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw usageError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+  }
+  const stream = handle.createReadStream({ encoding: 'utf8', highWaterMark: 1 << 20 });
+  return readExport(stream as AsyncIterable<string>, path);
+}

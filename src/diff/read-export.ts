@@ -1,0 +1,169 @@
+import { usageError, type WxError } from '../errors.js';
+import { isOpenidShape } from '../options.js';
+
+/** An export's OpenIDs, a chunk at a time, whatever its format. */
+export type OpenidChunks = AsyncGenerator<string[]>;
+
+/** A cell that --with-info's formula guard prefixed with a quote. */
+const GUARDED = /^'[=+\-@\t\r]/;
+/** The NDJSON that export writes without details: read without JSON.parse. */
+const PLAIN_NDJSON = /^\{"openid":"([A-Za-z0-9_-]+)"\}$/;
+
+/**
+ * Reads an export written by wx-followers: text, CSV with an `openid` column (with or without
+ * details), or NDJSON with an `openid` field, detected from the first line that is not blank.
+ * Blank lines are skipped. Anything else is a usage error naming the input and the line.
+ */
+export async function* readExport(input: AsyncIterable<string>, name: string): OpenidChunks {
+  const reader = new LineReader(name);
+  let rest = '';
+  for await (const chunk of input) {
+    const openids: string[] = [];
+    const text = rest === '' ? chunk : rest + chunk;
+    let start = 0;
+    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+      const openid = reader.line(text.slice(start, end));
+      if (openid !== undefined) openids.push(openid);
+      start = end + 1;
+    }
+    rest = text.slice(start);
+    if (openids.length > 0) yield openids;
+  }
+  const last = rest === '' ? undefined : reader.line(rest);
+  reader.end();
+  if (last !== undefined) yield [last];
+}
+
+class LineReader {
+  readonly #name: string;
+  #format: 'text' | 'csv' | 'ndjson' | undefined;
+  #column = 0;
+  #lineNumber = 0;
+  /** A CSV record whose quoted field goes on over a line break. */
+  #open: { text: string; startLine: number } | undefined;
+
+  constructor(name: string) {
+    this.#name = name;
+  }
+
+  /** The OpenID of this line, or undefined for a blank line, a header or a record not yet ended. */
+  line(raw: string): string | undefined {
+    this.#lineNumber += 1;
+    let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (this.#open !== undefined) {
+      this.#open.text += `\n${line}`;
+      if (quoteCount(this.#open.text) % 2 === 1) return undefined;
+      const { text, startLine } = this.#open;
+      this.#open = undefined;
+      return this.#csvRecord(text, startLine);
+    }
+    if (this.#lineNumber === 1) line = line.replace(/^\uFEFF/, '');
+    if (line.trim() === '') return undefined;
+    switch (this.#format) {
+      case 'text':
+        return this.#openid(line, this.#lineNumber);
+      case 'csv':
+        if (line.includes('"') && quoteCount(line) % 2 === 1) {
+          this.#open = { text: line, startLine: this.#lineNumber };
+          return undefined;
+        }
+        return this.#csvRecord(line, this.#lineNumber);
+      case 'ndjson':
+        return this.#ndjson(line);
+      case undefined:
+        return this.#first(line);
+    }
+  }
+
+  end(): void {
+    if (this.#open !== undefined) throw this.#notAnExport(this.#open.startLine, 'a quoted CSV field that never ends');
+  }
+
+  #first(line: string): string | undefined {
+    if (line.startsWith('{')) {
+      this.#format = 'ndjson';
+      return this.#ndjson(line);
+    }
+    const header = splitCsv(line);
+    if (header.includes('openid')) {
+      this.#format = 'csv';
+      this.#column = header.indexOf('openid');
+      return undefined;
+    }
+    this.#format = 'text';
+    return this.#openid(line, this.#lineNumber);
+  }
+
+  #csvRecord(record: string, lineNumber: number): string {
+    const cells = record.includes('"') ? splitCsv(record) : record.split(',', this.#column + 1);
+    const cell = cells[this.#column];
+    if (cell === undefined) throw this.#notAnExport(lineNumber, `no column ${this.#column + 1}, the header's openid`);
+    // Undoes --with-info's formula guard: an OpenID that starts with '-' was written '-...
+    return this.#openid(GUARDED.test(cell) ? cell.slice(1) : cell, lineNumber);
+  }
+
+  #ndjson(line: string): string {
+    const plain = PLAIN_NDJSON.exec(line);
+    if (plain?.[1] !== undefined) return plain[1];
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw this.#notAnExport(this.#lineNumber, 'not JSON');
+    }
+    const openid = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['openid'] : undefined;
+    if (typeof openid !== 'string') throw this.#notAnExport(this.#lineNumber, 'no `openid` field');
+    return this.#openid(openid, this.#lineNumber);
+  }
+
+  #openid(value: string, lineNumber: number): string {
+    if (!isOpenidShape(value)) throw this.#notAnExport(lineNumber, `'${preview(value)}' is not an OpenID`);
+    return value;
+  }
+
+  #notAnExport(lineNumber: number, why: string): WxError {
+    return usageError(
+      `${this.#name} line ${lineNumber} is not part of an export: ${why}. diff reads the text, CSV or NDJSON that export writes.`,
+    );
+  }
+}
+
+/** The cells of one CSV record (RFC 4180: quoted cells may hold commas, doubled quotes, line breaks). */
+function splitCsv(record: string): string[] {
+  const cells: string[] = [];
+  let position = 0;
+  for (;;) {
+    if (record[position] !== '"') {
+      const comma = record.indexOf(',', position);
+      if (comma < 0) return [...cells, record.slice(position)];
+      cells.push(record.slice(position, comma));
+      position = comma + 1;
+      continue;
+    }
+    let cell = '';
+    let at = position + 1;
+    for (;;) {
+      const quote = record.indexOf('"', at);
+      if (quote < 0) return [...cells, cell + record.slice(at)];
+      cell += record.slice(at, quote);
+      at = quote + 1;
+      if (record[at] !== '"') break;
+      cell += '"';
+      at += 1;
+    }
+    cells.push(cell);
+    const comma = record.indexOf(',', at);
+    if (comma < 0) return cells;
+    position = comma + 1;
+  }
+}
+
+function quoteCount(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf('"'); at >= 0; at = text.indexOf('"', at + 1)) count += 1;
+  return count;
+}
+
+function preview(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}

@@ -1,0 +1,28 @@
+import type { FormatName, RecordFormat } from './formats.js';
+
+/** One line of `diff`: an OpenID that came or went between two exports. */
+export interface Change {
+  change: 'added' | 'removed';
+  openid: string;
+}
+
+const text: RecordFormat<Change> = {
+  header: '',
+  encode: (changes) => changes.map(({ change, openid }) => `${change === 'added' ? '+' : '-'}${openid}\n`).join(''),
+};
+
+// OpenIDs are checked on reading ([A-Za-z0-9_-]): none needs escaping.
+const ndjson: RecordFormat<Change> = {
+  header: '',
+  encode: (changes) => changes.map(({ change, openid }) => `{"change":"${change}","openid":"${openid}"}\n`).join(''),
+};
+
+export async function changeFormat(name: FormatName): Promise<RecordFormat<Change>> {
+  if (name === 'text') return text;
+  if (name === 'ndjson') return ndjson;
+  const { stringify } = await import('csv-stringify/sync');
+  return {
+    header: stringify([['change', 'openid']]),
+    encode: (changes) => (changes.length === 0 ? '' : stringify(changes.map(({ change, openid }) => [change, openid]))),
+  };
+}

@@ -1,0 +1,28 @@
+import type { ApiClient, JsonObject } from './api/client.js';
+import { ExitCode, WxError } from './errors.js';
+
+/** One of the account's tags, as `GET /cgi-bin/tags/get` lists it. */
+export interface Tag {
+  id: number;
+  name: string;
+  /** Followers carrying the tag. */
+  count: number;
+}
+
+export async function fetchTags(client: ApiClient): Promise<Tag[]> {
+  const answer = await client.call({ method: 'GET', path: '/cgi-bin/tags/get' });
+  const list = answer['tags'];
+  if (!Array.isArray(list)) throw malformed('`tags` is not a list');
+  return list.map((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) throw malformed('a tag is not an object');
+    const { id, name, count } = entry as JsonObject;
+    if (typeof id !== 'number' || typeof name !== 'string' || typeof count !== 'number') {
+      throw malformed('a tag lacks its id, name or count');
+    }
+    return { id, name, count };
+  });
+}
+
+function malformed(what: string): WxError {
+  return new WxError(`The API's answer to /cgi-bin/tags/get is malformed: ${what}. Try again later.`, ExitCode.Api);
+}

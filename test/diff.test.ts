@@ -1,0 +1,152 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OpenidTable } from '../src/diff/openid-table.js';
+import { generatedFollowers, allOpenids } from './fake-api/followers.js';
+import { FAKE_TOKEN } from './fake-api/server.js';
+import { BIN, cleanEnv, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import { useFakes } from './helpers/fakes.js';
+
+const fake = useFakes();
+
+const ids = allOpenids(generatedFollowers(12));
+const OLD = ids.slice(0, 8);
+const NEW = [...ids.slice(3, 8), ...ids.slice(8, 12), ids[1] as string];
+/** What diff of OLD and NEW writes as text: the added in NEW's order, then the removed in OLD's. */
+const CHANGES = [...ids.slice(8, 12).map((id) => `+${id}`), `-${ids[0]}`, `-${ids[2]}`].join('\n') + '\n';
+
+const FORMATS = {
+  text: (openids: readonly string[]) => openids.map((id) => `${id}\n`).join(''),
+  csv: (openids: readonly string[]) => `openid\n${openids.map((id) => `${id}\n`).join('')}`,
+  ndjson: (openids: readonly string[]) => openids.map((id) => `{"openid":"${id}"}\n`).join(''),
+};
+type Format = keyof typeof FORMATS;
+
+async function files(contents: Record<string, string>): Promise<(name: string) => string> {
+  const dir = await tempDir();
+  await Promise.all(Object.entries(contents).map(([name, text]) => writeFile(join(dir, name), text)));
+  return (name) => join(dir, name);
+}
+
+async function diff(args: readonly string[], stdin?: string): Promise<CliResult> {
+  return runCli(['diff', ...args], { ...(stdin === undefined ? {} : { stdin }) });
+}
+
+describe('diff', () => {
+  const pairs = (Object.keys(FORMATS) as Format[]).flatMap((old) => (Object.keys(FORMATS) as Format[]).map((next) => [old, next] as const));
+
+  it.each(pairs)('compares a %s export with a %s export', async (oldFormat, newFormat) => {
+    const path = await files({ old: FORMATS[oldFormat](OLD), new: FORMATS[newFormat](NEW) });
+    const result = await diff([path('old'), path('new')]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toBe(CHANGES);
+  });
+
+  it('writes CSV and NDJSON', async () => {
+    const path = await files({ old: FORMATS.text(OLD), new: FORMATS.text(NEW) });
+    const csv = await diff([path('old'), path('new'), '--format', 'csv']);
+    expect(csv.stdout.toString()).toBe(
+      `change,openid\n${ids.slice(8, 12).map((id) => `added,${id}\n`).join('')}removed,${ids[0]}\nremoved,${ids[2]}\n`,
+    );
+    const ndjson = await diff([path('old'), path('new'), '-f', 'ndjson']);
+    expect(ndjson.stdout.toString().split('\n')[0]).toBe(`{"change":"added","openid":"${ids[8]}"}`);
+    expect(ndjson.stdout.toString().split('\n')[5]).toBe(`{"change":"removed","openid":"${ids[2]}"}`);
+  });
+
+  it('writes nothing for identical exports, and only a header in CSV', async () => {
+    const path = await files({ old: FORMATS.ndjson(OLD), new: FORMATS.text([...OLD].reverse()) });
+    const same = await diff([path('old'), path('new')]);
+    expect(same.code).toBe(0);
+    expect(same.stdout.toString()).toBe('');
+    expect((await diff([path('old'), path('new'), '-f', 'csv'])).stdout.toString()).toBe('change,openid\n');
+  });
+
+  it('reads empty exports, blank lines, CRLF and a CSV header alone', async () => {
+    const path = await files({
+      empty: '',
+      headerOnly: '\uFEFFopenid\r\n',
+      blanks: `\n${OLD.slice(0, 2).join('\r\n\r\n')}\r\n\n   \n`,
+    });
+    expect((await diff([path('empty'), path('headerOnly')])).stdout.toString()).toBe('');
+    const fromNothing = await diff([path('empty'), path('blanks')]);
+    expect(fromNothing.code).toBe(0);
+    expect(fromNothing.stdout.toString()).toBe(`+${OLD[0]}\n+${OLD[1]}\n`);
+    expect((await diff([path('blanks'), path('headerOnly')])).stdout.toString()).toBe(`-${OLD[0]}\n-${OLD[1]}\n`);
+  });
+
+  it("reads an OpenID behind --with-info's formula guard as the OpenID", async () => {
+    const path = await files({ old: `openid,remark\n'-dash_${'x'.repeat(20)},"=1,\n2"\n`, new: '' });
+    expect((await diff([path('old'), path('new')])).stdout.toString()).toBe(`--dash_${'x'.repeat(20)}\n`);
+  });
+
+  it('writes an OpenID once however often it appears', async () => {
+    const path = await files({ old: FORMATS.text([ids[0] as string, ids[0] as string]), new: FORMATS.text([ids[1] as string, ids[1] as string]) });
+    expect((await diff([path('old'), path('new')])).stdout.toString()).toBe(`+${ids[1]}\n-${ids[0]}\n`);
+  });
+
+  it('reads one export from stdin', async () => {
+    const path = await files({ new: FORMATS.csv(NEW) });
+    const result = await diff(['-', path('new')], FORMATS.ndjson(OLD));
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toBe(CHANGES);
+    expect((await diff(['-', '-'], '')).code).toBe(2);
+  });
+
+  it('refuses an input that is not an export with exit 2, naming the file and the line', async () => {
+    const path = await files({
+      good: FORMATS.text(OLD),
+      text: `${OLD[0]}\n${OLD[1]}\nhello world\n`,
+      ndjson: `{"openid":"${OLD[0]}"}\n{"openid":\n`,
+      csv: `name,openid\nx,${OLD[0]}\ny\n`,
+    });
+    const text = await diff([path('good'), path('text')]);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toContain(`${path('text')} line 3 is not part of an export: 'hello world' is not an OpenID`);
+    expect(text.stdout.toString()).toBe('');
+    expect((await diff([path('ndjson'), path('good')])).stderr).toContain(`${path('ndjson')} line 2 is not part of an export: not JSON`);
+    expect((await diff([path('good'), path('csv')])).stderr).toContain(`${path('csv')} line 3 is not part of an export`);
+    const missing = await diff([path('good'), path('nothing-here')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/Cannot read .*nothing-here: ENOENT/);
+  });
+
+  it('reads the exports --with-info writes, whose remarks span lines, as the same list', async () => {
+    const api = await fake({ followers: 700, pageSize: 300 });
+    const dir = await tempDir();
+    const env = cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN });
+    const exportTo = (file: string, args: readonly string[]): Promise<CliResult> =>
+      runCli(['export', '--base-url', api.url, '-o', join(dir, file), ...args], { env });
+    expect((await exportTo('plain.txt', [])).code).toBe(0);
+    expect((await exportTo('details.csv', ['--with-info'])).code).toBe(0);
+    expect((await exportTo('details.ndjson', ['--with-info', '-f', 'ndjson'])).code).toBe(0);
+    for (const file of ['details.csv', 'details.ndjson']) {
+      const result = await diff([join(dir, 'plain.txt'), join(dir, file)]);
+      expect(result.stderr).toBe('');
+      expect(result.stdout.toString()).toBe('');
+    }
+    const shorter = await runCli(['diff', join(dir, 'details.csv'), '-'], { stdin: FORMATS.text(allOpenids(api.followers).slice(1)) });
+    expect(shorter.stdout.toString()).toBe(`-${api.followers.at(0)}\n`);
+  });
+
+  it('prints the counts on stderr when it is a terminal', async () => {
+    const path = await files({ old: FORMATS.text(OLD), new: FORMATS.text(NEW) });
+    const result = await runProcess('script', ['-qec', `"${process.execPath}" "${BIN}" diff ${path('old')} ${path('new')} > ${path('out')}`, '/dev/null'], {
+      env: cleanEnv(await tempDir()),
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toContain('4 added, 2 removed.');
+  });
+});
+
+describe('OpenidTable', () => {
+  it('chains maps past their limit and keeps the order of first sighting', () => {
+    const table = new OpenidTable(2);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) table.addOld(id);
+    expect(table.addNew('d')).toBe(false);
+    expect(table.addNew('a')).toBe(false);
+    expect(table.addNew('f')).toBe(true);
+    expect(table.addNew('f')).toBe(false);
+    expect([...table.removed()]).toEqual(['b', 'c', 'e']);
+  });
+});
