@@ -140,13 +140,28 @@ describe('diff', () => {
 });
 
 describe('OpenidTable', () => {
-  it('chains maps past their limit and keeps the order of first sighting', () => {
-    const table = new OpenidTable(2);
-    for (const id of ['a', 'b', 'c', 'd', 'e']) table.addOld(id);
-    expect(table.addNew('d')).toBe(false);
-    expect(table.addNew('a')).toBe(false);
-    expect(table.addNew('f')).toBe(true);
-    expect(table.addNew('f')).toBe(false);
-    expect([...table.removed()]).toEqual(['b', 'c', 'e']);
+  const bytes = (openid: string): [Buffer, number, number] => {
+    // Inside a larger buffer, as the reader hands OpenIDs over.
+    const buffer = Buffer.from(`xx${openid}yy`, 'latin1');
+    return [buffer, 2, 2 + openid.length];
+  };
+
+  it('grows far past its first size and keeps the order of first sighting', () => {
+    const table = new OpenidTable();
+    const old = Array.from({ length: 200_000 }, (_, index) => `o${index.toString(36)}`);
+    for (const openid of old) table.addOld(...bytes(openid));
+    for (const openid of old) if (!openid.endsWith('7')) expect(table.addNew(...bytes(openid))).toBe(false);
+    expect(table.addNew(...bytes('brand-new'))).toBe(true);
+    expect(table.addNew(...bytes('brand-new'))).toBe(false);
+    // 'o7' and 'oa7' differ from 'o7a' only in length or order: all are told apart.
+    expect([...table.removed()]).toEqual(old.filter((openid) => openid.endsWith('7')));
+  });
+
+  it('tells apart two OpenIDs whose hashes are equal', () => {
+    // FNV-1a gives both 3098801067.
+    const table = new OpenidTable();
+    table.addOld(...bytes('o93vu'));
+    expect(table.addNew(...bytes('ogtea'))).toBe(true);
+    expect([...table.removed()]).toEqual(['o93vu']);
   });
 });

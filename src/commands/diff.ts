@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { ExitCode, usageError } from '../errors.js';
 import type { IOStreams } from '../io.js';
-import { readExport, type OpenidChunks } from '../diff/read-export.js';
+import { readExport, type OpenidBatch } from '../diff/read-export.js';
 import { OpenidTable } from '../diff/openid-table.js';
 import { parseFormat } from '../options.js';
 import { Reporter } from '../report.js';
@@ -28,8 +28,10 @@ export async function runDiff(oldPath: string, newPath: string, options: DiffOpt
     const oldExport = await openExport(oldPath, io);
     const newExport = await openExport(newPath, io);
     const sink = new Sink<Change>(await changeFormat(format), new StreamOutput(io.stdout, true));
-    const table = new OpenidTable();
-    for await (const openids of oldExport) for (const openid of openids) table.addOld(openid);
+    const table = new OpenidTable(oldExport.likelyCount);
+    for await (const { bytes, bounds } of oldExport.openids) {
+      for (let index = 0; index < bounds.length; index += 2) table.addOld(bytes, bounds[index] as number, bounds[index + 1] as number);
+    }
 
     let added = 0;
     let removed = 0;
@@ -38,10 +40,12 @@ export async function runDiff(oldPath: string, newPath: string, options: DiffOpt
       await sink.writePage(batch);
       batch = [];
     };
-    for await (const openids of newExport) {
-      for (const openid of openids) {
-        if (!table.addNew(openid)) continue;
-        batch.push({ change: 'added', openid });
+    for await (const { bytes, bounds } of newExport.openids) {
+      for (let index = 0; index < bounds.length; index += 2) {
+        const start = bounds[index] as number;
+        const end = bounds[index + 1] as number;
+        if (!table.addNew(bytes, start, end)) continue;
+        batch.push({ change: 'added', openid: bytes.toString('latin1', start, end) });
         added += 1;
       }
       if (batch.length >= BATCH) await flush();
@@ -60,10 +64,15 @@ export async function runDiff(oldPath: string, newPath: string, options: DiffOpt
   }
 }
 
-async function openExport(path: string, io: IOStreams): Promise<OpenidChunks> {
+interface ExportInput {
+  openids: AsyncGenerator<OpenidBatch>;
+  /** From the file's size, at 29 bytes a line; 0 for stdin. */
+  likelyCount: number;
+}
+
+async function openExport(path: string, io: IOStreams): Promise<ExportInput> {
   if (path === '-') {
-    io.stdin.setEncoding('utf8');
-    return readExport(io.stdin as AsyncIterable<string>, 'stdin');
+    return { openids: readExport(io.stdin as AsyncIterable<Buffer>, 'stdin'), likelyCount: 0 };
   }
   // Opened now, so that a missing file is reported before any work, as a usage error.
   let handle: FileHandle;
@@ -72,6 +81,7 @@ async function openExport(path: string, io: IOStreams): Promise<OpenidChunks> {
   } catch (error) {
     throw usageError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
   }
-  const stream = handle.createReadStream({ encoding: 'utf8', highWaterMark: 1 << 20 });
-  return readExport(stream as AsyncIterable<string>, path);
+  const { size } = await handle.stat();
+  const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
+  return { openids: readExport(stream as AsyncIterable<Buffer>, path), likelyCount: Math.floor(size / 29) };
 }

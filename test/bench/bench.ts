@@ -3,7 +3,7 @@
  * what counts; absolute times on shared machines are noise. Not part of `npm test`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +17,10 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const STARTUP_RUNS = Number(process.env['BENCH_STARTUP_RUNS'] ?? 15);
 const BIG = Number(process.env['BENCH_BIG'] ?? 10_000_000);
 const DETAILS_RUNS = Number(process.env['BENCH_DETAILS_RUNS'] ?? 3);
-/** Which parts to run: all by default; e.g. BENCH_CASES=details. */
-const CASES = new Set((process.env['BENCH_CASES'] ?? 'export,memory,startup,details').split(','));
+const DIFF_RUNS = Number(process.env['BENCH_DIFF_RUNS'] ?? 3);
+const DIFF_SIZE = Number(process.env['BENCH_DIFF_SIZE'] ?? 5_000_000);
+/** Which parts to run: all by default; e.g. BENCH_CASES=details,diff. */
+const CASES = new Set((process.env['BENCH_CASES'] ?? 'export,memory,startup,details,diff').split(','));
 const scratch = await mkdtemp(join(tmpdir(), 'wx-bench-'));
 
 interface Sample {
@@ -43,6 +45,40 @@ async function measure(args: readonly string[], env: Record<string, string> = {}
   const usage = JSON.parse(await readFile(rusageFile, 'utf8')) as { userCPUTime: number; systemCPUTime: number; maxRSS: number };
   await rm(rusageFile);
   return { wallMs, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, rssMiB: usage.maxRSS / 1024 };
+}
+
+/** Wall time of a command that is not Node (the shell's sort and comm). */
+async function wallTime(command: string, args: readonly string[]): Promise<number> {
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}`);
+  return performance.now() - started;
+}
+
+/** Random 28-character OpenIDs starting with 'o', the same for the same index in every run. */
+async function writeOpenids(file: string, from: number, to: number): Promise<void> {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const handle = await open(file, 'w');
+  let text = '';
+  for (let index = from; index < to; index += 1) {
+    // mulberry32, seeded by the index.
+    let state = index * 0x9e3779b9;
+    let openid = 'o';
+    for (let character = 0; character < 27; character += 1) {
+      state = (state + 0x6d2b79f5) | 0;
+      let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
+      mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed);
+      openid += alphabet[((mixed ^ (mixed >>> 14)) >>> 0) & 63];
+    }
+    text += `${openid}\n`;
+    if (text.length > 1 << 20) {
+      await handle.write(text);
+      text = '';
+    }
+  }
+  await handle.write(text);
+  await handle.close();
 }
 
 const median = (values: number[]): number => {
@@ -185,6 +221,32 @@ if (CASES.has('details')) {
   await api.close();
 }
 
+// diff of two exports of 5M OpenIDs against sort and comm on the same two text files. The
+// OpenIDs are random, as real ones look, so that neither file is sorted already.
+if (CASES.has('diff')) {
+  const size = DIFF_SIZE;
+  const shift = Math.floor(size / 100);
+  const oldFile = join(scratch, 'old.txt');
+  const newFile = join(scratch, 'new.txt');
+  process.stderr.write(`bench: diff, writing two exports of ${size.toLocaleString('en-US')} OpenIDs\n`);
+  await writeOpenids(oldFile, 0, size);
+  await writeOpenids(newFile, shift, size + shift);
+  const toolArgs = [BIN, 'diff', oldFile, newFile];
+  const commScript = `LC_ALL=C comm -3 <(sort '${oldFile}') <(sort '${newFile}') > /dev/null`;
+  const tool: Sample[] = [];
+  const comm: number[] = [];
+  for (let run = 0; run < DIFF_RUNS; run += 1) {
+    process.stderr.write(`bench: diff, round ${run + 1} of ${DIFF_RUNS}\n`);
+    tool.push(await measure(toolArgs));
+    comm.push(await wallTime('bash', ['-c', commScript]));
+  }
+  const commRow: Row = { what: `LC_ALL=C comm -3 <(sort old) <(sort new), ${size.toLocaleString('en-US')} each`, wallMs: median(comm), cpuMs: NaN, rssMiB: NaN };
+  rows.push(commRow);
+  compare(summarize(`wx-followers diff old new, ${size.toLocaleString('en-US')} each`, tool), commRow, 1, 'wallMs', '<= 1 x sort + comm (wall)');
+  const peak = summarize('diff peak RSS', tool).rssMiB;
+  rows.push({ what: `diff peak RSS: ${peak.toFixed(0)} MiB`, wallMs: NaN, cpuMs: NaN, rssMiB: peak, target: '< 1024 MiB', ok: peak < 1024 });
+}
+
 await rm(scratch, { recursive: true, force: true });
 const number = (value: number, digits = 0): string => (Number.isNaN(value) ? '' : value.toFixed(digits));
 const lines = [
@@ -196,4 +258,6 @@ const lines = [
   ),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
-process.stdout.write(`\nmedians of ${RUNS} runs (1M), ${STARTUP_RUNS} runs (start-up) and ${DETAILS_RUNS} runs (--with-info); memory: one run each.\n`);
+process.stdout.write(
+  `\nmedians of ${RUNS} runs (1M), ${STARTUP_RUNS} runs (start-up), ${DETAILS_RUNS} runs (--with-info) and ${DIFF_RUNS} runs (diff); memory: one run each.\n`,
+);
