@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allOpenids, followerInfo, type FollowerList } from './fake-api/followers.js';
-import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type RecordedCall } from './fake-api/server.js';
-import { cleanEnv, runCli, tempDir, type CliResult } from './helpers/cli.js';
+import { allOpenids, followerInfo, generatedFollowers, type FollowerList } from './fake-api/followers.js';
+import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type FakeApiOptions, type RecordedCall } from './fake-api/server.js';
+import { cleanEnv, resumeCursor, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
@@ -52,10 +52,19 @@ function asked(call: RecordedCall): string[] {
   return body.user_list.map((entry) => entry.openid);
 }
 
-function resumeCursor(stderr: string): string {
-  const match = /--resume (\S+?)\)?\.?$/m.exec(stderr);
-  if (match?.[1] === undefined) throw new Error(`no --resume cursor in: ${stderr}`);
-  return match[1];
+/** 45009 for every batch from the follower at `index` of generatedFollowers on, until a new day. */
+function detailsQuotaSpentFrom(index: number): { fault: NonNullable<FakeApiOptions['fault']>; newDay: () => void } {
+  let spent = true;
+  return {
+    fault: (call) => {
+      if (!spent || call.path !== '/cgi-bin/user/info/batchget') return undefined;
+      const first = generatedFollowers(index + 1).indexOf(asked(call)[0] ?? '');
+      return first < 0 || first >= index ? { kind: 'errcode', errcode: 45009 } : undefined;
+    },
+    newDay: () => {
+      spent = false;
+    },
+  };
 }
 
 describe('export --with-info', () => {
@@ -157,44 +166,30 @@ describe('export --with-info', () => {
   });
 
   it('stops on a spent quota at the last row written, and --resume goes on with no row lost or repeated', async () => {
-    let quotaSpent = true;
-    const api = await fake({
-      followers: 2_500,
-      pageSize: 1_000,
-      fault: (call) => {
-        if (!quotaSpent || call.path !== '/cgi-bin/user/info/batchget') return undefined;
-        return api.followers.indexOf(asked(call)[0] ?? '') >= 1_700 ? { kind: 'errcode', errcode: 45009 } : undefined;
-      },
-    });
+    const quota = detailsQuotaSpentFrom(1_700);
+    const api = await fake({ followers: 2_500, pageSize: 1_000, fault: quota.fault });
     const first = await exportFrom(api, ['--with-info']);
     expect(first.code).toBe(4);
     expect(first.stderr).toMatch(/daily quota/);
     expect(first.stdout.toString()).toBe(HEADER + expectedCsv(api.followers, 0, 1_700));
     const cursor = resumeCursor(first.stderr);
     expect(cursor).toBe(api.followers.at(1_699));
-    quotaSpent = false;
+    quota.newDay();
     const second = await exportFrom(api, ['--with-info', '--resume', cursor]);
     expect(second.code).toBe(0);
     expect(first.stdout.toString() + second.stdout.toString()).toBe(HEADER + expectedCsv(api.followers));
   });
 
   it('with --state, goes on from a stop in the middle of a page', async () => {
-    let quotaSpent = true;
-    const api = await fake({
-      followers: 2_500,
-      pageSize: 1_000,
-      fault: (call) => {
-        if (!quotaSpent || call.path !== '/cgi-bin/user/info/batchget') return undefined;
-        return api.followers.indexOf(asked(call)[0] ?? '') >= 1_300 ? { kind: 'errcode', errcode: 45009 } : undefined;
-      },
-    });
+    const quota = detailsQuotaSpentFrom(1_300);
+    const api = await fake({ followers: 2_500, pageSize: 1_000, fault: quota.fault });
     const dir = await tempDir();
     const args = ['--with-info', '--format', 'ndjson', '-o', join(dir, 'out.ndjson'), '--state', join(dir, 'state.json')];
     const first = await exportFrom(api, args);
     expect(first.code).toBe(4);
     expect(first.stderr).toContain(`(it holds --resume ${api.followers.at(1_299)})`);
     expect(await readFile(join(dir, 'out.ndjson.partial'), 'utf8')).toBe(expectedNdjson(api.followers, 0, 1_300));
-    quotaSpent = false;
+    quota.newDay();
     const second = await exportFrom(api, args);
     expect(second.code).toBe(0);
     expect(await readFile(join(dir, 'out.ndjson'), 'utf8')).toBe(expectedNdjson(api.followers));

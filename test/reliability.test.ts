@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
-import { BIN, cleanEnv, lines, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import { BIN, cleanEnv, lines, resumeCursor, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
@@ -13,12 +13,6 @@ async function exportFrom(api: FakeApi, args: readonly string[], dir?: string): 
   return runCli(['export', '--base-url', api.url, ...args], {
     env: cleanEnv(dir ?? (await tempDir()), { WX_ACCESS_TOKEN: FAKE_TOKEN }),
   });
-}
-
-function resumeCursor(stderr: string): string {
-  const match = /--resume (\S+?)\)?\.?$/m.exec(stderr);
-  if (match?.[1] === undefined) throw new Error(`no --resume cursor in: ${stderr}`);
-  return match[1];
 }
 
 describe('transient failures in an export', () => {

@@ -58,3 +58,10 @@ export async function runProcess(command: string, args: readonly string[], run: 
 export function lines(openids: readonly string[]): string {
   return openids.map((openid) => `${openid}\n`).join('');
 }
+
+/** The cursor a stopped run names on stderr: `--resume OPENID`, the last OpenID written. */
+export function resumeCursor(stderr: string): string {
+  const match = /--resume (\S+?)\)?\.?$/m.exec(stderr);
+  if (match?.[1] === undefined) throw new Error(`no --resume cursor in: ${stderr}`);
+  return match[1];
+}
