@@ -73,6 +73,12 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     .command('diff <old> <new>')
     .description("Who came and who left between two exports (text, CSV or NDJSON; '-' reads stdin): +OPENID, -OPENID.")
     .option('-f, --format <format>', 'text | csv | ndjson (default: text)')
+    .addHelpText(
+      'after',
+      `
+Writes the OpenIDs added, in the new export's order, then those removed, in the old one's.
+Exit 0 when done, whatever the differences; 2 when an input is not an export (its line named).`,
+    )
     .action(async (oldPath: string, newPath: string, options: { format?: string }) => {
       const { runDiff } = await import('./commands/diff.js');
       exitCode = await runDiff(oldPath, newPath, options, io);

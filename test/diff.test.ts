@@ -106,6 +106,11 @@ describe('diff', () => {
     expect(text.stdout.toString()).toBe('');
     expect((await diff([path('ndjson'), path('good')])).stderr).toContain(`${path('ndjson')} line 2 is not part of an export: not JSON`);
     expect((await diff([path('good'), path('csv')])).stderr).toContain(`${path('csv')} line 3 is not part of an export`);
+    const unending = await files({ quote: `openid,remark\n${OLD[0]},"never closed\n${'more\n'.repeat(3)}`, long: 'o'.repeat(3 << 20) });
+    expect((await diff([unending('quote'), path('good')])).stderr).toContain(`${unending('quote')} line 2 is not part of an export: a quoted CSV field that never ends`);
+    const long = await diff([unending('long'), path('good')]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toContain(`${unending('long')} line 1 is not part of an export: a line longer than 1 MiB`);
     const missing = await diff([path('good'), path('nothing-here')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/Cannot read .*nothing-here: ENOENT/);

@@ -14,6 +14,7 @@ export interface OpenidBatch {
 const OPENID_BYTE = new Uint8Array(256);
 for (const character of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') OPENID_BYTE[character.charCodeAt(0)] = 1;
 const NEWLINE = 0x0a;
+const MAX_LINE_BYTES = 1 << 20;
 const CARRIAGE_RETURN = 0x0d;
 
 /** A cell that --with-info's formula guard prefixed with a quote. */
@@ -33,6 +34,8 @@ export async function* readExport(input: AsyncIterable<Buffer>, name: string): A
     const bytes = rest === undefined ? chunk : Buffer.concat([rest, chunk]);
     const end = bytes.lastIndexOf(NEWLINE) + 1;
     rest = end < bytes.length ? bytes.subarray(end) : undefined;
+    // No line of an export comes near this; without a limit, a file with no line breaks would be copied again for every chunk.
+    if (rest !== undefined && rest.length > MAX_LINE_BYTES) reader.lineTooLong(bytes, end);
     const batch = reader.lines(bytes, end);
     if (batch.bounds.length > 0) yield batch;
   }
@@ -99,7 +102,11 @@ class LineReader {
     let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (this.#open !== undefined) {
       this.#open.text += `\n${line}`;
-      if (quoteCount(this.#open.text) % 2 === 1) return undefined;
+      // The parity of the quotes so far: the record ends on the line that makes it even.
+      if (quoteCount(line) % 2 === 0) {
+        if (this.#open.text.length > MAX_LINE_BYTES) throw this.#notAnExport(this.#open.startLine, 'a quoted CSV field that never ends');
+        return undefined;
+      }
       const { text, startLine } = this.#open;
       this.#open = undefined;
       return this.#csvRecord(text, startLine);
@@ -120,6 +127,12 @@ class LineReader {
       case undefined:
         return this.#first(line);
     }
+  }
+
+  /** Throws for the line after the whole lines of `bytes` up to `end`, which is too long. */
+  lineTooLong(bytes: Buffer, end: number): never {
+    this.lines(bytes, end);
+    throw this.#notAnExport(this.#lineNumber + 1, `a line longer than ${MAX_LINE_BYTES / (1 << 20)} MiB`);
   }
 
   end(): void {
