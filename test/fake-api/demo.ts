@@ -1,11 +1,33 @@
 /**
  * `npm run demo`: the fake API with 23,000 followers on loopback, and a real export against it,
- * so that the tool can be tried without an Official Account.
+ * so that the tool can be tried without an Official Account. `npm run demo -- --serve` keeps the
+ * fake running (with two tags and a blacklist) for trying any command against it.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { everyNth, generatedFollowers } from './followers.js';
 import { FAKE_TOKEN, startFakeApi } from './server.js';
+
+if (process.argv.includes('--serve')) {
+  const followers = generatedFollowers(23_000);
+  const api = await startFakeApi({
+    followers,
+    tags: [
+      { id: 2, name: '星标组', members: everyNth(followers, 100) },
+      { id: 134, name: '北京', members: everyNth(followers, 3, 1) },
+    ],
+    blacklist: everyNth(followers, 50, 7),
+  });
+  process.stderr.write(
+    `Fake WeChat API with 23,000 followers, tags 2 and 134, and a blacklist, at ${api.url}. In another shell:\n` +
+      `  export WX_API_BASE_URL=${api.url} WX_ACCESS_TOKEN=${FAKE_TOKEN}\n` +
+      `  node bin/wx-followers.js tags\n  node bin/wx-followers.js export --with-info --limit 500 | head\n` +
+      'Ctrl-C stops it.\n',
+  );
+  process.on('SIGINT', () => void api.close().then(() => process.exit(0)));
+  await new Promise(() => undefined);
+}
 
 const bin = fileURLToPath(new URL('../../../bin/wx-followers.js', import.meta.url));
 const output = 'demo-followers.csv';
