@@ -28,8 +28,14 @@ export async function runDiff(oldPath: string, newPath: string, options: DiffOpt
     const oldExport = await openExport(oldPath, io);
     const newExport = await openExport(newPath, io);
     const sink = new Sink<Change>(await changeFormat(format), new StreamOutput(io.stdout, true));
-    const table = new OpenidTable(oldExport.likelyCount);
-    for await (const { bytes, bounds } of oldExport.openids) {
+    const table = new OpenidTable();
+    let sized = false;
+    for await (const { bytes, bounds, inputBytes } of oldExport.openids) {
+      if (!sized && oldExport.size !== undefined) {
+        // The first chunk tells how many bytes of this export make an OpenID; the file's size, how many there are.
+        table.reserve(Math.ceil((oldExport.size * bounds.length) / 2 / inputBytes));
+        sized = true;
+      }
       for (let index = 0; index < bounds.length; index += 2) table.addOld(bytes, bounds[index] as number, bounds[index + 1] as number);
     }
 
@@ -66,13 +72,13 @@ export async function runDiff(oldPath: string, newPath: string, options: DiffOpt
 
 interface ExportInput {
   openids: AsyncGenerator<OpenidBatch>;
-  /** From the file's size, at 29 bytes a line; 0 for stdin. */
-  likelyCount: number;
+  /** The file's size in bytes; unknown for stdin. */
+  size: number | undefined;
 }
 
 async function openExport(path: string, io: IOStreams): Promise<ExportInput> {
   if (path === '-') {
-    return { openids: readExport(io.stdin as AsyncIterable<Buffer>, 'stdin'), likelyCount: 0 };
+    return { openids: readExport(io.stdin as AsyncIterable<Buffer>, 'stdin'), size: undefined };
   }
   // Opened now, so that a missing file is reported before any work, as a usage error.
   let handle: FileHandle;
@@ -83,5 +89,5 @@ async function openExport(path: string, io: IOStreams): Promise<ExportInput> {
   }
   const { size } = await handle.stat();
   const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
-  return { openids: readExport(stream as AsyncIterable<Buffer>, path), likelyCount: Math.floor(size / 29) };
+  return { openids: readExport(stream as AsyncIterable<Buffer>, path), size };
 }

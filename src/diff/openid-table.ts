@@ -11,20 +11,19 @@ const HEADER = 2;
  * order first seen, with a slot of 8 bytes, and has no limit of 2^24 entries.
  */
 export class OpenidTable {
-  #arena: Uint8Array;
   #used = 0;
   #count = 0;
   /** Pairs (arena offset + 1, hash); 0 is an empty slot. Kept at most half full. */
-  #slots: Uint32Array;
-  #mask: number;
 
-  /** `expected`: how many OpenIDs are likely, so that the table seldom grows. */
-  constructor(expected = 0) {
-    let slots = 1 << 16;
-    while (slots < 2 * expected) slots *= 2;
-    this.#slots = new Uint32Array(2 * slots);
-    this.#mask = slots - 1;
-    this.#arena = new Uint8Array(Math.max(1 << 16, expected * (HEADER + 28)));
+  #slots = new Uint32Array(2 << 16);
+  #mask = (1 << 16) - 1;
+  #arena = new Uint8Array(1 << 16);
+
+  /** Makes room for about `count` OpenIDs at once, rather than growing by halves on the way. */
+  reserve(count: number): void {
+    while (2 * count > this.#mask + 1) this.#growSlots();
+    const bytes = count * (HEADER + 28);
+    if (bytes > this.#arena.length) this.#growArena(bytes);
   }
 
   /** The OpenID in `bytes` from `start` up to `end`, of the old export. */
@@ -76,11 +75,7 @@ export class OpenidTable {
   #insert(bytes: Uint8Array, start: number, end: number, hash: number, seen: number): void {
     const length = end - start;
     const size = HEADER + length;
-    if (this.#used + size > this.#arena.length) {
-      const bigger = new Uint8Array(Math.max(2 * this.#arena.length, this.#used + size));
-      bigger.set(this.#arena);
-      this.#arena = bigger;
-    }
+    if (this.#used + size > this.#arena.length) this.#growArena(Math.max(2 * this.#arena.length, this.#used + size));
     const record = this.#used;
     const arena = this.#arena;
     arena[record] = length;
@@ -99,6 +94,12 @@ export class OpenidTable {
     while (slots[2 * slot] !== 0) slot = (slot + 1) & this.#mask;
     slots[2 * slot] = record + 1;
     slots[2 * slot + 1] = hash;
+  }
+
+  #growArena(length: number): void {
+    const bigger = new Uint8Array(length);
+    bigger.set(this.#arena.subarray(0, this.#used));
+    this.#arena = bigger;
   }
 
   #growSlots(): void {

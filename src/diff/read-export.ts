@@ -8,6 +8,8 @@ import { isOpenidShape } from '../options.js';
 export interface OpenidBatch {
   bytes: Buffer;
   bounds: number[];
+  /** How much of the input these OpenIDs were read from. */
+  inputBytes: number;
 }
 
 /** Letters, digits, '-' and '_': what an OpenID is made of. */
@@ -84,7 +86,7 @@ class LineReader {
       }
       start = newline + 1;
     }
-    if (found.length === 0) return { bytes, bounds };
+    if (found.length === 0) return { bytes, bounds, inputBytes: end };
     // CSV and NDJSON give strings; their OpenIDs go after the chunk's bytes, in one buffer of their own.
     const own = Buffer.from(found.join(''), 'latin1');
     let at = 0;
@@ -93,7 +95,7 @@ class LineReader {
       ownBounds.push(at, at + openid.length);
       at += openid.length;
     }
-    return { bytes: own, bounds: ownBounds };
+    return { bytes: own, bounds: ownBounds, inputBytes: end };
   }
 
   /** The OpenID of this line, or undefined for a blank line, a header or a record not yet ended. */
