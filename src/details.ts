@@ -1,11 +1,10 @@
 import type { ApiClient, JsonObject } from './api/client.js';
-import { ExitCode, WxError, usageError } from './errors.js';
+import { malformedAnswer, type WxError } from './errors.js';
 import { mapInOrder } from './in-order.js';
+import type { DetailsLanguage } from './options.js';
 
 /** The API's limit for one batchget call. */
 export const DETAILS_BATCH_SIZE = 100;
-export const DETAILS_LANGUAGES = ['zh_CN', 'zh_TW', 'en'] as const;
-export type DetailsLanguage = (typeof DETAILS_LANGUAGES)[number];
 
 /** One object of `user_info_list`, kept as the API gave it; only its OpenID is relied on. */
 export interface FollowerInfo {
@@ -17,12 +16,6 @@ export interface DetailsOptions {
   lang: DetailsLanguage;
   /** batchget calls in flight at once. */
   concurrency: number;
-}
-
-export function parseLanguage(value: string): DetailsLanguage {
-  const known: readonly string[] = DETAILS_LANGUAGES;
-  if (!known.includes(value)) throw usageError(`--lang must be one of ${DETAILS_LANGUAGES.join(', ')}; got '${value}'.`);
-  return value as DetailsLanguage;
 }
 
 /**
@@ -74,5 +67,5 @@ async function fetchDetails(
 }
 
 function malformed(what: string): WxError {
-  return new WxError(`The API's answer to /cgi-bin/user/info/batchget is malformed: ${what}. Try again later.`, ExitCode.Api);
+  return malformedAnswer('to /cgi-bin/user/info/batchget', what);
 }

@@ -54,6 +54,11 @@ export function usageError(message: string): WxError {
   return new WxError(message, ExitCode.Usage);
 }
 
+/** An answer without the shape the API documents: not retried, since the same call gets the same answer. */
+export function malformedAnswer(subject: string, what: string): WxError {
+  return new WxError(`The API's answer ${subject} is malformed: ${what}. Try again later.`, ExitCode.Api);
+}
+
 /** "errcode 40001: invalid credential rid: ...", as messages quote it. */
 export function errcodeDetail(errcode: number | undefined, errmsg: string | undefined): string {
   return `errcode ${errcode}: ${errmsg || 'no errmsg'}`;

@@ -11,6 +11,15 @@ export function isOpenidShape(value: string): boolean {
   return OPENID.test(value);
 }
 
+export const DETAILS_LANGUAGES = ['zh_CN', 'zh_TW', 'en'] as const;
+export type DetailsLanguage = (typeof DETAILS_LANGUAGES)[number];
+
+export function parseLanguage(value: string): DetailsLanguage {
+  const known: readonly string[] = DETAILS_LANGUAGES;
+  if (!known.includes(value)) throw usageError(`--lang must be one of ${DETAILS_LANGUAGES.join(', ')}; got '${value}'.`);
+  return value as DetailsLanguage;
+}
+
 export function parseFormat(value: string): FormatName {
   if (!isFormatName(value)) throw usageError(`--format must be one of ${FORMAT_NAMES.join(', ')}; got '${value}'.`);
   return value;

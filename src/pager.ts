@@ -1,5 +1,5 @@
 import type { JsonObject } from './api/client.js';
-import { ExitCode, WxError } from './errors.js';
+import { ExitCode, WxError, malformedAnswer } from './errors.js';
 
 /** One answer of a paged list, reduced to what the export needs. */
 export interface FollowerPage {
@@ -45,8 +45,7 @@ export async function* paginate(source: ListSource, startAfter?: string): AsyncG
 
 /** Undefined where the answer ends the list: no `data`, a `count` of 0. */
 function parseListAnswer(answer: JsonObject, description: string): FollowerPage | undefined {
-  const malformed = (what: string): WxError =>
-    new WxError(`The API's answer for the ${description} is malformed: ${what}. Try again later.`, ExitCode.Api);
+  const malformed = (what: string): WxError => malformedAnswer(`for the ${description}`, what);
   const { total, count, data, next_openid: nextOpenid } = answer;
   if (total !== undefined && typeof total !== 'number') throw malformed('`total` is not a number');
   if (count !== undefined && typeof count !== 'number') throw malformed('`count` is not a number');

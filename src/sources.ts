@@ -1,4 +1,4 @@
-import type { ApiClient } from './api/client.js';
+import type { ApiClient, ApiRequest } from './api/client.js';
 import type { ListSource } from './pager.js';
 import { fetchTags } from './tags.js';
 
@@ -8,42 +8,45 @@ export interface ListChoice {
   source(client: ApiClient): ListSource;
 }
 
-/** The account's followers: `GET /cgi-bin/user/get`. */
-export const followerList: ListChoice = {
-  description: 'follower list',
-  source: (client) => ({
-    description: 'follower list',
-    fetchPage: (cursor) =>
-      client.call({
-        method: 'GET',
-        path: '/cgi-bin/user/get',
-        // The first call must carry no next_openid at all: an empty one has been answered with 40003.
-        query: cursor === undefined ? {} : { next_openid: cursor },
-      }),
-  }),
-};
-
-/** The followers carrying a tag: `POST /cgi-bin/user/tag/get`, whose answers carry no total. */
-export function taggedFollowers(tagid: number): ListChoice {
-  const description = `followers with tag ${tagid}`;
+/**
+ * The lists differ only in the request for the page after `cursor` (undefined: the first page),
+ * and in where else their size can be learnt.
+ */
+function list(
+  description: string,
+  request: (cursor: string | undefined) => ApiRequest,
+  size?: (client: ApiClient) => Promise<number | undefined>,
+): ListChoice {
   return {
     description,
     source: (client) => ({
       description,
-      fetchPage: (cursor) =>
-        client.call({ method: 'POST', path: '/cgi-bin/user/tag/get', body: { tagid, next_openid: cursor ?? '' } }),
-      // The tag list tells each tag's size; the pages of the tag do not.
-      size: async () => (await fetchTags(client)).find((tag) => tag.id === tagid)?.count,
+      fetchPage: (cursor) => client.call(request(cursor)),
+      ...(size === undefined ? {} : { size: () => size(client) }),
     }),
   };
 }
 
+/** The account's followers: `GET /cgi-bin/user/get`. */
+export const followerList: ListChoice = list('follower list', (cursor): ApiRequest => {
+  // The first call must carry no next_openid at all: an empty one has been answered with 40003.
+  const query: Record<string, string> = cursor === undefined ? {} : { next_openid: cursor };
+  return { method: 'GET', path: '/cgi-bin/user/get', query };
+});
+
+/** The followers carrying a tag: `POST /cgi-bin/user/tag/get`, whose answers carry no total. */
+export function taggedFollowers(tagid: number): ListChoice {
+  return list(
+    `followers with tag ${tagid}`,
+    (cursor) => ({ method: 'POST', path: '/cgi-bin/user/tag/get', body: { tagid, next_openid: cursor ?? '' } }),
+    // The tag list tells each tag's size; the pages of the tag do not.
+    async (client) => (await fetchTags(client)).find((tag) => tag.id === tagid)?.count,
+  );
+}
+
 /** The account's blacklist: `POST /cgi-bin/tags/members/getblacklist`. */
-export const blacklist: ListChoice = {
-  description: 'blacklist',
-  source: (client) => ({
-    description: 'blacklist',
-    fetchPage: (cursor) =>
-      client.call({ method: 'POST', path: '/cgi-bin/tags/members/getblacklist', body: { begin_openid: cursor ?? '' } }),
-  }),
-};
+export const blacklist: ListChoice = list('blacklist', (cursor) => ({
+  method: 'POST',
+  path: '/cgi-bin/tags/members/getblacklist',
+  body: { begin_openid: cursor ?? '' },
+}));

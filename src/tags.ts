@@ -1,5 +1,5 @@
 import type { ApiClient, JsonObject } from './api/client.js';
-import { ExitCode, WxError } from './errors.js';
+import { malformedAnswer, type WxError } from './errors.js';
 
 /** One of the account's tags, as `GET /cgi-bin/tags/get` lists it. */
 export interface Tag {
@@ -24,5 +24,5 @@ export async function fetchTags(client: ApiClient): Promise<Tag[]> {
 }
 
 function malformed(what: string): WxError {
-  return new WxError(`The API's answer to /cgi-bin/tags/get is malformed: ${what}. Try again later.`, ExitCode.Api);
+  return malformedAnswer('to /cgi-bin/tags/get', what);
 }

@@ -1,13 +1,12 @@
 import type { ApiClient } from '../api/client.js';
 import { connect, type ConnectionOptions } from '../connect.js';
-import { detailsInOrder, parseLanguage, type DetailsOptions, type FollowerInfo } from '../details.js';
+import type { DetailsOptions, FollowerInfo } from '../details.js';
 import { ExitCode, WxError, usageError } from '../errors.js';
 import { signalExitCode, type IOStreams } from '../io.js';
-import { parseCount, parseFormat, parsePositiveInteger, parseResume } from '../options.js';
+import { parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from '../options.js';
 import { paginate, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
 import { Reporter } from '../report.js';
-import { detailsFormat } from '../sinks/details-formats.js';
 import { recordFormat, type FormatName, type RecordFormat } from '../sinks/formats.js';
 import { FileOutput, StreamOutput, partialPathOf, type FileOpening, type Output } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
@@ -212,6 +211,8 @@ async function openidRows(format: FormatName): Promise<Rows<string>> {
 
 async function detailRows(client: ApiClient, format: FormatName, details: DetailsOptions): Promise<Rows<FollowerInfo>> {
   if (format === 'text') throw textWithInfo();
+  // Loaded for --with-info only: an export of OpenIDs does not pay for them at start-up.
+  const [{ detailsInOrder }, { detailsFormat }] = await Promise.all([import('../details.js'), import('../sinks/details-formats.js')]);
   return {
     format: await detailsFormat(format),
     of: (openids) => detailsInOrder(client, openids, details),

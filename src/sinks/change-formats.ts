@@ -1,4 +1,4 @@
-import type { FormatName, RecordFormat } from './formats.js';
+import { csvTable, type FormatName, type RecordFormat } from './formats.js';
 
 /** One line of `diff`: an OpenID that came or went between two exports. */
 export interface Change {
@@ -20,9 +20,5 @@ const ndjson: RecordFormat<Change> = {
 export async function changeFormat(name: FormatName): Promise<RecordFormat<Change>> {
   if (name === 'text') return text;
   if (name === 'ndjson') return ndjson;
-  const { stringify } = await import('csv-stringify/sync');
-  return {
-    header: stringify([['change', 'openid']]),
-    encode: (changes) => (changes.length === 0 ? '' : stringify(changes.map(({ change, openid }) => [change, openid]))),
-  };
+  return csvTable(['change', 'openid'], ({ change, openid }: Change) => [change, openid]);
 }

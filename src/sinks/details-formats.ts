@@ -1,5 +1,5 @@
 import type { FollowerInfo } from '../details.js';
-import type { FormatName, RecordFormat, Stringify } from './formats.js';
+import { csvTable, type FormatName, type RecordFormat } from './formats.js';
 
 /** The CSV columns of `--with-info`, in their order. */
 export const DETAILS_COLUMNS = [
@@ -28,13 +28,6 @@ const ndjson: RecordFormat<FollowerInfo> = {
     return lines;
   },
 };
-
-function csv(stringify: Stringify): RecordFormat<FollowerInfo> {
-  return {
-    header: stringify([[...DETAILS_COLUMNS]]),
-    encode: (rows) => (rows.length === 0 ? '' : stringify(rows.map((row) => DETAILS_COLUMNS.map((column) => cell(row, column))))),
-  };
-}
 
 /** A cell's text: absent fields empty, the time in ISO 8601 UTC, tags joined with ';', formulas disarmed. */
 function cell(row: FollowerInfo, column: (typeof DETAILS_COLUMNS)[number]): string {
@@ -66,6 +59,5 @@ function isoSeconds(seconds: number): string {
 /** The formats `--with-info` writes: text has no room for the details. */
 export async function detailsFormat(name: Exclude<FormatName, 'text'>): Promise<RecordFormat<FollowerInfo>> {
   if (name === 'ndjson') return ndjson;
-  const { stringify } = await import('csv-stringify/sync');
-  return csv(stringify);
+  return csvTable(DETAILS_COLUMNS, (row: FollowerInfo) => DETAILS_COLUMNS.map((column) => cell(row, column)));
 }

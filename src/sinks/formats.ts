@@ -28,7 +28,7 @@ const ndjson: RecordFormat<string> = {
   },
 };
 
-export type Stringify = typeof import('csv-stringify/sync').stringify;
+type Stringify = typeof import('csv-stringify/sync').stringify;
 
 /**
  * A one-column CSV whose page goes through csv-stringify as a single record with '\n' between
@@ -45,6 +45,18 @@ function csv(stringify: Stringify): RecordFormat<string> {
 
 export function isFormatName(name: string): name is FormatName {
   return (FORMAT_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * A CSV of several columns (details, tags, diff changes), a row's cells from `cells`.
+ * csv-stringify is loaded only now, as for the OpenID CSV below.
+ */
+export async function csvTable<Row>(columns: readonly string[], cells: (row: Row) => string[]): Promise<RecordFormat<Row>> {
+  const { stringify } = await import('csv-stringify/sync');
+  return {
+    header: stringify([[...columns]]),
+    encode: (rows) => (rows.length === 0 ? '' : stringify(rows.map(cells))),
+  };
 }
 
 /** csv-stringify is loaded for CSV only: text and NDJSON runs do not pay for it at start-up. */

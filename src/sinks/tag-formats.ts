@@ -1,6 +1,6 @@
 import type { Tag } from '../tags.js';
 import { guardFormula } from './details-formats.js';
-import type { FormatName, RecordFormat } from './formats.js';
+import { csvTable, type FormatName, type RecordFormat } from './formats.js';
 
 /** Tab, line breaks and other controls would break a tab-separated line or a table row. */
 export function oneLine(text: string): string {
@@ -21,9 +21,5 @@ const ndjson: RecordFormat<Tag> = {
 export async function tagFormat(name: FormatName): Promise<RecordFormat<Tag>> {
   if (name === 'text') return text;
   if (name === 'ndjson') return ndjson;
-  const { stringify } = await import('csv-stringify/sync');
-  return {
-    header: stringify([['id', 'name', 'count']]),
-    encode: (tags) => (tags.length === 0 ? '' : stringify(tags.map((tag) => [String(tag.id), guardFormula(tag.name), String(tag.count)]))),
-  };
+  return csvTable(['id', 'name', 'count'], (tag: Tag) => [String(tag.id), guardFormula(tag.name), String(tag.count)]);
 }
