@@ -3,19 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids, followerInfo, generatedFollowers, type FollowerList } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type FakeApiOptions, type RecordedCall } from './fake-api/server.js';
-import { cleanEnv, resumeCursor, runCli, tempDir, type CliResult } from './helpers/cli.js';
+import { cleanEnv, exportFrom, resumeCursor, runCli, tempDir } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
 
 const HEADER = 'openid,subscribe,subscribe_time,unionid,language,remark,groupid,tagid_list,subscribe_scene,qr_scene,qr_scene_str\n';
 const COLUMNS = HEADER.trim().split(',');
-
-async function exportFrom(api: FakeApi, args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return runCli(['export', '--base-url', api.url, ...args], {
-    env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN, ...env }),
-  });
-}
 
 /** A CSV row written the long way, to hold the tool's output against. */
 function csvRow(info: Record<string, unknown>): string {

@@ -2,48 +2,29 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids, listedFollowers } from './fake-api/followers.js';
-import { FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
-import { BIN, cleanEnv, lines, resumeCursor, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import { FAKE_TOKEN } from './fake-api/server.js';
+import { BIN, cleanEnv, exportFrom, lines, resumeCursor, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
 
-async function exportFrom(api: FakeApi, args: readonly string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
-  const dir = await tempDir();
-  return runCli(['export', '--base-url', api.url, ...args], {
-    env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN, ...env }),
-  });
-}
-
 describe('formats, exact to the byte', () => {
   const three = ['oAAAAAAAAAAAAAAAAAAAAAAAAAA1', 'oBB-BBBBBBBBBBBBBBBBBBBBBB_2', 'oCCCCCCCCCCCCCCCCCCCCCCCCCC3'];
 
-  it('text is one OpenID a line', async () => {
+  it.each([
+    ['text is one OpenID a line', [], 'oAAAAAAAAAAAAAAAAAAAAAAAAAA1\noBB-BBBBBBBBBBBBBBBBBBBBBB_2\noCCCCCCCCCCCCCCCCCCCCCCCCCC3\n'],
+    ['csv is a header and one row a line', ['--format', 'csv'], 'openid\noAAAAAAAAAAAAAAAAAAAAAAAAAA1\noBB-BBBBBBBBBBBBBBBBBBBBBB_2\noCCCCCCCCCCCCCCCCCCCCCCCCCC3\n'],
+    [
+      'ndjson is one object a line',
+      ['-f', 'ndjson'],
+      '{"openid":"oAAAAAAAAAAAAAAAAAAAAAAAAAA1"}\n{"openid":"oBB-BBBBBBBBBBBBBBBBBBBBBB_2"}\n{"openid":"oCCCCCCCCCCCCCCCCCCCCCCCCCC3"}\n',
+    ],
+  ])('%s', async (_name, args, expected) => {
     const api = await fake({ followers: listedFollowers(three) });
-    const result = await exportFrom(api);
+    const result = await exportFrom(api, args);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout.toString()).toBe(
-      'oAAAAAAAAAAAAAAAAAAAAAAAAAA1\noBB-BBBBBBBBBBBBBBBBBBBBBB_2\noCCCCCCCCCCCCCCCCCCCCCCCCCC3\n',
-    );
-  });
-
-  it('csv is a header and one row a line', async () => {
-    const api = await fake({ followers: listedFollowers(three) });
-    const result = await exportFrom(api, ['--format', 'csv']);
-    expect(result.code).toBe(0);
-    expect(result.stdout.toString()).toBe(
-      'openid\noAAAAAAAAAAAAAAAAAAAAAAAAAA1\noBB-BBBBBBBBBBBBBBBBBBBBBB_2\noCCCCCCCCCCCCCCCCCCCCCCCCCC3\n',
-    );
-  });
-
-  it('ndjson is one object a line', async () => {
-    const api = await fake({ followers: listedFollowers(three) });
-    const result = await exportFrom(api, ['-f', 'ndjson']);
-    expect(result.code).toBe(0);
-    expect(result.stdout.toString()).toBe(
-      '{"openid":"oAAAAAAAAAAAAAAAAAAAAAAAAAA1"}\n{"openid":"oBB-BBBBBBBBBBBBBBBBBBBBBB_2"}\n{"openid":"oCCCCCCCCCCCCCCCCCCCCCCCCCC3"}\n',
-    );
+    expect(result.stdout.toString()).toBe(expected);
   });
 
   it('an account with no followers is an empty text file and a CSV with its header only', async () => {

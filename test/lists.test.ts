@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids, everyNth, followerInfo, generatedFollowers, type FollowerList } from './fake-api/followers.js';
 import { FAKE_TOKEN, type FakeApi, type FakeApiOptions, type RecordedCall } from './fake-api/server.js';
-import { BIN, cleanEnv, lines, resumeCursor, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import { BIN, cleanEnv, exportFrom, lines, resumeCursor, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
@@ -44,10 +44,6 @@ function expected(format: string, openids: readonly string[]): string {
   if (format === 'csv') return `openid\n${lines(openids)}`;
   if (format === 'ndjson') return openids.map((openid) => `{"openid":"${openid}"}\n`).join('');
   return lines(openids);
-}
-
-async function exportFrom(api: FakeApi, args: readonly string[]): Promise<CliResult> {
-  return runCli(['export', '--base-url', api.url, ...args], { env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN }) });
 }
 
 function listCalls(api: FakeApi, path: string): RecordedCall[] {

@@ -4,16 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
-import { BIN, cleanEnv, lines, resumeCursor, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import { BIN, cleanEnv, exportFrom, lines, resumeCursor, runProcess, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
-
-async function exportFrom(api: FakeApi, args: readonly string[], dir?: string): Promise<CliResult> {
-  return runCli(['export', '--base-url', api.url, ...args], {
-    env: cleanEnv(dir ?? (await tempDir()), { WX_ACCESS_TOKEN: FAKE_TOKEN }),
-  });
-}
 
 describe('transient failures in an export', () => {
   it('are retried and the output is whole', async () => {
@@ -122,7 +116,7 @@ describe('an output that cannot be written', () => {
 
 describe('--state', () => {
   async function stateRun(api: FakeApi, dir: string, extra: string[] = []): Promise<CliResult> {
-    return exportFrom(api, ['-f', 'csv', '-o', join(dir, 'followers.csv'), '--state', join(dir, 'followers.state'), ...extra], dir);
+    return exportFrom(api, ['-f', 'csv', '-o', join(dir, 'followers.csv'), '--state', join(dir, 'followers.state'), ...extra]);
   }
 
   it('carries an export across days of quota, then starts afresh once done', async () => {
@@ -140,7 +134,7 @@ describe('--state', () => {
 
     api.newDay();
     // Without --format: the unfinished export keeps its own.
-    const second = await exportFrom(api, ['-o', file, '--state', join(dir, 'followers.state')], dir);
+    const second = await exportFrom(api, ['-o', file, '--state', join(dir, 'followers.state')]);
     expect(second.code).toBe(4);
     api.newDay();
     const third = await stateRun(api, dir);
@@ -206,10 +200,10 @@ describe('--state', () => {
     const dir = await tempDir();
     expect((await stateRun(api, dir)).code).toBe(4);
     const before = await readFile(join(dir, 'followers.state'), 'utf8');
-    const other = await exportFrom(api, ['-o', join(dir, 'other.csv'), '--state', join(dir, 'followers.state')], dir);
+    const other = await exportFrom(api, ['-o', join(dir, 'other.csv'), '--state', join(dir, 'followers.state')]);
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/belongs to an unfinished export into .*followers\.csv/);
-    const format = await exportFrom(api, ['-f', 'ndjson', '-o', join(dir, 'followers.csv'), '--state', join(dir, 'followers.state')], dir);
+    const format = await exportFrom(api, ['-f', 'ndjson', '-o', join(dir, 'followers.csv'), '--state', join(dir, 'followers.state')]);
     expect(format.code).toBe(2);
     expect(format.stderr).toMatch(/unfinished csv export/);
     expect(await readFile(join(dir, 'followers.state'), 'utf8')).toBe(before);
@@ -218,9 +212,9 @@ describe('--state', () => {
   it('needs --output and does not take --resume', async () => {
     const api = await fake({ followers: 10 });
     const dir = await tempDir();
-    const noOutput = await exportFrom(api, ['--state', join(dir, 's')], dir);
+    const noOutput = await exportFrom(api, ['--state', join(dir, 's')]);
     expect([noOutput.code, api.calls.length]).toEqual([2, 0]);
-    const both = await exportFrom(api, ['--state', join(dir, 's'), '-o', join(dir, 'f'), '--resume', 'oABC'], dir);
+    const both = await exportFrom(api, ['--state', join(dir, 's'), '-o', join(dir, 'f'), '--resume', 'oABC']);
     expect(both.code).toBe(2);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FAKE_TOKEN } from '../fake-api/server.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/wx-followers.js', import.meta.url));
 
@@ -35,6 +36,13 @@ export function cleanEnv(configDir: string, extra: Record<string, string> = {}):
     WX_FOLLOWERS_DELAY_SCALE: '0.001',
     ...extra,
   };
+}
+
+/** `wx-followers export` against a fake API, with its token in the environment and nothing else of the user's. */
+export async function exportFrom(api: { url: string }, args: readonly string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(['export', '--base-url', api.url, ...args], {
+    env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN, ...env }),
+  });
 }
 
 /** Runs the built CLI as a user would, with stdout, stderr and stdin as pipes. */
