@@ -82,8 +82,8 @@ export async function resolveCredentials(
     }
     throw usageError(
       'No credentials. Give an access token with --access-token TOKEN (or --access-token - to read it from stdin), ' +
-        'the WX_ACCESS_TOKEN environment variable, or `wx-followers config set access-token TOKEN`; or better, ' +
-        `the account's AppID and AppSecret: ${HOW_TO_GIVE_APP_CREDENTIALS}`,
+        'the WX_ACCESS_TOKEN environment variable, or `wx-followers config set access-token TOKEN`. ' +
+        `Better: ${HOW_TO_GIVE_APP_CREDENTIALS}`,
     );
   };
   if (token === undefined) {
