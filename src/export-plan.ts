@@ -33,6 +33,7 @@ export interface ExportPlan {
   writtenBefore: number;
 }
 
+const STDOUT_NAMES = ['/dev/stdout', '/dev/fd/1', '/proc/self/fd/1'];
 const DEFAULT_CONCURRENCY = 8;
 /** More calls at once would only meet the API's per-minute limit (45011) sooner. */
 const MAX_CONCURRENCY = 32;
@@ -56,6 +57,8 @@ export async function planExport(options: ExportOptions): Promise<ExportPlan> {
   const plan: ExportPlan = { list, format, details, resume, limit, output: { kind: 'stdout' }, checkpoint: undefined, writtenBefore: 0 };
   if (options.output === undefined) return plan;
 
+  // The process's own stdout by name: opened again by path it may be a socket (ENXIO), so written as stdout.
+  if (STDOUT_NAMES.includes(resolve(options.output)) && options.state === undefined) return plan;
   plan.output = await planOutput(options.output, options.state !== undefined);
   if (plan.output.kind !== 'file') return plan;
   const { path, partialPath } = plan.output;
@@ -98,7 +101,8 @@ async function planOutput(path: string, withState: boolean): Promise<OutputPlan>
   const directory = dirname(resolve(path));
   const parent = await statOrUndefined(directory, fs.stat);
   if (parent === undefined || !parent.isDirectory()) {
-    throw usageError(`--output ${path}: the folder ${directory} does not exist. Create it first, or write elsewhere.`);
+    const what = parent === undefined ? 'does not exist' : 'is not a folder';
+    throw usageError(`--output ${path}: the folder ${directory} ${what}. Create it first, or write elsewhere.`);
   }
   try {
     await fs.access(directory, constants.W_OK | constants.X_OK);

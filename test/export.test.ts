@@ -170,7 +170,7 @@ describe('--output', () => {
     expect(await readFile(file, 'utf8')).toBe(expected);
   });
 
-  it('exits 2 when the output's folder is missing, without calling the API and without a stack trace', async () => {
+  it("exits 2 when the output's folder is missing, without calling the API and without a stack trace", async () => {
     const api = await fake({ followers: 10 });
     const dir = await tempDir();
     const result = await exportFrom(api, ['-o', join(dir, 'missing-dir', 'followers.txt')]);
