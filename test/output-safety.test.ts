@@ -52,7 +52,7 @@ describe('checked before the first call', () => {
     ["the output's .partial", (dir: string) => ({ output: join(dir, 'same.txt'), state: join(dir, 'same.txt.partial') })],
     ["the output, as the state's lock", (dir: string) => ({ output: join(dir, 's.lock'), state: join(dir, 's') })],
     ['the output, spelt another way', (dir: string) => ({ output: join(dir, 'same.txt'), state: join(dir, 'sub', '..', 'same.txt') })],
-    ['the output, through a linked folder', (dir: string) => ({ output: join(dir, 'same.txt'), state: join(dir, 'alias', 'same.txt') })],
+    ["the output's .partial, through a linked folder", (dir: string) => ({ output: join(dir, 'same.txt'), state: join(dir, 'alias', 'same.txt.partial') })],
   ])('--state naming %s is exit 2 without a call, the file untouched', async (_name, paths) => {
     const api = await fake({ followers: 23_000 });
     const dir = await tempDir();
@@ -74,6 +74,7 @@ describe('checked before the first call', () => {
     await link(join(dir, 'out.txt'), join(dir, 'state'));
     const result = await exportFrom(api, ['-o', join(dir, 'out.txt'), '--state', join(dir, 'state')]);
     expect([result.code, api.calls.length]).toEqual([2, 0]);
+    expect(result.stderr).toMatch(/name the same file/);
     expect(await readFile(join(dir, 'out.txt'), 'utf8')).toBe('yesterday\n');
   });
 });
