@@ -3,6 +3,7 @@ import { link, lstat, mkdir, readFile, readdir, readlink, stat, symlink, writeFi
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readFileEnd } from '../src/sinks/file-end.js';
 import { Checkpoint } from '../src/state.js';
 import { allOpenids, listedFollowers } from './fake-api/followers.js';
 import { FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
@@ -264,6 +265,17 @@ describe('--resume into a file', () => {
     expect([right.code, right.stderr]).toEqual([0, '']);
     const rows = (await readFile(file, 'utf8')).split('\n').filter((line) => /^'?[-o][A-Z]{26}\d,/.test(line));
     expect(rows.map((row) => row.split(',')[0])).toEqual([...openids.slice(0, 3), `'${openids[3]}`, openids[4]]);
+  });
+
+  it('finds the last record of a large CSV with details whose last remark spans lines that look like records', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'details.csv');
+    const header = 'openid,subscribe,subscribe_time,unionid,language,remark,groupid,tagid_list,subscribe_scene,qr_scene,qr_scene_str\n';
+    const rows = Array.from({ length: 2_000 }, (_, index) => `oRow${String(index).padStart(24, '0')},1,,,en,,0,,,0,\n`).join('');
+    // A remark of 100 KiB whose lines look like rows: read from its middle, it would end on a cursor it does not hold.
+    const remark = Array.from({ length: 3_000 }, (_, index) => `oFake${String(index).padStart(23, '0')},1,,,en`).join('\n');
+    await writeFile(file, `${header}${rows}'-LastLastLastLastLastLastLast,1,,,en,"${remark}",0,,,0,\n`);
+    expect(await readFileEnd(file)).toEqual({ kind: { format: 'csv', withInfo: true }, lastOpenid: '-LastLastLastLastLastLastLast' });
   });
 
   it('refuses when there is no file to continue', async () => {
