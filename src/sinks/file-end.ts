@@ -30,7 +30,8 @@ const PLAIN_NDJSON = /^\{"openid":"[A-Za-z0-9_-]+"\}$/;
  * which quote opens a field.
  */
 export async function readFileEnd(path: string): Promise<FileEnd> {
-  const handle = await fs.open(path, constants.O_RDONLY | O_NOFOLLOW);
+  // Read only: a link is followed here (FILE may be one); FILE.partial links are refused before (export-plan).
+  const handle = await fs.open(path, constants.O_RDONLY);
   try {
     const { size } = await handle.stat();
     if (size === 0) return { kind: undefined, lastOpenid: undefined };
