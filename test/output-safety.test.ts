@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { link, lstat, mkdir, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -81,26 +81,47 @@ describe('checked before the first call', () => {
 });
 
 describe('an output that is not a regular file', () => {
-  it('/dev/null stays a device: written straight through, no .partial, no rename', async () => {
+  /**
+   * A character device of the test's own (the null device, made with mknod as root), so that a
+   * broken build replaces that one, not the machine's /dev/null; without root /dev/null itself,
+   * which a user cannot replace.
+   */
+  async function nullDevice(dir: string): Promise<string> {
+    const own = join(dir, 'null');
+    return (await runProcess('mknod', ['-m', '666', own, 'c', '1', '3'], {})).code === 0 ? own : '/dev/null';
+  }
+
+  it('a character device stays a device: written straight through, no .partial, no rename', async () => {
     const api = await fake({ followers: 23_000 });
-    const before = await stat('/dev/null');
-    const result = await exportFrom(api, ['-f', 'csv', '-o', '/dev/null']);
+    const device = await nullDevice(await tempDir());
+    const before = await stat(device);
+    expect(before.isCharacterDevice()).toBe(true);
+    const result = await exportFrom(api, ['-f', 'csv', '-o', device]);
     expect([result.code, result.stderr]).toEqual([0, '']);
-    const after = await stat('/dev/null');
+    const after = await stat(device);
     expect(after.isCharacterDevice()).toBe(true);
     expect(after.ino).toBe(before.ino);
-    await expect(lstat('/dev/null.partial')).rejects.toThrow();
+    await expect(lstat(`${device}.partial`)).rejects.toThrow();
   });
 
   it('/dev/stdout writes to stdout and stays a link', async () => {
     const api = await fake({ followers: 23_000 });
     const target = await readlink('/dev/stdout');
-    const result = await exportFrom(api, ['-f', 'ndjson', '-o', '/dev/stdout']);
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(result.stdout.toString()).toBe(ndjsonLines(allOpenids(api.followers)));
-    expect(await readlink('/dev/stdout')).toBe(target);
-    await expect(lstat('/dev/stdout.partial')).rejects.toThrow();
+    try {
+      const result = await exportFrom(api, ['-f', 'ndjson', '-o', '/dev/stdout']);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout.toString()).toBe(ndjsonLines(allOpenids(api.followers)));
+      expect(await readlink('/dev/stdout')).toBe(target);
+      await expect(lstat('/dev/stdout.partial')).rejects.toThrow();
+    } finally {
+      // A broken build would have replaced the machine's /dev/stdout: put the link back.
+      if (!(await lstat('/dev/stdout')).isSymbolicLink()) {
+        await rm('/dev/stdout', { force: true });
+        await symlink(target, '/dev/stdout');
+      }
+      await rm('/dev/stdout.partial', { force: true });
+    }
   });
 
   it('a FIFO stays a FIFO and its reader gets the whole export', async () => {
@@ -123,7 +144,7 @@ describe('an output that is not a regular file', () => {
   it('with --state is exit 2: a state continues a file', async () => {
     const api = await fake({ followers: 10 });
     const dir = await tempDir();
-    const result = await exportFrom(api, ['-o', '/dev/null', '--state', join(dir, 'state')]);
+    const result = await exportFrom(api, ['-o', await nullDevice(dir), '--state', join(dir, 'state')]);
     expect([result.code, api.calls.length]).toEqual([2, 0]);
     expect(result.stderr).toMatch(/not a regular file/);
   });
