@@ -147,7 +147,9 @@ async function checkResume(path: string, partialPath: string, resume: string, ki
     );
   }
   if (end.lastOpenid === undefined) {
-    throw usageError(`${continued} does not end with a whole record, so it cannot be continued. It is left as it is.`);
+    throw usageError(
+      `${continued} does not end with a whole record (a run was killed in the middle of a line?), so it cannot be continued. It is left as it is: cut it back to its last whole line and resume after that line's OpenID, or run without --resume.`,
+    );
   }
   if (end.lastOpenid !== resume) {
     throw usageError(
