@@ -1,6 +1,6 @@
 import { usageError } from './errors.js';
 
-export const CONFIG_KEYS = ['access-token', 'appid', 'secret', 'base-url'] as const;
+export const CONFIG_KEYS = ['access-token', 'appid', 'secret', 'base-url', 'proxy'] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>(['access-token', 'secret']);
