@@ -1,6 +1,6 @@
 import { ApiClient, DEFAULT_RETRY_POLICY, type WaitListener } from './api/client.js';
 import { fetchStableToken } from './api/stable-token.js';
-import { openConfigStore } from './config-store.js';
+import { openConfigStore, peekConfigValue } from './config-store.js';
 import { lazyStore, resolveCredentials, resolveSetting, type CredentialOptions } from './credentials.js';
 import type { IOStreams } from './io.js';
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, parseBaseUrl, parseCount, parsePositiveInteger } from './options.js';
@@ -44,7 +44,7 @@ export async function connect(
   const store = lazyStore(() => openConfigStore(io.env));
   const baseUrlSetting = await resolveSetting(options.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
-  const { proxy, skipped } = await chooseProxy(options.proxy, async () => (await store()).get('proxy'), io.env, baseUrl);
+  const { proxy, skipped } = await chooseProxy(options.proxy, () => peekConfigValue(io.env, 'proxy', store), io.env, baseUrl);
   for (const secret of proxy?.secrets ?? []) reporter.addSecret(secret);
   if (skipped !== undefined && options.quiet !== true) {
     reporter.line(`wx-followers: not using the proxy from ${skipped.from}: ${skipped.by} lists ${baseUrl.host}.`);
