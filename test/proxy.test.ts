@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { allOpenids } from './fake-api/followers.js';
+import { allOpenids, generatedFollowers } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
 import { cleanEnv, lines, resumeCursor, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
@@ -71,6 +71,20 @@ describe('HTTPS_PROXY', () => {
     expect(proxy.connects).toEqual([CONNECT_API]);
   });
 
+  it('serves tags and token too, and an https:// proxy (TLS to the proxy, its certificate checked as well)', async () => {
+    const api = await secureApi({ followers: 5, tags: [{ id: 134, name: 'Beijing', members: generatedFollowers(2) }] });
+    const proxy = await proxyTo(api, { tls: { key: certs.key, cert: certs.cert } });
+    const tags = await cli(['tags'], { HTTPS_PROXY: proxy.url });
+    expect([tags.code, tags.stderr, tags.stdout.toString()]).toEqual([0, '', '134\tBeijing\t2\n']);
+    const token = await cli(['token', '--proxy', proxy.url], { WX_ACCESS_TOKEN: '', WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET });
+    expect([token.code, token.stderr, token.stdout.toString()]).toEqual([0, '', 'FAKE_STABLE_TOKEN_1_' + 'x'.repeat(100) + '\n']);
+    expect(proxy.connects).toEqual([CONNECT_API, CONNECT_API]);
+    const untrusted = await cli(['tags'], { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: '' });
+    expect(untrusted.code).toBe(5);
+    expect(untrusted.stderr).toContain(`The certificate that api.weixin.qq.com (or the https:// proxy ${new URL(proxy.url).host}) presented is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE`);
+    expect(proxy.connects).toHaveLength(2);
+  });
+
   it('opens at most --concurrency tunnels for --with-info', async () => {
     const api = await secureApi({ followers: 3_000, pageSize: 1_000 });
     const proxy = await proxyTo(api);
@@ -79,6 +93,7 @@ describe('HTTPS_PROXY', () => {
     expect(result.stdout.toString().split('\n')).toHaveLength(3_001);
     expect(proxy.connects.length).toBeGreaterThanOrEqual(1);
     expect(proxy.connects.length).toBeLessThanOrEqual(3);
+    expect(api.connections()).toBe(proxy.connects.length);
     expect(new Set(proxy.connects)).toEqual(new Set([CONNECT_API]));
   });
 
@@ -91,6 +106,14 @@ describe('HTTPS_PROXY', () => {
     expect(result.stdout.toString()).toBe(lines(allOpenids(api.followers)));
     // A reset or a timeout ends its tunnel; the next call opens another.
     expect(proxy.connects.length).toBeGreaterThan(1);
+  });
+
+  it('names the proxy when an answer does not come within --timeout', async () => {
+    const api = await secureApi({ followers: 5, fault: () => ({ kind: 'slow', delayMs: 5_000 }) });
+    const proxy = await proxyTo(api);
+    const result = await cli(['export', '--timeout', '200', '--retries', '0'], { HTTPS_PROXY: proxy.url });
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain(`No answer from https://api.weixin.qq.com through the proxy 127.0.0.1:${proxy.port} within 200 ms (/cgi-bin/user/get)`);
   });
 
   it('names the cursor when the daily quota stops the run', async () => {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher, Pool } from 'undici';
 import { ExitCode, WxError, errcodeDetail, type RetryHint } from '../errors.js';
 import type { Proxy } from '../proxy.js';
-import { connectionFailure } from './connection-errors.js';
+import { connectionFailure, throughProxy } from './connection-errors.js';
 import { errorForErrcode, isTokenRefusal } from './errcodes.js';
 import { openProxyAgent } from './proxy-agent.js';
 
@@ -217,7 +217,7 @@ export class ApiClient {
       if (stopped !== undefined) throw stopped.reason;
       if (timedOut) {
         throw new WxError(
-          `No answer from ${this.origin} within ${timeoutMs} ms (${request.path}). Check the network, or raise --timeout.`,
+          `No answer from ${this.origin}${throughProxy(this.#options.proxy)} within ${timeoutMs} ms (${request.path}). Check the network, or raise --timeout.`,
           ExitCode.Api,
           { cause: error, retry: { kind: 'backoff' } },
         );

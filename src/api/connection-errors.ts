@@ -35,11 +35,13 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNR
  */
 export function connectionFailure(error: unknown, connecting: Connecting): WxError {
   const { origin, path, proxy } = connecting;
-  const host = new URL(origin).host;
+  const apiHost = new URL(origin).host;
   const code = codeOf(error);
   const tls = tlsCause(error);
   if (tls !== undefined) {
     const detail = `${tls.code}: ${escapeText(tls.message)}`;
+    // undici does not say which of the two TLS connections failed when the proxy speaks TLS too.
+    const host = proxy?.url.protocol === 'https:' ? `${apiHost} (or the https:// proxy ${proxy.label})` : apiHost;
     if (tls.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
       return stop(`The certificate that ${host} presented is not for that host name (${detail}). Check --base-url; a network that presents another site's certificate is not one to send a token through.`, error);
     }
@@ -80,11 +82,15 @@ export function connectionFailure(error: unknown, connecting: Connecting): WxErr
       );
     }
   }
-  const via = proxy === undefined ? '' : ` through the proxy ${proxy.label}`;
-  return new WxError(`Could not talk to ${origin}${via} (${path}): ${describeNetworkError(error)}. Check the network and --base-url.`, ExitCode.Api, {
+  return new WxError(`Could not talk to ${origin}${throughProxy(proxy)} (${path}): ${describeNetworkError(error)}. Check the network and --base-url.`, ExitCode.Api, {
     cause: error,
     retry: { kind: 'backoff' },
   });
+}
+
+/** ' through the proxy host:port', for messages about a request. */
+export function throughProxy(proxy: Proxy | undefined): string {
+  return proxy === undefined ? '' : ` through the proxy ${proxy.label}`;
 }
 
 function stop(message: string, cause: unknown): WxError {

@@ -1,4 +1,5 @@
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type RequestListener } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 
 export interface ProxyOptions {
@@ -9,6 +10,8 @@ export interface ProxyOptions {
   password?: string;
   /** Answers every CONNECT with this status instead of opening the tunnel (a proxy's ACL). */
   refuseStatus?: number;
+  /** Listen with TLS (an https:// proxy) on this key and certificate. */
+  tls?: { key: string; cert: string };
 }
 
 export interface TestProxy {
@@ -44,7 +47,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
   };
   const AUTHENTICATE = 'Proxy-Authenticate: Basic realm="test proxy"';
 
-  const server = createServer((request, response) => {
+  const handle: RequestListener = (request, response) => {
     forwarded.push(`${request.method} ${request.url} HTTP/${request.httpVersion}`);
     if (!authorized(request)) {
       response.writeHead(407, { 'proxy-authenticate': 'Basic realm="test proxy"' });
@@ -74,7 +77,8 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
     });
     upstream.on('error', () => response.destroy());
     request.pipe(upstream);
-  });
+  };
+  const server = options.tls === undefined ? createServer(handle) : createTlsServer(options.tls, handle);
   server.on('connect', (request: IncomingMessage, client: Socket, head: Buffer) => {
     connects.push(`CONNECT ${request.url} HTTP/${request.httpVersion}`);
     client.on('error', () => undefined);
@@ -109,7 +113,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: options.tls === undefined ? `http://127.0.0.1:${port}` : `https://localhost:${port}`,
     port,
     connects,
     forwarded,
