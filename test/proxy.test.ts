@@ -85,15 +85,15 @@ describe('HTTPS_PROXY', () => {
     expect(proxy.connects).toHaveLength(2);
   });
 
-  it('opens at most --concurrency tunnels for --with-info', async () => {
+  it('opens --concurrency tunnels for --with-info, no more', async () => {
     const api = await secureApi({ followers: 3_000, pageSize: 1_000 });
     const proxy = await proxyTo(api);
     const result = await cli(['export', '--with-info', '--concurrency', '3', '-f', 'ndjson'], { HTTPS_PROXY: proxy.url });
     expect([result.code, result.stderr]).toEqual([0, '']);
     expect(result.stdout.toString().split('\n')).toHaveLength(3_001);
-    expect(proxy.connects.length).toBeGreaterThanOrEqual(1);
-    expect(proxy.connects.length).toBeLessThanOrEqual(3);
-    expect(api.connections()).toBe(proxy.connects.length);
+    // Three batches in flight from the first page on: three tunnels, and never a fourth.
+    expect(proxy.connects).toEqual([CONNECT_API, CONNECT_API, CONNECT_API]);
+    expect(api.connections()).toBe(3);
     expect(new Set(proxy.connects)).toEqual(new Set([CONNECT_API]));
   });
 
@@ -266,6 +266,15 @@ describe('a refusing or missing proxy', () => {
     expect(result.code).toBe(5);
     expect(result.stderr).toContain(`The proxy 127.0.0.1:${proxy.port} (from HTTPS_PROXY) did not open a tunnel to api.weixin.qq.com:443 (HTTP 403). Check that it allows CONNECT to api.weixin.qq.com:443.`);
     expect(proxy.connects).toEqual([CONNECT_API]);
+  });
+
+  it('a 5xx to the CONNECT (the proxy could not reach the API) is retried, then exit 5', async () => {
+    const api = await secureApi({ followers: 5 });
+    const proxy = await proxyTo(api, { refuseStatus: 502 });
+    const result = await cli(['export', '--retries', '2'], { HTTPS_PROXY: proxy.url });
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain(`did not open a tunnel to api.weixin.qq.com:443 (HTTP 502). It could not reach the API: check its network, or try again later. (Gave up after 2 retries.)`);
+    expect(proxy.connects).toHaveLength(3);
   });
 });
 
