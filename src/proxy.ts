@@ -95,7 +95,9 @@ export async function chooseProxy(
   if (setting === undefined) return { proxy: undefined };
   const noProxy = fromEnv(env, ['no_proxy', 'NO_PROXY']);
   if (noProxy !== undefined && noProxyMatches(noProxy.value, origin)) {
-    return { proxy: undefined, ...(setting.from.startsWith('--') || setting.from.startsWith('config') ? { skipped: { from: setting.from, by: noProxy.from } } : {}) };
+    // The environment's own pair needs no word; a proxy the user set for this tool does.
+    const explicit = setting.from === '--proxy' || setting.from === 'config key proxy';
+    return explicit ? { proxy: undefined, skipped: { from: setting.from, by: noProxy.from } } : { proxy: undefined };
   }
   const proxy = parseProxyUrl(setting.value, setting.from);
   // Over plain http the access token is in the request line the proxy reads: only a proxy on
@@ -172,7 +174,7 @@ export function maskProxyUrl(value: string): string {
   try {
     url = new URL(SCHEME.test(value) ? value : `http://${value}`);
   } catch {
-    return '(not a proxy URL; --reveal shows it)';
+    return '(not a proxy URL; `config get proxy --reveal` shows it)';
   }
   if (url.password === '') return value;
   return `${url.protocol}//${url.username}:***@${url.host}`;
