@@ -3,7 +3,7 @@ import { usageError } from './errors.js';
 import { isLoopback } from './options.js';
 
 /** A forward proxy the calls go through, as settled for one run. */
-export interface Proxy {
+export interface ForwardProxy {
   /** The proxy's URL without its user and password: what undici is given. */
   url: URL;
   /** Host and port: the only way a message names the proxy (its URL may carry a password). */
@@ -22,7 +22,7 @@ const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
  * `http://[user:pass@]host[:port]` or `https://...` (TLS to the proxy itself); without a scheme,
  * http:// as curl assumes. The value is never quoted back: it may hold the proxy's password.
  */
-export function parseProxyUrl(value: string, from: string): Proxy {
+export function parseProxyUrl(value: string, from: string): ForwardProxy {
   const scheme = SCHEME.exec(value)?.[1]?.toLowerCase();
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
     throw usageError(`The proxy from ${from} uses ${scheme}://: only http:// and https:// proxies are supported (e.g. http://proxy.example:3128).`);
@@ -67,7 +67,7 @@ function labelOf(url: URL): string {
 export type ProxyFlag = string | boolean | undefined;
 
 export interface ProxyChoice {
-  proxy: Proxy | undefined;
+  proxy: ForwardProxy | undefined;
   /** A proxy that was set by flag or config but that NO_PROXY turned off for this origin. */
   skipped?: { from: string; by: string };
 }

@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher, Pool } from 'undici';
 import { ExitCode, WxError, errcodeDetail, type RetryHint } from '../errors.js';
-import type { Proxy } from '../proxy.js';
+import type { ForwardProxy } from '../proxy.js';
 import { connectionFailure, throughProxy } from './connection-errors.js';
 import { errorForErrcode, isTokenRefusal } from './errcodes.js';
 import { openProxyAgent } from './proxy-agent.js';
@@ -58,7 +58,7 @@ export interface ApiClientOptions {
   /** Aborts whatever request is in flight (Ctrl-C, a reader that went away). */
   signal?: AbortSignal;
   /** The forward proxy the calls go through, if any. */
-  proxy?: Proxy;
+  proxy?: ForwardProxy;
 }
 
 export type JsonObject = Record<string, unknown>;

@@ -1,13 +1,13 @@
 import { escapeText } from '../escape.js';
 import { ExitCode, WxError } from '../errors.js';
-import type { Proxy } from '../proxy.js';
+import type { ForwardProxy } from '../proxy.js';
 
 export interface Connecting {
   /** The API origin, `https://api.weixin.qq.com`. */
   origin: string;
   /** The API path asked for, for the message. */
   path: string;
-  proxy: Proxy | undefined;
+  proxy: ForwardProxy | undefined;
 }
 
 /** Certificate errors that a CA of the user's (a corporate proxy's, say) given by NODE_EXTRA_CA_CERTS cures. */
@@ -89,7 +89,7 @@ export function connectionFailure(error: unknown, connecting: Connecting): WxErr
 }
 
 /** ' through the proxy host:port', for messages about a request. */
-export function throughProxy(proxy: Proxy | undefined): string {
+export function throughProxy(proxy: ForwardProxy | undefined): string {
   return proxy === undefined ? '' : ` through the proxy ${proxy.label}`;
 }
 
@@ -133,7 +133,7 @@ function proxyStatus(error: unknown): number | undefined {
   return status === undefined ? undefined : Number(status);
 }
 
-export function describeNetworkError(error: unknown): string {
+function describeNetworkError(error: unknown): string {
   if (error instanceof Error) {
     const code = codeOf(error);
     const causeCode = error.cause instanceof Error ? codeOf(error.cause) : undefined;

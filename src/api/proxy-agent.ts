@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
-import type { Proxy } from '../proxy.js';
+import type { ForwardProxy } from '../proxy.js';
 
 export interface Pooling {
   connections: number;
@@ -14,7 +14,7 @@ export interface Pooling {
  * certificates are checked at the end of the tunnel as without a proxy. An http origin (loopback
  * only) is asked for with its absolute URI, as curl does.
  */
-export function openProxyAgent(origin: URL, proxy: Proxy, pooling: Pooling): Dispatcher {
+export function openProxyAgent(origin: URL, proxy: ForwardProxy, pooling: Pooling): Dispatcher {
   // The whole index, not lib/dispatcher/proxy-agent.js alone: the agent opens its tunnels with the
   // connect() that the index adds to every dispatcher. A run through a proxy pays its ~40 ms.
   const { ProxyAgent } = createRequire(import.meta.url)('undici') as typeof import('undici');
