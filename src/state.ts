@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -52,6 +53,7 @@ export class Checkpoint {
   readonly #path: string;
   readonly #lockPath: string;
   #state: ExportState;
+  #lockNonce: string | undefined;
 
   private constructor(path: string, state: ExportState, start: StartingPoint) {
     this.#path = path;
@@ -66,7 +68,7 @@ export class Checkpoint {
    */
   static async open(path: string, output: string, kind: ExportKind): Promise<Checkpoint> {
     const { format } = kind;
-    await takeLock(`${path}.lock`);
+    const nonce = await takeLock(`${path}.lock`);
     try {
       const previous = await readState(path);
       const outputPath = resolve(output);
@@ -95,6 +97,7 @@ export class Checkpoint {
           written: previous.written,
           continueAtBytes: previous.cursor === undefined ? undefined : previous.outputBytes,
         });
+        checkpoint.#lockNonce = nonce;
         return checkpoint;
       }
       const fresh: ExportState = {
@@ -117,6 +120,7 @@ export class Checkpoint {
         written: 0,
         continueAtBytes: undefined,
       });
+      checkpoint.#lockNonce = nonce;
       await checkpoint.#write();
       return checkpoint;
     } catch (error) {
@@ -136,7 +140,10 @@ export class Checkpoint {
     await this.#write();
   }
 
+  /** Removes the lock if it is still this run's: another run may have judged it stale and taken it. */
   async release(): Promise<void> {
+    const owner = await readLock(this.#lockPath);
+    if (owner !== undefined && owner.nonce !== undefined && owner.nonce !== this.#lockNonce) return;
     await fs.rm(this.#lockPath, { force: true });
   }
 
@@ -165,23 +172,39 @@ interface LockOwner {
   pid: number;
   host: string;
   since: number;
+  /**
+   * When the process started, in clock ticks since boot (Linux, /proc/PID/stat): a pid alone is
+   * handed to another process once its owner is gone, and that one would hold the lock forever.
+   * Absent in older locks and where /proc is not.
+   */
+  started?: number;
+  /** This run's own mark, so that it removes only its own lock. Absent in older locks. */
+  nonce?: string;
 }
 
-async function takeLock(lockPath: string): Promise<void> {
+/** Gives the nonce written into the lock. */
+async function takeLock(lockPath: string): Promise<string> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       const handle = await fs.open(lockPath, 'wx', 0o644);
-      const owner: LockOwner = { pid: process.pid, host: hostname(), since: Date.now() };
+      const started = await processStart(process.pid);
+      const owner: LockOwner = {
+        pid: process.pid,
+        host: hostname(),
+        since: Date.now(),
+        ...(started === undefined ? {} : { started }),
+        nonce: randomUUID(),
+      };
       await handle.writeFile(JSON.stringify(owner));
       await handle.close();
-      return;
+      return owner.nonce as string;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new WxError(`Could not lock ${lockPath}: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
       }
     }
     const owner = await readLock(lockPath);
-    if (owner !== undefined && isAlive(owner)) {
+    if (owner !== undefined && (await isAlive(owner))) {
       throw new WxError(
         `Another run (pid ${owner.pid} on ${owner.host}, since ${new Date(owner.since).toISOString()}) is using this state file; ${lockPath} is its lock. Let it finish.`,
         ExitCode.Failure,
@@ -197,19 +220,41 @@ async function readLock(lockPath: string): Promise<LockOwner | undefined> {
   try {
     const owner = JSON.parse(await fs.readFile(lockPath, 'utf8')) as Partial<LockOwner>;
     if (typeof owner.pid !== 'number' || typeof owner.host !== 'string' || typeof owner.since !== 'number') return undefined;
-    return { pid: owner.pid, host: owner.host, since: owner.since };
+    return {
+      pid: owner.pid,
+      host: owner.host,
+      since: owner.since,
+      ...(typeof owner.started === 'number' ? { started: owner.started } : {}),
+      ...(typeof owner.nonce === 'string' ? { nonce: owner.nonce } : {}),
+    };
   } catch {
     return undefined;
   }
 }
 
-function isAlive(owner: LockOwner): boolean {
+async function isAlive(owner: LockOwner): Promise<boolean> {
   if (owner.host !== hostname()) return Date.now() - owner.since < FOREIGN_LOCK_EXPIRY_MS;
   try {
     process.kill(owner.pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (owner.started === undefined) return true;
+  // The pid lives; it is the owner only if it started when the owner did.
+  const started = await processStart(owner.pid);
+  return started === undefined || started === owner.started;
+}
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), where Linux tells it. */
+async function processStart(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const started = Number(fields[19]);
+    return Number.isSafeInteger(started) ? started : undefined;
+  } catch {
+    return undefined;
   }
 }
 

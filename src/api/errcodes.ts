@@ -82,9 +82,10 @@ const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice
   [
     40003,
     {
-      what: 'The API does not know the OpenID the list was to continue after',
+      // Which OpenID, and what that means, only the caller knows (the pager, batchget).
+      what: 'The API does not know an OpenID the call carried',
       exitCode: ExitCode.Api,
-      todo: 'Check the --resume value: it must be an OpenID of this account, as printed by an earlier run.',
+      todo: 'Try again later.',
     },
   ],
 ]);

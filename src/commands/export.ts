@@ -1,12 +1,15 @@
+import { setMaxListeners } from 'node:events';
+import { stat } from 'node:fs/promises';
 import type { ApiClient } from '../api/client.js';
-import { connect, type ConnectionOptions } from '../connect.js';
+import { announceLongWait, connect, type ConnectionOptions } from '../connect.js';
 import type { DetailsOptions, FollowerInfo } from '../details.js';
 import { ExitCode, WxError, usageError } from '../errors.js';
 import { signalExitCode, type IOStreams } from '../io.js';
 import { parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from '../options.js';
-import { paginate, type ListSource } from '../pager.js';
+import { UnknownStartError, paginate, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
 import { Reporter } from '../report.js';
+import { counted } from '../shown.js';
 import { recordFormat, type FormatName, type RecordFormat } from '../sinks/formats.js';
 import { FileOutput, StreamOutput, partialPathOf, type FileOpening, type Output } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
@@ -66,6 +69,8 @@ interface Run {
 export async function runExport(options: ExportOptions, io: IOStreams): Promise<ExitCode> {
   const reporter = new Reporter(io);
   const interruption = new AbortController();
+  // Every call in flight listens to the run's signal: up to --concurrency of them, plus a wait.
+  setMaxListeners(2 * MAX_CONCURRENCY + 8, interruption.signal);
   const stopListening = io.onInterrupt((signal) =>
     interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))),
   );
@@ -108,7 +113,10 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     const shownProgress = progress;
     ({ client } = await connect(options, io, reporter, {
       signal: interruption.signal,
-      onWait: (reason) => shownProgress.note(reason),
+      onWait: (reason, waitMs) => {
+        shownProgress.note(reason);
+        if (!shownProgress.shown && options.quiet !== true) announceLongWait(reporter, reason, waitMs);
+      },
       connections: details?.concurrency ?? 1,
     }));
     fileOutput = options.output === undefined ? undefined : await FileOutput.open(options.output, opening);
@@ -125,8 +133,14 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     await recordStop(checkpoint, fileOutput, advance);
     await output?.abandon();
     const exitCode = reporter.error(error);
-    if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
-      reportStop(reporter, options, advance, checkpoint !== undefined);
+    if (error instanceof UnknownStartError) {
+      reporter.line(
+        checkpoint === undefined
+          ? 'wx-followers: give --resume an OpenID that an earlier export of the same list and account printed or wrote, or leave it out to start from the beginning.'
+          : `wx-followers: the state file ${options.state ?? ''} holds it: the account's list has changed under it. Remove the state file (and ${partialPathOf(options.output ?? '')}) to start afresh.`,
+      );
+    } else if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
+      await reportStop(reporter, options, advance, checkpoint !== undefined);
     }
     return exitCode;
   } finally {
@@ -148,7 +162,13 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     for await (const page of paginate(run.source, run.resume)) {
       let openids = page.openids;
       const room = limit === undefined ? Number.POSITIVE_INFINITY : limit - (advance.written - writtenBefore);
-      if (openids.length >= room) {
+      // A limit met exactly at the end of a page is known to have cut the list only once another
+      // page comes: a list of exactly --limit OpenIDs is complete, and its run says so.
+      if (room === 0) {
+        limitReached = true;
+        break;
+      }
+      if (openids.length > room) {
         openids = openids.slice(0, room);
         limitReached = true;
       }
@@ -174,7 +194,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       progress.stop();
       if (options.quiet !== true) {
         reporter.line(
-          `wx-followers: stopped at --limit ${limit} with ${advance.written.toLocaleString('en-US')} OpenIDs in ${partialPathOf(options.output ?? '')}. Run the same command again to go on.`,
+          `wx-followers: stopped at --limit ${limit} with ${counted(advance.written, 'OpenID')} in ${partialPathOf(options.output ?? '')}. Run the same command again to go on.`,
         );
       }
       return;
@@ -183,7 +203,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     await checkpoint?.complete();
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
     const where = options.output === undefined ? '' : ` to ${options.output}`;
-    progress.succeed(`Exported ${(advance.written - writtenBefore).toLocaleString('en-US')} OpenIDs${where} in ${seconds} s.`);
+    progress.succeed(`Exported ${counted(advance.written - writtenBefore, 'OpenID')}${where} in ${seconds} s.`);
     if (limitReached && options.quiet !== true && advance.cursor !== undefined) {
       reporter.line(`wx-followers: stopped at --limit ${limit}. To continue, run again with --resume ${advance.cursor}`);
     }
@@ -256,10 +276,12 @@ async function recordStop(checkpoint: Checkpoint | undefined, fileOutput: FileOu
 }
 
 /** How to go on after a stop: the cursor, and where the output so far is. */
-function reportStop(reporter: Reporter, options: ExportOptions, advance: Advance, withState: boolean): void {
+async function reportStop(reporter: Reporter, options: ExportOptions, advance: Advance, withState: boolean): Promise<void> {
   if (advance.cursor === undefined && !withState) return;
-  const kept = options.output === undefined ? '' : ` (kept in ${partialPathOf(options.output)})`;
-  const written = `${advance.written.toLocaleString('en-US')} OpenIDs written${kept}`;
+  // Only a file that is there: a run that stopped before its first page leaves none.
+  const partial = options.output === undefined ? undefined : partialPathOf(options.output);
+  const kept = partial !== undefined && (await stat(partial).catch(() => undefined)) !== undefined ? ` (kept in ${partial})` : '';
+  const written = `${counted(advance.written, 'OpenID')} written${kept}`;
   if (withState) {
     const resume = advance.recorded === undefined ? '' : ` (it holds --resume ${advance.recorded})`;
     reporter.line(`wx-followers: ${written}. To continue, run the same command with the same --state again${resume}.`);
