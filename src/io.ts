@@ -84,8 +84,9 @@ export async function readStdinValue(io: IOStreams, what: string, name: string):
 async function readTyped(io: IOStreams, prompt: string): Promise<string> {
   const terminal = io.stdin as NodeJS.ReadStream;
   const raw = typeof terminal.setRawMode === 'function';
-  io.stderr.write(prompt);
+  // Echo off before the prompt shows: what is typed after it must never be drawn.
   if (raw) terminal.setRawMode(true);
+  io.stderr.write(prompt);
   let typed: string[] = [];
   try {
     return await new Promise<string>((resolve, reject) => {
