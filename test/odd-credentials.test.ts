@@ -89,7 +89,11 @@ describe('values with surrounding whitespace', () => {
     const dir = await tempDir();
     expect((await runCli(['config', 'set', 'access-token', `${FAKE_TOKEN}\n`], { env: cleanEnv(dir) })).code).toBe(0);
     expect((await runCli(['config', 'get', 'access-token', '--reveal'], { env: cleanEnv(dir) })).stdout.toString()).toBe(`${FAKE_TOKEN}\n`);
+    expect(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'))).toEqual({ 'access-token': FAKE_TOKEN });
     expect((await exportWith(api, {}, [], dir)).code).toBe(0);
+    const handEdited = await tempDir();
+    await writeFile(join(handEdited, 'config.json'), JSON.stringify({ 'access-token': ` ${FAKE_TOKEN}\n` }), { mode: 0o600 });
+    expect((await exportWith(api, {}, [], handEdited)).code).toBe(0);
     const blank = await exportWith(api, { WX_ACCESS_TOKEN: ' \n' });
     expect(blank.code).toBe(2);
     expect(blank.stderr).toMatch(/^wx-followers: No credentials/);
