@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ExitCode, WxError, usageError } from './errors.js';
 import { isOpenidShape } from './options.js';
+import { shown } from './shown.js';
 import { isFormatName, type FormatName } from './sinks/formats.js';
 
 /** What `--state FILE` records after each page, so that the next cron run goes on from there. */
@@ -76,19 +77,19 @@ export class Checkpoint {
       if (previous !== undefined && !previous.done) {
         if (previous.output !== outputPath) {
           throw usageError(
-            `The state file ${path} belongs to an unfinished export into ${previous.output}, not ${outputPath}. Use another --state file, or finish that export first.`,
+            `The state file ${path} belongs to an unfinished export into ${shown(previous.output)}, not ${outputPath}. Use another --state file, or finish that export first.`,
           );
         }
         if (format !== undefined && format !== previous.format) {
           throw usageError(
-            `The state file ${path} belongs to an unfinished ${previous.format} export; --format ${format} would mix two formats in ${previous.output}.`,
+            `The state file ${path} belongs to an unfinished ${previous.format} export; --format ${format} would mix two formats in ${shown(previous.output)}.`,
           );
         }
         const previousList = previous.list ?? 'follower list';
         if (previousList !== kind.list || (previous.withInfo ?? false) !== kind.withInfo) {
           const what = (list: string, withInfo: boolean): string => `the ${list}${withInfo ? ' with details' : ''}`;
           throw usageError(
-            `The state file ${path} belongs to an unfinished export of ${what(previousList, previous.withInfo ?? false)}, not of ${what(kind.list, kind.withInfo)}. Run the command that started it, or use another --state file.`,
+            `The state file ${path} belongs to an unfinished export of ${what(shown(previousList), previous.withInfo ?? false)}, not of ${what(kind.list, kind.withInfo)}. Run the command that started it, or use another --state file.`,
           );
         }
         const checkpoint = new Checkpoint(path, previous, {
