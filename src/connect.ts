@@ -75,11 +75,15 @@ function delayScale(env: NodeJS.ProcessEnv): number {
   return Number.isFinite(value) && value >= 0 && env['WX_FOLLOWERS_DELAY_SCALE'] !== '' ? value : 1;
 }
 
-/** A wait this long is told on stderr, once, even without a progress display: a cron run would seem hung. */
-const LONG_WAIT_MS = 10_000;
+/**
+ * A wait longer than this is told on stderr, once, even without a progress display: a cron run
+ * would seem hung. Backoff waits (at most 30 s) and the wait for the next minute (45011) stay
+ * quiet; a Retry-After of minutes does not.
+ */
+const LONG_WAIT_MS = 60_000;
 
 export function announceLongWait(reporter: Reporter, reason: string, waitMs: number): void {
-  if (waitMs < LONG_WAIT_MS) return;
+  if (waitMs <= LONG_WAIT_MS) return;
   const seconds = Math.round(waitMs / 1000);
   const length = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
   reporter.line(`wx-followers: ${reason}: waiting ${length} before trying again.`);

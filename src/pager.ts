@@ -36,12 +36,16 @@ export async function* paginate(source: ListSource, startAfter?: string): AsyncG
   const seen = new Set<string>(cursor === undefined ? [] : [cursor]);
   for (;;) {
     let answer: JsonObject;
+    // The check parses the answer the client accepts; kept, so that a page is parsed once.
+    let checked: { answer: JsonObject; page: FollowerPage | undefined } | undefined;
     try {
-      answer = await source.fetchPage(cursor, (raw) => void parseListAnswer(raw, description));
+      answer = await source.fetchPage(cursor, (raw) => {
+        checked = { answer: raw, page: parseListAnswer(raw, description) };
+      });
     } catch (error) {
       throw explainUnknownOpenid(error, description, cursor, startAfter);
     }
-    const page = parseListAnswer(answer, description);
+    const page = checked?.answer === answer ? checked.page : parseListAnswer(answer, description);
     if (page === undefined) return;
     if (page.nextOpenid !== '' && seen.has(page.nextOpenid)) {
       const after = cursor === undefined ? 'its first page' : `the page after ${cursor}`;
