@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids, everyNth, generatedFollowers } from './fake-api/followers.js';
@@ -91,6 +91,23 @@ describe('messages that say what happened', () => {
     expect(result.stderr).toMatch(new RegExp(`does not know ${unknown}, the OpenID the follower list was to go on after \\(errcode 40003`));
     expect(result.stderr).toMatch(/give --resume an OpenID that an earlier export of the same list/);
     expect(result.stderr).not.toMatch(/run again with --resume/);
+  });
+
+  it('40003 on the cursor a --state file holds says to start afresh, not to run the same command again', async () => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    const output = join(dir, 'followers.txt');
+    const statePath = join(dir, 'followers.state');
+    const now = new Date().toISOString();
+    const unknown = 'oWx-Unknown_0000000000000000';
+    const state = { version: 1, output, format: 'text', list: 'follower list', withInfo: false, cursor: unknown, written: 5, outputBytes: 0, total: 10, startedAt: now, updatedAt: now, done: false };
+    await writeFile(statePath, JSON.stringify(state));
+    await writeFile(`${output}.partial`, '');
+    const result = await exportFrom(api, ['--state', statePath, '-o', output]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(new RegExp(`does not know ${unknown}, the OpenID the follower list was to go on after`));
+    expect(result.stderr).toMatch(/the state file .* holds it: .*Remove the state file/);
+    expect(result.stderr).not.toMatch(/run the same command with the same --state again/);
   });
 
   it('40003 on the first page of a tag, and from batchget, say so', async () => {
