@@ -127,7 +127,7 @@ export function mask(value: string): string {
  * env-paths gives conf). Built here from an absolute home only: an empty or relative HOME (cron,
  * `env -i`) would put the file, secrets and all, in whatever directory the command runs in.
  */
-function configDirectory(env: NodeJS.ProcessEnv): string {
+export function configDirectory(env: NodeJS.ProcessEnv): string {
   const override = env['WX_FOLLOWERS_CONFIG_DIR']?.trim();
   if (override !== undefined && override !== '') return resolve(override);
   const home = absoluteHome();

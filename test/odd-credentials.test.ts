@@ -4,8 +4,9 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
+import { configDirectory } from '../src/config-store.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type RecordedCall } from './fake-api/server.js';
-import { BIN, cleanEnv, lines, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import { BIN, cleanEnv, lines, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
@@ -118,12 +119,23 @@ describe('a corrupt config file', () => {
 });
 
 describe('the config store', () => {
-  it('does not land in the current directory when HOME is empty', async () => {
-    const cwd = await tempDir();
-    const result = await runProcess(process.execPath, [BIN, 'config', 'path'], { env: { PATH: process.env['PATH'] ?? '', HOME: '' }, cwd });
-    expect(result.code).toBe(0);
-    expect(result.stdout.toString()).toBe(`${join(userInfo().homedir, '.config', 'wx-followers', 'config.json')}\n`);
-    await expect(stat(join(cwd, '.config'))).rejects.toThrow();
+  // In-process, on the function that picks the directory: the CLI would create the directory in
+  // the real home of whoever runs the tests.
+  it('does not land in the current directory when HOME is empty or relative', () => {
+    const home = process.env['HOME'];
+    const expected = join(userInfo().homedir, '.config', 'wx-followers');
+    try {
+      for (const value of ['', '.', 'relative/home']) {
+        process.env['HOME'] = value;
+        expect(configDirectory({ HOME: value }), JSON.stringify(value)).toBe(expected);
+        expect(configDirectory({ HOME: value, XDG_CONFIG_HOME: 'relative' })).toBe(expected);
+      }
+      expect(configDirectory({ XDG_CONFIG_HOME: '/etc/xdg-test' })).toBe('/etc/xdg-test/wx-followers');
+      expect(configDirectory({ WX_FOLLOWERS_CONFIG_DIR: ' /srv/wx \n' })).toBe('/srv/wx');
+    } finally {
+      if (home === undefined) delete process.env['HOME'];
+      else process.env['HOME'] = home;
+    }
   });
 
   it("`config set secret -` on a terminal prompts on stderr and does not echo what is typed", async () => {
