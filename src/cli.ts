@@ -86,7 +86,7 @@ Exit 0 when done, whatever the differences; 2 when an input is not an export (it
 
   const config = program
     .command('config')
-    .description('Read and change the stored settings (access-token, appid, secret, base-url) and the token cache.');
+    .description('Read and change the stored settings (access-token, appid, secret, base-url, proxy) and the token cache.');
   config
     .command('set <key> <value>')
     .description("store a value; '-' reads it from stdin")
@@ -138,6 +138,8 @@ function withConnectionOptions(command: Command): Command {
     .option('--base-url <url>', 'API origin (default https://api.weixin.qq.com; env WX_API_BASE_URL)')
     .option('--timeout <ms>', 'per-request timeout in milliseconds (default 30000, at most 2147483647)')
     .option('--retries <n>', 'retries of a request that failed for a passing reason (default 5)')
+    .option('--proxy <url>', 'forward proxy, http://[user:password@]host:port (config key proxy; env HTTPS_PROXY, NO_PROXY)')
+    .option('--no-proxy', 'no proxy this run, whatever the config or the environment say')
     .option('-q, --quiet', 'nothing on stderr but errors');
 }
 

@@ -1,9 +1,10 @@
 import { ApiClient, DEFAULT_RETRY_POLICY, MAX_TIMER_MS, type WaitListener } from './api/client.js';
 import { fetchStableToken } from './api/stable-token.js';
-import { openConfigStore } from './config-store.js';
+import { openConfigStore, peekConfigValue } from './config-store.js';
 import { lazyStore, resolveCredentials, resolveSetting, type CredentialOptions } from './credentials.js';
 import type { IOStreams } from './io.js';
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, parseBaseUrl, parseCount, parsePositiveInteger } from './options.js';
+import { chooseProxy, type ProxyFlag } from './proxy.js';
 import type { Reporter } from './report.js';
 import { TokenManager } from './tokens.js';
 import { packageVersion } from './version.js';
@@ -13,6 +14,8 @@ export interface ConnectionOptions extends CredentialOptions {
   baseUrl?: string;
   timeout?: string;
   retries?: string;
+  /** A URL; '' or false (--no-proxy) for none this run. */
+  proxy?: ProxyFlag;
   quiet?: boolean;
 }
 
@@ -42,6 +45,11 @@ export async function connect(
   const store = lazyStore(() => openConfigStore(io.env));
   const baseUrlSetting = await resolveSetting(options.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
+  const { proxy, skipped } = await chooseProxy(options.proxy, () => peekConfigValue(io.env, 'proxy', store), io.env, baseUrl);
+  for (const secret of proxy?.secrets ?? []) reporter.addSecret(secret);
+  if (skipped !== undefined && options.quiet !== true) {
+    reporter.line(`wx-followers: not using the proxy from ${skipped.from}: ${skipped.by} lists ${baseUrl.host}.`);
+  }
   const credentials = await resolveCredentials(options, io, store);
   const tokens: TokenManager = new TokenManager({
     credentials,
@@ -61,6 +69,7 @@ export async function connect(
     onWait: (reason, waitMs) => {
       if (options.quiet !== true) announceLongWait(reporter, reason, waitMs);
     },
+    ...(proxy === undefined ? {} : { proxy }),
     ...hooks,
   });
   return { client, tokens };
