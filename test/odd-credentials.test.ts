@@ -199,7 +199,7 @@ describe('diff inputs', () => {
     await writeFile(bad, 'oWx-Fake_0000000000000000001\n\u001b[2J\u001b]0;x\u0007evil\u202e\n');
     const result = await runCli(['diff', good, bad]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("line 2 is not part of an export: '\\u001b[2J\\u001b]0;x\\u0007evil\\u202e' is not an OpenID");
+    expect(result.stderr).toContain("line 2 is not part of an export: '\\u{1b}[2J\\u{1b}]0;x\\u{7}evil\\u{202e}' is not an OpenID");
     expect(result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
   });
 });

@@ -255,7 +255,7 @@ describe('a refusing or missing proxy', () => {
     const result = await cli(['export', '--retries', '1'], { HTTPS_PROXY: down.replace('http://', 'http://wx:DOWN_proxy_pass@') });
     expect(result.code).toBe(5);
     expect(result.stderr).toContain(`Could not reach the proxy ${new URL(down).host} (from HTTPS_PROXY): ECONNREFUSED`);
-    expect(result.stderr).toMatch(/Check that the proxy is running and its host and port, or run with --no-proxy\. \(Gave up after 1 retries\.\)/);
+    expect(result.stderr).toMatch(/Check that the proxy is running and its host and port, or run with --no-proxy\. \(Gave up after 1 retry\.\)/);
     expect(result.stderr).not.toContain('DOWN_proxy_pass');
   });
 
