@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { allOpenids, generatedFollowers } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
@@ -154,6 +156,18 @@ describe('--proxy and the config key proxy', () => {
     const list = await cli(['config', 'list'], {}, dir);
     expect(list.stdout.toString()).toBe(`proxy=http://wx:***@127.0.0.1:${proxy.port}\n`);
     expect((await cli(['config', 'get', 'proxy', '--reveal'], {}, dir)).stdout.toString()).toBe(`${url}\n`);
+  });
+
+  it('a proxy URL with surrounding whitespace (hand-edited into the config file, or given to --proxy) is trimmed', async () => {
+    const api = await secureApi({ followers: 5 });
+    const proxy = await proxyTo(api);
+    const dir = await tempDir();
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ proxy: ` ${proxy.url}\n` }), { mode: 0o600 });
+    const fromConfig = await cli(['export'], {}, dir);
+    expect([fromConfig.code, fromConfig.stderr]).toEqual([0, '']);
+    const fromFlag = await cli(['export', '--proxy', ` ${proxy.url}\n`]);
+    expect([fromFlag.code, fromFlag.stderr]).toEqual([0, '']);
+    expect(proxy.connects).toEqual([CONNECT_API, CONNECT_API]);
   });
 
   it('config set proxy takes http:// and https:// proxies only', async () => {
