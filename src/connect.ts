@@ -1,4 +1,4 @@
-import { ApiClient, DEFAULT_RETRY_POLICY, type WaitListener } from './api/client.js';
+import { ApiClient, DEFAULT_RETRY_POLICY, MAX_TIMER_MS, type WaitListener } from './api/client.js';
 import { fetchStableToken } from './api/stable-token.js';
 import { openConfigStore, peekConfigValue } from './config-store.js';
 import { lazyStore, resolveCredentials, resolveSetting, type CredentialOptions } from './credentials.js';
@@ -39,7 +39,8 @@ export async function connect(
   reporter: Reporter,
   hooks: ConnectionHooks = {},
 ): Promise<Connection> {
-  const timeoutMs = parsePositiveInteger('--timeout', options.timeout) ?? DEFAULT_TIMEOUT_MS;
+  // A timer holds at most 2^31-1 ms (24.8 days); Node fires a longer one at once, with a warning.
+  const timeoutMs = parsePositiveInteger('--timeout', options.timeout, MAX_TIMER_MS) ?? DEFAULT_TIMEOUT_MS;
   const retries = parseCount('--retries', options.retries) ?? DEFAULT_RETRY_POLICY.retries;
   const store = lazyStore(() => openConfigStore(io.env));
   const baseUrlSetting = await resolveSetting(options.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
@@ -65,6 +66,9 @@ export async function connect(
     tokens,
     userAgent: `wx-followers/${packageVersion()}`,
     retry: { ...DEFAULT_RETRY_POLICY, retries, delayScale: delayScale(io.env) },
+    onWait: (reason, waitMs) => {
+      if (options.quiet !== true) announceLongWait(reporter, reason, waitMs);
+    },
     ...(proxy === undefined ? {} : { proxy }),
     ...hooks,
   });
@@ -78,4 +82,18 @@ export async function connect(
 function delayScale(env: NodeJS.ProcessEnv): number {
   const value = Number(env['WX_FOLLOWERS_DELAY_SCALE']);
   return Number.isFinite(value) && value >= 0 && env['WX_FOLLOWERS_DELAY_SCALE'] !== '' ? value : 1;
+}
+
+/**
+ * A wait longer than this is told on stderr, once, even without a progress display: a cron run
+ * would seem hung. Backoff waits (at most 30 s) and the wait for the next minute (45011) stay
+ * quiet; a Retry-After of minutes does not.
+ */
+const LONG_WAIT_MS = 60_000;
+
+export function announceLongWait(reporter: Reporter, reason: string, waitMs: number): void {
+  if (waitMs <= LONG_WAIT_MS) return;
+  const seconds = Math.round(waitMs / 1000);
+  const length = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+  reporter.line(`wx-followers: ${reason}: waiting ${length} before trying again.`);
 }

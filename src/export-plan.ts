@@ -36,7 +36,7 @@ export interface ExportPlan {
 const STDOUT_NAMES = ['/dev/stdout', '/dev/fd/1', '/proc/self/fd/1'];
 const DEFAULT_CONCURRENCY = 8;
 /** More calls at once would only meet the API's per-minute limit (45011) sooner. */
-const MAX_CONCURRENCY = 32;
+export const MAX_CONCURRENCY = 32;
 
 /**
  * Turns the options into one plan, checking every value and every path before any request: a

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * Runs `work` on each item with at most `limit` of them started and not yet taken by the
  * consumer, and yields the results in the items' order, whichever finishes first. A result that
@@ -11,6 +13,8 @@ export async function* mapInOrder<Item, Result>(
   work: (item: Item, signal: AbortSignal) => Promise<Result>,
 ): AsyncGenerator<Result> {
   const controller = new AbortController();
+  // Each piece of work in flight listens to it: `limit` of them are no leak.
+  setMaxListeners(limit + 10, controller.signal);
   const started: Promise<Result>[] = [];
   let next = 0;
   try {

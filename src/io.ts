@@ -1,4 +1,4 @@
-import { usageError } from './errors.js';
+import { ExitCode, WxError, usageError } from './errors.js';
 
 /**
  * Everything a command may touch of the outside world, in one object, so that a test can run
@@ -70,11 +70,54 @@ export function colorEnabled(io: IOStreams): boolean {
   return io.stderrIsTTY && (noColor === undefined || noColor === '');
 }
 
-/** A value piped in for a '-' argument, without its trailing newline; nothing is a usage error. */
-export async function readStdinValue(io: IOStreams, what: string): Promise<string> {
-  const value = (await readAll(io.stdin)).trim();
+/**
+ * A value for a '-' argument, trimmed; nothing is a usage error. Piped in, it is read to the end;
+ * on a terminal it is asked for on stderr and typed without echo, as passwords are.
+ */
+export async function readStdinValue(io: IOStreams, what: string, name: string): Promise<string> {
+  const value = (io.stdinIsTTY ? await readTyped(io, `${name} (typing is not shown, Enter ends): `) : await readAll(io.stdin)).trim();
   if (value === '') throw usageError(`${what} read nothing from stdin.`);
   return value;
+}
+
+/** One line typed on the terminal in raw mode, so that the terminal does not echo it. */
+async function readTyped(io: IOStreams, prompt: string): Promise<string> {
+  const terminal = io.stdin as NodeJS.ReadStream;
+  const raw = typeof terminal.setRawMode === 'function';
+  // Echo off before the prompt shows: what is typed after it must never be drawn.
+  if (raw) terminal.setRawMode(true);
+  io.stderr.write(prompt);
+  let typed: string[] = [];
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const finish = (): void => {
+        terminal.off('data', onData);
+        terminal.off('end', finish);
+        resolve(typed.join(''));
+      };
+      const onData = (chunk: Buffer | string): void => {
+        for (const character of String(chunk)) {
+          if (character === '\r' || character === '\n' || character === '\u0004') return finish();
+          if (character === '\u0003') {
+            // Raw mode turns Ctrl-C into a character: it still means stop.
+            terminal.off('data', onData);
+            terminal.off('end', finish);
+            return reject(new WxError('Interrupted (SIGINT).', ExitCode.Interrupted));
+          }
+          if (character === '\u007f' || character === '\b') typed = typed.slice(0, -1);
+          else if (character === '\u0015') typed = [];
+          else if (character >= ' ') typed.push(character);
+        }
+      };
+      terminal.on('data', onData);
+      terminal.on('end', finish);
+      terminal.resume();
+    });
+  } finally {
+    if (raw) terminal.setRawMode(false);
+    terminal.pause();
+    io.stderr.write('\n');
+  }
 }
 
 export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

@@ -83,10 +83,12 @@ export async function chooseProxy(
   env: NodeJS.ProcessEnv,
   origin: URL,
 ): Promise<ProxyChoice> {
-  if (flag === false || flag === '') return { proxy: undefined };
+  // Trimmed as every setting is (a value pasted with a space, read from a file with its line break).
+  const given = typeof flag === 'string' ? flag.trim() : flag;
+  if (given === false || given === '') return { proxy: undefined };
   let setting: { value: string; from: string } | undefined;
-  if (typeof flag === 'string') {
-    setting = { value: flag, from: '--proxy' };
+  if (typeof given === 'string') {
+    setting = { value: given, from: '--proxy' };
   } else {
     const stored = await configValue();
     if (stored !== undefined) setting = { value: stored, from: 'config key proxy' };

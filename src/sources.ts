@@ -21,7 +21,7 @@ function list(
     description,
     source: (client) => ({
       description,
-      fetchPage: (cursor) => client.call(request(cursor)),
+      fetchPage: (cursor, check) => client.call({ ...request(cursor), check }),
       ...(size === undefined ? {} : { size: () => size(client) }),
     }),
   };

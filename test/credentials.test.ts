@@ -10,6 +10,7 @@ import {
   type FakeApiOptions,
   type RecordedCall,
 } from './fake-api/server.js';
+import { secretFingerprint } from '../src/config-store.js';
 import { cleanEnv, lines, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
@@ -76,7 +77,13 @@ describe('a token from the AppID and AppSecret', () => {
       [4, 1],
     ] as const) {
       const dir = await tempDir();
-      const cache = { [FAKE_APPID]: { accessToken: FAKE_TOKEN, expiresAt: Date.now() + minutesLeft * 60_000 } };
+      const cache = {
+        [FAKE_APPID]: {
+          accessToken: FAKE_TOKEN,
+          expiresAt: Date.now() + minutesLeft * 60_000,
+          secretSha256: secretFingerprint({ appid: FAKE_APPID, secret: FAKE_SECRET }),
+        },
+      };
       await writeFile(join(dir, 'config.json'), JSON.stringify({ 'token-cache': cache }), { mode: 0o600 });
       const before = stableCalls(api).length;
       expect((await exportWith(api, APP, [], dir)).code).toBe(0);

@@ -73,7 +73,7 @@ describe('pagination', () => {
     const api = await fake({ followers: 30_000, repeatCursorFromPage: 1 });
     const result = await exportFrom(api);
     expect(result.code).toBe(5);
-    expect(result.stderr).toMatch(/same cursor again/);
+    expect(result.stderr).toMatch(/cursor already seen in this run: its pages go round in a circle/);
     expect(resumeCursor(result.stderr)).toBe(api.followers.at(9_999));
     expect(api.calls).toHaveLength(2);
     expect(result.stdout.toString()).toBe(lines(allOpenids(api.followers).slice(0, 10_000)));
@@ -201,7 +201,7 @@ describe('exit codes and messages', () => {
     [45009, 4, /daily quota.*midnight Beijing time/],
     [45011, 4, /too many calls this minute/],
     [-1, 5, /busy \(errcode -1/],
-    [40003, 5, /--resume value/],
+    [40003, 5, /first page of the follower list as if it named an unknown OpenID \(errcode 40003.*though it named none/],
     [99999, 5, /errcode 99999: fault rid: 6543210f/],
   ])('errcode %i exits %i and says what happened', async (errcode, exitCode, message) => {
     const api = await fake({ followers: 10, fault: () => ({ kind: 'errcode', errcode }) });

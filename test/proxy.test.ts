@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { allOpenids, generatedFollowers } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
@@ -156,6 +158,18 @@ describe('--proxy and the config key proxy', () => {
     expect((await cli(['config', 'get', 'proxy', '--reveal'], {}, dir)).stdout.toString()).toBe(`${url}\n`);
   });
 
+  it('a proxy URL with surrounding whitespace (hand-edited into the config file, or given to --proxy) is trimmed', async () => {
+    const api = await secureApi({ followers: 5 });
+    const proxy = await proxyTo(api);
+    const dir = await tempDir();
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ proxy: ` ${proxy.url}\n` }), { mode: 0o600 });
+    const fromConfig = await cli(['export'], {}, dir);
+    expect([fromConfig.code, fromConfig.stderr]).toEqual([0, '']);
+    const fromFlag = await cli(['export', '--proxy', ` ${proxy.url}\n`]);
+    expect([fromFlag.code, fromFlag.stderr]).toEqual([0, '']);
+    expect(proxy.connects).toEqual([CONNECT_API, CONNECT_API]);
+  });
+
   it('config set proxy takes http:// and https:// proxies only', async () => {
     const dir = await tempDir();
     for (const [value, message] of [
@@ -255,7 +269,7 @@ describe('a refusing or missing proxy', () => {
     const result = await cli(['export', '--retries', '1'], { HTTPS_PROXY: down.replace('http://', 'http://wx:DOWN_proxy_pass@') });
     expect(result.code).toBe(5);
     expect(result.stderr).toContain(`Could not reach the proxy ${new URL(down).host} (from HTTPS_PROXY): ECONNREFUSED`);
-    expect(result.stderr).toMatch(/Check that the proxy is running and its host and port, or run with --no-proxy\. \(Gave up after 1 retries\.\)/);
+    expect(result.stderr).toMatch(/Check that the proxy is running and its host and port, or run with --no-proxy\. \(Gave up after 1 retry\.\)/);
     expect(result.stderr).not.toContain('DOWN_proxy_pass');
   });
 

@@ -45,7 +45,9 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
       case 'set': {
         const key = parseConfigKey(request.key);
         // '-' keeps a secret out of the shell's history and the process list.
-        const value = request.value === '-' ? await readStdinValue(io, `config set ${key} -`) : request.value;
+        // Trimmed as every setting is read: a pasted line break would otherwise be stored with it.
+        const given = request.value.trim();
+        const value = given === '-' ? await readStdinValue(io, `config set ${key} -`, key) : given;
         if (value === '') throw usageError(`config set ${key} needs a value that is not empty.`);
         if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
         if (key === 'proxy') parseProxyUrl(value, 'config set proxy');

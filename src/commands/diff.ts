@@ -5,6 +5,7 @@ import { readExport, type OpenidBatch } from '../diff/read-export.js';
 import { OpenidTable } from '../diff/openid-table.js';
 import { parseFormat } from '../options.js';
 import { Reporter } from '../report.js';
+import { shown } from '../shown.js';
 import { changeFormat, type Change } from '../sinks/change-formats.js';
 import { StreamOutput } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
@@ -85,9 +86,14 @@ async function openExport(path: string, io: IOStreams): Promise<ExportInput> {
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw usageError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    throw usageError(`Cannot read ${shown(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
   }
-  const { size } = await handle.stat();
+  const stats = await handle.stat();
+  if (stats.isDirectory()) {
+    await handle.close();
+    throw usageError(`Cannot read ${shown(path)}: it is a directory. diff takes two export files.`);
+  }
+  const { size } = stats;
   const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
   return { openids: readExport(stream as AsyncIterable<Buffer>, path), size };
 }

@@ -1,12 +1,15 @@
+import { setMaxListeners } from 'node:events';
+import { stat } from 'node:fs/promises';
 import type { ApiClient } from '../api/client.js';
-import { connect, type ConnectionOptions } from '../connect.js';
+import { announceLongWait, connect, type ConnectionOptions } from '../connect.js';
 import type { DetailsOptions, FollowerInfo } from '../details.js';
 import { ExitCode, WxError } from '../errors.js';
-import { planExport, setAsideMessage, textWithInfo, type ExportPlan } from '../export-plan.js';
+import { MAX_CONCURRENCY, planExport, setAsideMessage, textWithInfo, type ExportPlan } from '../export-plan.js';
 import { signalExitCode, type IOStreams } from '../io.js';
-import { paginate, type ListSource } from '../pager.js';
+import { UnknownStartError, paginate, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
 import { Reporter } from '../report.js';
+import { counted } from '../shown.js';
 import { recordFormat, type FormatName, type RecordFormat } from '../sinks/formats.js';
 import { FileOutput, SpecialFileOutput, StreamOutput, type Output } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
@@ -61,6 +64,8 @@ interface Run {
 export async function runExport(options: ExportOptions, io: IOStreams): Promise<ExitCode> {
   const reporter = new Reporter(io);
   const interruption = new AbortController();
+  // Every call in flight listens to the run's signal: up to --concurrency of them, plus a wait.
+  setMaxListeners(2 * MAX_CONCURRENCY + 8, interruption.signal);
   const stopListening = io.onInterrupt((signal) =>
     interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))),
   );
@@ -86,7 +91,10 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     const shownProgress = progress;
     ({ client } = await connect(options, io, reporter, {
       signal: interruption.signal,
-      onWait: (reason) => shownProgress.note(reason),
+      onWait: (reason, waitMs) => {
+        shownProgress.note(reason);
+        if (!shownProgress.shown && options.quiet !== true) announceLongWait(reporter, reason, waitMs);
+      },
       connections: details?.concurrency ?? 1,
     }));
     output = await openOutput(plan);
@@ -102,8 +110,14 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     await recordStop(checkpoint, fileOutput, advance);
     await output?.abandon();
     const exitCode = reporter.error(error);
-    if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
-      reportStop(reporter, keptIn, advance, checkpoint !== undefined);
+    if (error instanceof UnknownStartError) {
+      reporter.line(
+        checkpoint === undefined
+          ? 'wx-followers: give --resume an OpenID that an earlier export of the same list and account printed or wrote, or leave it out to start from the beginning.'
+          : `wx-followers: the state file ${options.state ?? ''} holds it: the account's list has changed under it. Remove the state file (and ${keptIn ?? 'the output so far'}) to start afresh.`,
+      );
+    } else if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
+      await reportStop(reporter, keptIn, advance, checkpoint !== undefined);
     }
     return exitCode;
   } finally {
@@ -135,7 +149,13 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     for await (const page of paginate(run.source, run.resume)) {
       let openids = page.openids;
       const room = limit === undefined ? Number.POSITIVE_INFINITY : limit - (advance.written - writtenBefore);
-      if (openids.length >= room) {
+      // A limit met exactly at the end of a page is known to have cut the list only once another
+      // page comes: a list of exactly --limit OpenIDs is complete, and its run says so.
+      if (room === 0) {
+        limitReached = true;
+        break;
+      }
+      if (openids.length > room) {
         openids = openids.slice(0, room);
         limitReached = true;
       }
@@ -161,7 +181,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       progress.stop();
       if (options.quiet !== true) {
         reporter.line(
-          `wx-followers: stopped at --limit ${limit} with ${advance.written.toLocaleString('en-US')} OpenIDs in ${keptIn ?? ''}. Run the same command again to go on.`,
+          `wx-followers: stopped at --limit ${limit} with ${counted(advance.written, 'OpenID')} in ${keptIn ?? ''}. Run the same command again to go on.`,
         );
       }
       return;
@@ -170,7 +190,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     await checkpoint?.complete();
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
     const where = options.output === undefined ? '' : ` to ${options.output}`;
-    progress.succeed(`Exported ${(advance.written - writtenBefore).toLocaleString('en-US')} OpenIDs${where} in ${seconds} s.`);
+    progress.succeed(`Exported ${counted(advance.written - writtenBefore, 'OpenID')}${where} in ${seconds} s.`);
     if (limitReached && options.quiet !== true && advance.cursor !== undefined) {
       reporter.line(`wx-followers: stopped at --limit ${limit}. To continue, run again with --resume ${advance.cursor}`);
     }
@@ -215,10 +235,11 @@ async function recordStop(checkpoint: Checkpoint | undefined, fileOutput: FileOu
 }
 
 /** How to go on after a stop: the cursor, and where the output so far is. */
-function reportStop(reporter: Reporter, keptIn: string | undefined, advance: Advance, withState: boolean): void {
+async function reportStop(reporter: Reporter, keptIn: string | undefined, advance: Advance, withState: boolean): Promise<void> {
   if (advance.cursor === undefined && !withState) return;
-  const kept = keptIn === undefined ? '' : ` (kept in ${keptIn})`;
-  const written = `${advance.written.toLocaleString('en-US')} OpenIDs written${kept}`;
+  // Only a file that is there: a run that stopped before its first page leaves none.
+  const kept = keptIn !== undefined && (await stat(keptIn).catch(() => undefined)) !== undefined ? ` (kept in ${keptIn})` : '';
+  const written = `${counted(advance.written, 'OpenID')} written${kept}`;
   if (withState) {
     const resume = advance.recorded === undefined ? '' : ` (it holds --resume ${advance.recorded})`;
     reporter.line(`wx-followers: ${written}. To continue, run the same command with the same --state again${resume}.`);

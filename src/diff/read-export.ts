@@ -1,5 +1,6 @@
 import { usageError, type WxError } from '../errors.js';
 import { isOpenidShape } from '../options.js';
+import { shown } from '../shown.js';
 
 /**
  * OpenIDs as bytes: the i-th is `bytes[bounds[2i]]` up to `bytes[bounds[2i + 1]]`. A text export is
@@ -237,6 +238,7 @@ function quoteCount(text: string): number {
   return count;
 }
 
+/** A line from the input, cut short and escaped: it goes to a terminal. */
 function preview(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+  return shown(text, 40);
 }

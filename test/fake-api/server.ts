@@ -13,7 +13,9 @@ export type Fault =
   /** The normal answer, after a pause (longer than the client's --timeout, say). */
   | { kind: 'slow'; delayMs: number }
   /** Half the normal answer, then the connection is cut. */
-  | { kind: 'truncate' };
+  | { kind: 'truncate' }
+  /** A 200 answer of `bytes` bytes (a JSON string that never seems to end), written as fast as it is read; `declared` sends its Content-Length. */
+  | { kind: 'huge'; bytes: number; declared?: boolean };
 
 export interface RecordedCall {
   /** 1-based, across all endpoints. */
@@ -41,6 +43,15 @@ export interface FakeApiOptions {
   emptyStringInFirstPage?: boolean;
   /** From this page on (0-based), hand back the cursor that was sent. */
   repeatCursorFromPage?: number;
+  /**
+   * The follower list's pages go round in a circle: page `from` (0-based) hands back the cursor
+   * that page `to` handed back (A -> B -> A with from 2, to 0), its OpenIDs those of its own place.
+   */
+  cursorCycle?: { from: number; to: number };
+  /** Pages of the follower list (0-based) answered with their data and without `next_openid`. */
+  omitNextOpenid?: (pageIndex: number) => boolean;
+  /** stable_token hands out one and the same string every time it issues a token, each issue a fresh lifetime. */
+  sameTokenString?: boolean;
   /** Decides, for each call, whether it fails and how. */
   fault?: (call: RecordedCall) => Fault | undefined;
   /** Follower-list calls a day; past it, 45009 until `newDay()`. */
@@ -77,6 +88,8 @@ export interface FakeApi {
   readonly followers: FollowerList;
   /** TCP connections accepted so far. */
   connections(): number;
+  /** Bytes of 'huge' answers written so far: what the client let through before it stopped reading. */
+  hugeBytesWritten(): number;
   /** Midnight in Beijing: the daily quota starts again. */
   newDay(): void;
   close(): Promise<void>;
@@ -103,6 +116,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   const sockets = new Set<Socket>();
   let connections = 0;
   let quotaUsed = 0;
+  let hugeBytes = 0;
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     // The latency runs from the request's arrival, so that reading its body is not added to it.
@@ -126,6 +140,8 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
         const body = route(call);
         const timer = setTimeout(() => answer(response, body), fault.delayMs);
         response.on('close', () => clearTimeout(timer));
+      } else if (fault.kind === 'huge') {
+        void writeHuge(response, fault);
       } else if (fault.kind === 'truncate') {
         const routed = route(call);
         const text = typeof routed === 'string' ? routed : JSON.stringify(routed);
@@ -230,7 +246,42 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     return { user_info_list: options.detailsReversed === true ? infos.reverse() : infos };
   }
 
+  async function writeHuge(response: ServerResponse, fault: { bytes: number; declared?: boolean }): Promise<void> {
+    response.writeHead(200, {
+      'content-type': 'application/json',
+      ...(fault.declared === true ? { 'content-length': String(fault.bytes) } : {}),
+    });
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    let left = fault.bytes;
+    const head = Buffer.from('{"errmsg":"');
+    response.write(head);
+    left -= head.length;
+    while (left > 0 && !response.destroyed) {
+      const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= piece.length;
+      hugeBytes += piece.length;
+      // Written no faster than it is read, so that the count shows where the client stopped.
+      if (!response.write(piece)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            response.off('drain', done);
+            response.off('close', done);
+            resolve();
+          };
+          response.on('drain', done);
+          response.on('close', done);
+        });
+      }
+    }
+    if (!response.destroyed) response.end();
+  }
+
   function newToken(kind: string): string {
+    if (options.sameTokenString === true && kind === 'STABLE') {
+      const value = `FAKE_${kind}_TOKEN_SAME_${'x'.repeat(100)}`;
+      issued.set(value, 0);
+      return value;
+    }
     const value = `FAKE_${kind}_TOKEN_${issued.size + 1}_${'x'.repeat(100)}`;
     issued.set(value, 0);
     return value;
@@ -303,12 +354,20 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     }
     const pageIndex = Math.floor(start / size);
     if (start >= list.size) return { ...total, count: 0, next_openid: '' };
+    const cycle = options.cursorCycle;
+    if (cycle !== undefined && pageIndex === cycle.from) {
+      // The cursor handed back by page `to`: the last OpenID of that page.
+      const end = Math.min((cycle.to + 1) * size, list.size);
+      const openids = Array.from({ length: Math.min(size, list.size - start) }, (_, index) => list.at(start + index));
+      return { ...total, count: openids.length, data: { openid: openids }, next_openid: list.at(end - 1) };
+    }
     const end = Math.min(start + size, list.size);
     const openids: string[] = [];
     for (let index = start; index < end; index += 1) openids.push(list.at(index));
     if (options.emptyStringInFirstPage === true && start === 0) openids.unshift('');
     const last = list.at(end - 1);
     const repeat = options.repeatCursorFromPage !== undefined && pageIndex >= options.repeatCursorFromPage;
+    if (options.omitNextOpenid?.(pageIndex) === true) return { ...total, count: end - start, data: { openid: openids } };
     return {
       ...total,
       count: end - start,
@@ -326,6 +385,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     calls,
     followers,
     connections: () => connections,
+    hugeBytesWritten: () => hugeBytes,
     newDay: () => {
       quotaUsed = 0;
     },
@@ -351,7 +411,7 @@ function answer(response: ServerResponse, body: object | string): void {
 
 function answerFault(
   response: ServerResponse,
-  fault: Exclude<Fault, { kind: 'slow' } | { kind: 'truncate' }>,
+  fault: Exclude<Fault, { kind: 'slow' } | { kind: 'truncate' } | { kind: 'huge' }>,
   errorHeaders: Record<string, string>,
 ): void {
   switch (fault.kind) {
