@@ -3,7 +3,7 @@ import { connect, type ConnectionOptions } from '../connect.js';
 import type { DetailsOptions, FollowerInfo } from '../details.js';
 import { ExitCode, WxError, usageError } from '../errors.js';
 import { signalExitCode, type IOStreams } from '../io.js';
-import { parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from '../options.js';
+import { checkBom, parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from '../options.js';
 import { paginate, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
 import { Reporter } from '../report.js';
@@ -26,6 +26,8 @@ export interface ExportOptions extends ConnectionOptions {
   withInfo?: boolean;
   lang?: string;
   concurrency?: string;
+  /** A UTF-8 BOM at the top of a CSV, for Excel. */
+  bom?: boolean;
   progress: boolean;
 }
 
@@ -79,6 +81,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     const explicitFormat = options.format === undefined ? undefined : parseFormat(options.format);
     const limit = parsePositiveInteger('--limit', options.limit);
     const details = parseDetailsOptions(options, explicitFormat);
+    if (explicitFormat !== undefined) checkBom(options.bom, explicitFormat);
     let resume = parseResume(options.resume);
     if (options.state !== undefined) {
       if (options.output === undefined) throw usageError('--state needs --output: a continued run appends to the same file.');
@@ -102,6 +105,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       opening = bytes === undefined ? { kind: 'new' } : { kind: 'continue', bytes };
     }
     const format = checkpoint?.start.format ?? explicitFormat ?? defaultFormat;
+    checkBom(options.bom, format);
     advance.cursor = resume;
 
     progress = await createProgress(io, options);
@@ -138,7 +142,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
   /** The page loop, the same for every list and for OpenIDs with or without details. */
   async function exportRows<Row>(run: Run, rows: Rows<Row>): Promise<void> {
     const { advance, checkpoint, fileOutput, progress, limit } = run;
-    const sink = new Sink(rows.format, run.output);
+    const sink = new Sink(rows.format, run.output, { bom: options.bom === true });
     const startedAt = performance.now();
     const writtenBefore = advance.written;
     progress.start(run.source.description);
