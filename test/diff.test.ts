@@ -13,7 +13,7 @@ const ids = allOpenids(generatedFollowers(12));
 const OLD = ids.slice(0, 8);
 const NEW = [...ids.slice(3, 8), ...ids.slice(8, 12), ids[1] as string];
 /** What diff of OLD and NEW writes as text: the added in NEW's order, then the removed in OLD's. */
-const CHANGES = [...ids.slice(8, 12).map((id) => `+${id}`), `-${ids[0]}`, `-${ids[2]}`].join('\n') + '\n';
+const CHANGES = `${[...ids.slice(8, 12).map((id) => `+${id}`), `-${ids[0]}`, `-${ids[2]}`].join('\n')}\n`;
 
 const FORMATS = {
   text: (openids: readonly string[]) => openids.map((id) => `${id}\n`).join(''),

@@ -375,10 +375,12 @@ describe('pipes and progress', () => {
     const coloured = await inPty({});
     expect(coloured.code).toBe(0);
     expect(coloured.stdout.toString()).toMatch(/Exported 23,000 OpenIDs/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour sequence looked for.
     expect(coloured.stdout.toString()).toMatch(/\x1b\[3\dm/);
     const plain = await inPty({ NO_COLOR: '1' });
     expect(plain.code).toBe(0);
     expect(plain.stdout.toString()).toMatch(/Exported 23,000 OpenIDs/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour sequence looked for.
     expect(plain.stdout.toString()).not.toMatch(/\x1b\[3\dm/);
   });
 
