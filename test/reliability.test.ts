@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
-import { BIN, cleanEnv, exportFrom, lines, resumeCursor, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import { BIN, cleanEnv, exportFrom, lines, onLinux, onPosix, resumeCursor, runProcess, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
@@ -42,7 +42,7 @@ describe('the daily quota (45009)', () => {
 });
 
 /** Signals are sent to a child only on POSIX: on Windows, child.kill() ends it at once. */
-const posixOnly = process.platform === 'win32' ? describe.skip : describe;
+const posixOnly = onPosix ? describe : describe.skip;
 
 posixOnly('signals', () => {
   /**
@@ -120,7 +120,7 @@ posixOnly('the signal hook of the process', () => {
 
 describe('an output that cannot be written', () => {
   // /dev/full, the full disk at hand, is Linux's; macOS and Windows have none.
-  it.skipIf(process.platform !== 'linux')('stops without further calls, with exit 1 and the reason', async () => {
+  it.runIf(onLinux)('stops without further calls, with exit 1 and the reason', async () => {
     const api = await fake({ followers: 50_000 });
     const dir = await tempDir();
     const result = await runProcess('bash', ['-c', `"${process.execPath}" "${BIN}" export --base-url ${api.url} > /dev/full`], {
