@@ -112,6 +112,7 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx
   config
     .command('set <key> <value>')
     .description("store a value; '-' reads it from stdin")
+    .addHelpText('after', examples('wx-followers config set appid wx1234567890abcdef', 'wx-followers config set secret -   (paste, then Ctrl-D; Windows: Ctrl-Z, Enter)'))
     .action(async (key: string, value: string) => {
       exitCode = await runConfigAction({ action: 'set', key, value }, io);
     });
@@ -119,24 +120,28 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx
     .command('get <key>')
     .description('print a value (secrets masked)')
     .option('--reveal', 'print a secret whole', false)
+    .addHelpText('after', examples('wx-followers config get appid', 'wx-followers config get secret --reveal'))
     .action(async (key: string, options: { reveal: boolean }) => {
       exitCode = await runConfigAction({ action: 'get', key, reveal: options.reveal }, io);
     });
   config
     .command('unset <key>')
     .description('remove a value; `unset token-cache` forgets the cached stable tokens')
+    .addHelpText('after', examples('wx-followers config unset access-token', 'wx-followers config unset token-cache'))
     .action(async (key: string) => {
       exitCode = await runConfigAction({ action: 'unset', key }, io);
     });
   config
     .command('list')
     .description('print every value that is set (secrets masked)')
+    .addHelpText('after', examples('wx-followers config list', 'WX_FOLLOWERS_CONFIG_DIR=~/.wx-shop wx-followers config list'))
     .action(async () => {
       exitCode = await runConfigAction({ action: 'list' }, io);
     });
   config
     .command('path')
     .description("print the config file's path")
+    .addHelpText('after', examples('wx-followers config path', 'chmod 600 "$(wx-followers config path)"'))
     .action(async () => {
       exitCode = await runConfigAction({ action: 'path' }, io);
     });
