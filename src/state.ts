@@ -1,9 +1,11 @@
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ExitCode, WxError, usageError } from './errors.js';
 import { isOpenidShape } from './options.js';
 import { renameRetrying, samePath } from './platform-fs.js';
+import { O_NOFOLLOW } from './sinks/file-end.js';
 import { isFormatName, type FormatName } from './sinks/formats.js';
 
 /** What `--state FILE` records after each page, so that the next cron run goes on from there. */
@@ -145,7 +147,7 @@ export class Checkpoint {
   async #write(): Promise<void> {
     const temp = `${this.#path}.tmp-${process.pid}`;
     try {
-      const handle = await fs.open(temp, 'w', 0o644);
+      const handle = await createReplacing(temp);
       try {
         await handle.writeFile(`${JSON.stringify(this.#state, null, 2)}\n`);
         await handle.sync();
@@ -162,6 +164,20 @@ export class Checkpoint {
   }
 }
 
+/** Created, never opened through a name planted there: O_EXCL fails on a symlink, a dangling one too. */
+const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
+
+/** A file of ours whose name someone may have planted (a link, a leftover): that name is replaced. */
+async function createReplacing(path: string): Promise<FileHandle> {
+  try {
+    return await fs.open(path, CREATE_EXCLUSIVE, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  await fs.rm(path, { force: true });
+  return fs.open(path, CREATE_EXCLUSIVE, 0o644);
+}
+
 interface LockOwner {
   pid: number;
   host: string;
@@ -171,7 +187,7 @@ interface LockOwner {
 async function takeLock(lockPath: string): Promise<void> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
-      const handle = await fs.open(lockPath, 'wx', 0o644);
+      const handle = await fs.open(lockPath, CREATE_EXCLUSIVE, 0o644);
       const owner: LockOwner = { pid: process.pid, host: hostname(), since: Date.now() };
       await handle.writeFile(JSON.stringify(owner));
       await handle.close();
@@ -217,9 +233,14 @@ function isAlive(owner: LockOwner): boolean {
 async function readState(path: string): Promise<ExportState | undefined> {
   let text: string;
   try {
-    text = await fs.readFile(path, 'utf8');
+    // Read through O_NOFOLLOW: a symlink here would have the state renamed over the link.
+    text = await fs.readFile(path, { encoding: 'utf8', flag: constants.O_RDONLY | O_NOFOLLOW });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') {
+      throw usageError(`The state file ${path} is a symbolic link; it is left as it is. Point --state at the file itself, or remove the link.`);
+    }
     throw new WxError(`Could not read the state file ${path}: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
   }
   const corrupt = (why: string): WxError =>

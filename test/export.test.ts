@@ -170,12 +170,12 @@ describe('--output', () => {
     expect(await readFile(file, 'utf8')).toBe(expected);
   });
 
-  it('exits 1 when the output cannot be written, without calling the API and without a stack trace', async () => {
+  it("exits 2 when the output's folder is missing, without calling the API and without a stack trace", async () => {
     const api = await fake({ followers: 10 });
     const dir = await tempDir();
     const result = await exportFrom(api, ['-o', join(dir, 'missing-dir', 'followers.txt')]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/Could not write .*followers\.txt\.partial/);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/the folder .*missing-dir does not exist/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(api.calls).toHaveLength(0);
   });

@@ -1,17 +1,17 @@
 import type { ApiClient } from '../api/client.js';
 import { connect, type ConnectionOptions } from '../connect.js';
 import type { DetailsOptions, FollowerInfo } from '../details.js';
-import { ExitCode, WxError, usageError } from '../errors.js';
+import { ExitCode, WxError } from '../errors.js';
+import { planExport, setAsideMessage, textWithInfo, type ExportPlan } from '../export-plan.js';
 import { signalExitCode, type IOStreams } from '../io.js';
-import { checkBom, parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from '../options.js';
+import { checkBom } from '../options.js';
 import { paginate, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
 import { Reporter } from '../report.js';
 import { recordFormat, type FormatName, type RecordFormat } from '../sinks/formats.js';
-import { FileOutput, StreamOutput, partialPathOf, type FileOpening, type Output } from '../sinks/output.js';
+import { FileOutput, SpecialFileOutput, StreamOutput, type Output } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
-import { blacklist, followerList, taggedFollowers, type ListChoice } from '../sources.js';
-import { Checkpoint } from '../state.js';
+import type { Checkpoint } from '../state.js';
 
 export interface ExportOptions extends ConnectionOptions {
   /** Undefined when not given: a --state run then keeps the format it started with. */
@@ -30,10 +30,6 @@ export interface ExportOptions extends ConnectionOptions {
   bom?: boolean;
   progress: boolean;
 }
-
-const DEFAULT_CONCURRENCY = 8;
-/** More calls at once would only meet the API's per-minute limit (45011) sooner. */
-const MAX_CONCURRENCY = 32;
 
 /** How far the run got: what a stop message names. */
 interface Advance {
@@ -77,36 +73,19 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
   let fileOutput: FileOutput | undefined;
   let checkpoint: Checkpoint | undefined;
   let progress: Progress | undefined;
+  /** Where a stop's output so far is, for the stop message: FILE.partial, or nothing to name. */
+  let keptIn: string | undefined;
   try {
-    const explicitFormat = options.format === undefined ? undefined : parseFormat(options.format);
-    const limit = parsePositiveInteger('--limit', options.limit);
-    const details = parseDetailsOptions(options, explicitFormat);
-    if (explicitFormat !== undefined) checkBom(options.bom, explicitFormat);
-    let resume = parseResume(options.resume);
-    if (options.state !== undefined) {
-      if (options.output === undefined) throw usageError('--state needs --output: a continued run appends to the same file.');
-      if (resume !== undefined) throw usageError('--state and --resume do not go together: the state file holds the cursor.');
-    }
-    const list = chooseList(options);
-    const defaultFormat: FormatName = details === undefined ? 'text' : 'csv';
-    let opening: FileOpening = { kind: resume === undefined ? 'new' : 'resume' };
-    if (options.state !== undefined && options.output !== undefined) {
-      // Locked before any request: two cron runs on one state must not both spend the quota.
-      checkpoint = await Checkpoint.open(options.state, options.output, {
-        format: explicitFormat,
-        defaultFormat,
-        list: list.description,
-        withInfo: details !== undefined,
-      });
-      resume = checkpoint.start.cursor;
-      advance.written = checkpoint.start.written;
-      advance.recorded = resume;
-      const bytes = checkpoint.start.continueAtBytes;
-      opening = bytes === undefined ? { kind: 'new' } : { kind: 'continue', bytes };
-    }
-    const format = checkpoint?.start.format ?? explicitFormat ?? defaultFormat;
-    checkBom(options.bom, format);
+    // Every option and path is checked here, before any request.
+    const plan = await planExport(options);
+    ({ checkpoint } = plan);
+    // Again with the format a --state file holds; the lock is released below.
+    checkBom(options.bom, plan.format);
+    const { details, resume, format } = plan;
+    advance.written = plan.writtenBefore;
+    advance.recorded = checkpoint === undefined ? undefined : resume;
     advance.cursor = resume;
+    if (plan.output.kind === 'file') keptIn = plan.output.partialPath;
 
     progress = await createProgress(io, options);
     const shownProgress = progress;
@@ -115,9 +94,8 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       onWait: (reason) => shownProgress.note(reason),
       connections: details?.concurrency ?? 1,
     }));
-    fileOutput = options.output === undefined ? undefined : await FileOutput.open(options.output, opening);
-    output = fileOutput ?? new StreamOutput(io.stdout, resume === undefined);
-    const run: Run = { source: list.source(client), resume, limit, output, fileOutput, checkpoint, progress, advance };
+    output = await openOutput(plan);
+    const run: Run = { source: plan.list.source(client), resume, limit: plan.limit, output, fileOutput, checkpoint, progress, advance };
     if (details === undefined) {
       await exportRows(run, await openidRows(format));
     } else {
@@ -130,13 +108,23 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     await output?.abandon();
     const exitCode = reporter.error(error);
     if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
-      reportStop(reporter, options, advance, checkpoint !== undefined);
+      reportStop(reporter, keptIn, advance, checkpoint !== undefined);
     }
     return exitCode;
   } finally {
     stopListening();
     await client?.close();
     await checkpoint?.release();
+  }
+
+  async function openOutput(plan: ExportPlan): Promise<Output> {
+    const { output } = plan;
+    if (output.kind === 'stdout') return new StreamOutput(io.stdout, plan.resume === undefined);
+    if (output.kind === 'special') return SpecialFileOutput.open(output.path, plan.resume === undefined);
+    fileOutput = await FileOutput.open(output.path, output.opening);
+    // Said even with --quiet: a file an earlier run left is moved, and the person must learn where.
+    if (fileOutput.setAside !== undefined) reporter.line(await setAsideMessage(plan, output.partialPath, fileOutput.setAside));
+    return fileOutput;
   }
 
   /** The page loop, the same for every list and for OpenIDs with or without details. */
@@ -178,7 +166,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       progress.stop();
       if (options.quiet !== true) {
         reporter.line(
-          `wx-followers: stopped at --limit ${limit} with ${advance.written.toLocaleString('en-US')} OpenIDs in ${partialPathOf(options.output ?? '')}. Run the same command again to go on.`,
+          `wx-followers: stopped at --limit ${limit} with ${advance.written.toLocaleString('en-US')} OpenIDs in ${keptIn ?? ''}. Run the same command again to go on.`,
         );
       }
       return;
@@ -192,15 +180,6 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       reporter.line(`wx-followers: stopped at --limit ${limit}. To continue, run again with --resume ${advance.cursor}`);
     }
   }
-}
-
-function chooseList(options: ExportOptions): ListChoice {
-  if (options.tag !== undefined && options.blacklist === true) {
-    throw usageError('--tag and --blacklist do not go together: export one list at a time.');
-  }
-  if (options.blacklist === true) return blacklist;
-  const tagid = parseCount('--tag', options.tag);
-  return tagid === undefined ? followerList : taggedFollowers(tagid);
 }
 
 async function openidRows(format: FormatName): Promise<Rows<string>> {
@@ -224,25 +203,6 @@ async function detailRows(client: ApiClient, format: FormatName, details: Detail
   };
 }
 
-function textWithInfo(): WxError {
-  return usageError('--with-info writes --format csv or --format ndjson: text has one OpenID a line and no room for the details.');
-}
-
-/** Undefined without --with-info, whose options are then refused rather than ignored. */
-function parseDetailsOptions(options: ExportOptions, format: FormatName | undefined): DetailsOptions | undefined {
-  if (options.withInfo !== true) {
-    if (options.lang !== undefined) throw usageError('--lang goes with --with-info.');
-    if (options.concurrency !== undefined) throw usageError('--concurrency goes with --with-info.');
-    return undefined;
-  }
-  if (format === 'text') throw textWithInfo();
-  const concurrency = parsePositiveInteger('--concurrency', options.concurrency) ?? DEFAULT_CONCURRENCY;
-  if (concurrency > MAX_CONCURRENCY) {
-    throw usageError(`--concurrency is at most ${MAX_CONCURRENCY}: more calls at once only meet the API's per-minute limit sooner.`);
-  }
-  return { lang: options.lang === undefined ? 'zh_CN' : parseLanguage(options.lang), concurrency };
-}
-
 /**
  * A stop between two page records (details are written a batch at a time) records the last row
  * written, so that the next run neither repeats nor loses a row. Best effort: if the disk fails
@@ -260,9 +220,9 @@ async function recordStop(checkpoint: Checkpoint | undefined, fileOutput: FileOu
 }
 
 /** How to go on after a stop: the cursor, and where the output so far is. */
-function reportStop(reporter: Reporter, options: ExportOptions, advance: Advance, withState: boolean): void {
+function reportStop(reporter: Reporter, keptIn: string | undefined, advance: Advance, withState: boolean): void {
   if (advance.cursor === undefined && !withState) return;
-  const kept = options.output === undefined ? '' : ` (kept in ${partialPathOf(options.output)})`;
+  const kept = keptIn === undefined ? '' : ` (kept in ${keptIn})`;
   const written = `${advance.written.toLocaleString('en-US')} OpenIDs written${kept}`;
   if (withState) {
     const resume = advance.recorded === undefined ? '' : ` (it holds --resume ${advance.recorded})`;

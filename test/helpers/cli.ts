@@ -54,6 +54,9 @@ export function cleanEnv(configDir: string, extra: Record<string, string> = {}):
     WX_FOLLOWERS_CONFIG_DIR: configDir,
     // Backoff, Retry-After and the wait for the next minute, a thousand times shorter.
     WX_FOLLOWERS_DELAY_SCALE: '0.001',
+    // Inside the run's own temporary root (test/global-setup.ts), which marks its processes too.
+    TMPDIR: tmpdir(),
+    ...(process.env['WX_FOLLOWERS_TEST_ROOT'] === undefined ? {} : { WX_FOLLOWERS_TEST_ROOT: process.env['WX_FOLLOWERS_TEST_ROOT'] }),
     ...extra,
   };
 }
