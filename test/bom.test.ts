@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids, generatedFollowers } from './fake-api/followers.js';
@@ -78,5 +78,20 @@ describe('--bom', () => {
     const diff = await runCli(['diff', '--bom', '-', '-']);
     expect(diff.stderr).toMatch(/--bom goes with --format csv/);
     expect(api.calls).toHaveLength(0);
+  });
+
+  it('is refused when the --state file goes on with NDJSON, and the state is left unlocked', async () => {
+    const api = await fake({ followers: 2_500, pageSize: 1_000 });
+    const dir = await tempDir();
+    const state = join(dir, 'followers.state');
+    const args = ['-o', join(dir, 'followers.ndjson'), '--state', state];
+    expect((await exportFrom(api, ['-f', 'ndjson', '--limit', '1000', ...args])).code).toBe(0);
+    const calls = api.calls.length;
+    const result = await exportFrom(api, ['--bom', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--bom goes with --format csv \(for Excel\); ndjson readers/);
+    expect(api.calls).toHaveLength(calls);
+    await expect(stat(`${state}.lock`)).rejects.toThrow();
+    expect((await exportFrom(api, args)).code).toBe(0);
   });
 });
