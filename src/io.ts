@@ -38,6 +38,9 @@ export function systemStreams(): IOStreams {
   // An 'error' without a listener would crash with a stack trace (`--help | head -3`, a full
   // disk); whoever writes learns of the failure from its write callback and reports it.
   process.stdout.on('error', () => undefined);
+  // After SIGHUP the terminal is gone and a write to it fails with EIO: the stop goes on, with
+  // nobody left to read its message.
+  process.stderr.on('error', () => undefined);
   return {
     stdin: process.stdin,
     stdout: process.stdout,

@@ -46,8 +46,8 @@ const posixOnly = onPosix ? describe : describe.skip;
 
 posixOnly('signals', () => {
   /**
-   * `sent` is the signal the test sends; the CLI runs in a wrapper that raises `seen` when it
-   * comes (SIGBREAK exists only on Windows: SIGUSR2 stands in for Ctrl-Break).
+   * `seen` is the signal the CLI gets: sent by the test, except SIGBREAK, which exists only on
+   * Windows: the CLI runs in a wrapper that raises it when SIGUSR2 comes.
    */
   async function interrupt(seen: 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGBREAK', exitCode: number): Promise<void> {
     const api = await fake({ followers: 50_000, pageSize: 1_000, fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined) });
@@ -88,6 +88,32 @@ posixOnly('signals', () => {
 
   it("SIGBREAK (Windows' Ctrl-Break) does the same with exit 149", async () => {
     await interrupt('SIGBREAK', 149);
+  });
+
+  // A terminal of util-linux's `script`, closed under the export as a person closes the window.
+  it.runIf(onLinux)('a closed terminal stops it as SIGHUP, exit 129, though its message can no longer be written', async () => {
+    const api = await fake({ followers: 50_000, pageSize: 1_000, fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined) });
+    const dir = await tempDir();
+    const file = join(dir, 'followers.csv');
+    const exitFile = join(dir, 'exit');
+    // The shell in the terminal dies with it: the CLI's own exit hook says how it ended.
+    const hook = join(dir, 'exit-hook.mjs');
+    await writeFile(hook, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', (code) => writeFileSync(${JSON.stringify(exitFile)}, String(code)));\n`);
+    const command = `"${process.execPath}" --import "${pathToFileURL(hook).href}" "${BIN}" export --base-url ${api.url} -f csv -o ${file}`;
+    const terminal = spawn('script', ['-qec', command, '/dev/null'], { env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN, TERM: 'xterm-256color' }) });
+    const closed = new Promise((resolve) => terminal.on('close', resolve));
+    while (api.calls.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Its progress is on screen when the window goes.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    terminal.kill('SIGKILL');
+    await closed;
+    let code: string | undefined;
+    while ((code = await readFile(exitFile, 'utf8').catch(() => undefined)) === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(code).toBe('129');
+    const kept = await readFile(`${file}.partial`, 'utf8');
+    const written = kept.split('\n').length - 2;
+    expect(written).toBeGreaterThanOrEqual(1_000);
+    expect(kept).toBe(`openid\n${lines(allOpenids(api.followers).slice(0, written))}`);
   });
 });
 
