@@ -84,7 +84,7 @@ describe('renames on Windows', () => {
     const failure = await output.finish().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WxError);
     expect((failure as WxError).message).toBe(
-      `Could not replace ${path}: it is open in another program (EPERM). The complete export is in ${path}.partial (kept): close ${path} there, then rename ${path}.partial to ${path}.`,
+      `Could not replace ${path}: it is open in another program, or read-only (EPERM). The complete export is in ${path}.partial (kept): close ${path} there (or make it writable), then rename ${path}.partial to ${path}.`,
     );
     await output.abandon();
     expect(await readFile(`${path}.partial`, 'utf8')).toBe('openid\no1\no2\n');

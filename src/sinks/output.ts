@@ -330,7 +330,7 @@ async function exists(path: string): Promise<boolean> {
 function lockedOutput(path: string, partialPath: string, error: unknown): WxError {
   const code = (error as NodeJS.ErrnoException).code;
   return new WxError(
-    `Could not replace ${path}: it is open in another program (${code}). The complete export is in ${partialPath} (kept): close ${path} there, then rename ${partialPath} to ${path}.`,
+    `Could not replace ${path}: it is open in another program, or read-only (${code}). The complete export is in ${partialPath} (kept): close ${path} there (or make it writable), then rename ${partialPath} to ${path}.`,
     ExitCode.Failure,
     { cause: error },
   );
