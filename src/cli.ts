@@ -104,7 +104,7 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx
 
   const config = program
     .command('config')
-    .description('Read and change the stored settings (access-token, appid, secret, base-url) and the token cache.')
+    .description('Read and change the stored settings (access-token, appid, secret, base-url, proxy) and the token cache.')
     .addHelpText(
       'after',
       examples('wx-followers config set appid wx1234567890abcdef', 'wx-followers config set secret -', 'wx-followers config path'),
@@ -165,6 +165,8 @@ function withConnectionOptions(command: Command): Command {
     .option('--base-url <url>', 'API origin (default https://api.weixin.qq.com; env WX_API_BASE_URL)')
     .option('--timeout <ms>', 'per-request timeout in milliseconds (default 30000)')
     .option('--retries <n>', 'retries of a request that failed for a passing reason (default 5)')
+    .option('--proxy <url>', 'forward proxy, http://[user:password@]host:port (config key proxy; env HTTPS_PROXY, NO_PROXY)')
+    .option('--no-proxy', 'no proxy this run, whatever the config or the environment say')
     .option('-q, --quiet', 'nothing on stderr but errors');
 }
 

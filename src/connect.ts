@@ -1,9 +1,10 @@
 import { ApiClient, DEFAULT_RETRY_POLICY, type WaitListener } from './api/client.js';
 import { fetchStableToken } from './api/stable-token.js';
-import { openConfigStore } from './config-store.js';
+import { openConfigStore, peekConfigValue } from './config-store.js';
 import { lazyStore, resolveCredentials, resolveSetting, type CredentialOptions } from './credentials.js';
 import type { IOStreams } from './io.js';
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, parseBaseUrl, parseCount, parsePositiveInteger } from './options.js';
+import { chooseProxy, type ProxyFlag } from './proxy.js';
 import type { Reporter } from './report.js';
 import { TokenManager } from './tokens.js';
 import { packageVersion } from './version.js';
@@ -13,6 +14,8 @@ export interface ConnectionOptions extends CredentialOptions {
   baseUrl?: string;
   timeout?: string;
   retries?: string;
+  /** A URL; '' or false (--no-proxy) for none this run. */
+  proxy?: ProxyFlag;
   quiet?: boolean;
 }
 
@@ -41,6 +44,11 @@ export async function connect(
   const store = lazyStore(() => openConfigStore(io.env));
   const baseUrlSetting = await resolveSetting(options.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
+  const { proxy, skipped } = await chooseProxy(options.proxy, () => peekConfigValue(io.env, 'proxy', store), io.env, baseUrl);
+  for (const secret of proxy?.secrets ?? []) reporter.addSecret(secret);
+  if (skipped !== undefined && options.quiet !== true) {
+    reporter.line(`wx-followers: not using the proxy from ${skipped.from}: ${skipped.by} lists ${baseUrl.host}.`);
+  }
   const credentials = await resolveCredentials(options, io, store);
   const tokens: TokenManager = new TokenManager({
     credentials,
@@ -57,6 +65,7 @@ export async function connect(
     tokens,
     userAgent: `wx-followers/${packageVersion()}`,
     retry: { ...DEFAULT_RETRY_POLICY, retries, delayScale: delayScale(io.env) },
+    ...(proxy === undefined ? {} : { proxy }),
     ...hooks,
   });
   return { client, tokens };

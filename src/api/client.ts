@@ -3,7 +3,10 @@ import { setFlagsFromString } from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher, Pool } from 'undici';
 import { ExitCode, WxError, errcodeDetail, type RetryHint } from '../errors.js';
+import type { ForwardProxy } from '../proxy.js';
+import { connectionFailure, throughProxy } from './connection-errors.js';
 import { errorForErrcode, isTokenRefusal } from './errcodes.js';
+import { openProxyAgent } from './proxy-agent.js';
 
 export interface ApiRequest {
   method: 'GET' | 'POST';
@@ -54,6 +57,8 @@ export interface ApiClientOptions {
   connections?: number;
   /** Aborts whatever request is in flight (Ctrl-C, a reader that went away). */
   signal?: AbortSignal;
+  /** The forward proxy the calls go through, if any. */
+  proxy?: ForwardProxy;
 }
 
 export type JsonObject = Record<string, unknown>;
@@ -92,7 +97,7 @@ function loadUndici(): UndiciParts {
  * errcode convention of the API, and turns every failure into a WxError.
  */
 export class ApiClient {
-  readonly #pool: Pool;
+  readonly #pool: Dispatcher;
   readonly #request: RequestFunction;
   readonly #basePath: string;
   readonly #options: ApiClientOptions;
@@ -102,7 +107,11 @@ export class ApiClient {
     // Sized to the calls in flight: a larger pool hands calls made one after the other to a
     // second connection, because the first is not yet free when its body has been read.
     const undici = loadUndici();
-    this.#pool = new undici.Pool(options.baseUrl.origin, { connections: options.connections ?? 1, keepAliveTimeout: 30_000 });
+    const pooling = { connections: options.connections ?? 1, keepAliveTimeout: 30_000 };
+    this.#pool =
+      options.proxy === undefined
+        ? new undici.Pool(options.baseUrl.origin, pooling)
+        : openProxyAgent(options.baseUrl, options.proxy, pooling);
     this.#request = undici.request;
     this.#basePath = options.baseUrl.pathname.replace(/\/+$/, '');
   }
@@ -193,6 +202,7 @@ export class ApiClient {
     let retryAfterHeader: string | string[] | undefined;
     try {
       const response = await this.#request.call(this.#pool, {
+        origin: this.origin,
         method: request.method,
         path: this.#pathWithQuery(request),
         headers,
@@ -207,16 +217,12 @@ export class ApiClient {
       if (stopped !== undefined) throw stopped.reason;
       if (timedOut) {
         throw new WxError(
-          `No answer from ${this.origin} within ${timeoutMs} ms (${request.path}). Check the network, or raise --timeout.`,
+          `No answer from ${this.origin}${throughProxy(this.#options.proxy)} within ${timeoutMs} ms (${request.path}). Check the network, or raise --timeout.`,
           ExitCode.Api,
           { cause: error, retry: { kind: 'backoff' } },
         );
       }
-      throw new WxError(
-        `Could not talk to ${this.origin} (${request.path}): ${describeNetworkError(error)}. Check the network and --base-url.`,
-        ExitCode.Api,
-        { cause: error, retry: { kind: 'backoff' } },
-      );
+      throw connectionFailure(error, { origin: this.origin, path: request.path, proxy: this.#options.proxy });
     } finally {
       clearTimeout(timer);
       for (const signal of signals) signal.removeEventListener('abort', onAbort);
@@ -301,14 +307,4 @@ function parseRetryAfter(header: string | string[] | undefined, now: () => numbe
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now());
-}
-
-function describeNetworkError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const causeCode =
-      error.cause instanceof Error ? (error.cause as NodeJS.ErrnoException).code : undefined;
-    return [code, causeCode, error.message].filter((part) => part !== undefined && part !== '').join(': ');
-  }
-  return String(error);
 }

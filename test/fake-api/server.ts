@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { followerInfo, generatedFollowers, type FollowerList } from './followers.js';
@@ -58,6 +59,8 @@ export interface FakeApiOptions {
   detailsReversed?: boolean;
   /** Every call is answered this long after it came (the benchmark of --with-info). */
   latencyMs?: number;
+  /** Also listen with TLS on this key and certificate (the proxy tests' api.weixin.qq.com). */
+  tls?: { key: string; cert: string };
 }
 
 export interface FakeTag {
@@ -68,6 +71,8 @@ export interface FakeTag {
 
 export interface FakeApi {
   readonly url: string;
+  /** The TLS listener's port, when `tls` was given. */
+  readonly tlsPort: number | undefined;
   readonly calls: RecordedCall[];
   readonly followers: FollowerList;
   /** TCP connections accepted so far. */
@@ -99,7 +104,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   let connections = 0;
   let quotaUsed = 0;
 
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
     // The latency runs from the request's arrival, so that reading its body is not added to it.
     const answerAt = performance.now() + (options.latencyMs ?? 0);
     void readBody(request).then(async (body) => {
@@ -130,12 +135,16 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
         answerFault(response, fault, options.errorHeaders ?? {});
       }
     });
-  });
-  server.on('connection', (socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  };
+  const server = createServer(handle);
+  const tlsServer = options.tls === undefined ? undefined : createTlsServer(options.tls, handle);
+  for (const listening of [server, tlsServer]) {
+    listening?.on('connection', (socket: Socket) => {
+      connections += 1;
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+  }
 
   function route(call: RecordedCall): object | string {
     if (call.path === '/cgi-bin/stable_token') return issueStableToken(call);
@@ -310,8 +319,10 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  if (tlsServer !== undefined) await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${port}`,
+    tlsPort: tlsServer === undefined ? undefined : (tlsServer.address() as AddressInfo).port,
     calls,
     followers,
     connections: () => connections,
@@ -320,7 +331,9 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(
+        [server, tlsServer].map((listening) => new Promise<void>((resolve) => (listening === undefined ? resolve() : listening.close(() => resolve())))),
+      );
     },
   };
 }
