@@ -341,7 +341,7 @@ describe('a FILE.partial kept by a failed run', () => {
   });
 
   it('on a third failed night, the older FILE.partial.prev is replaced, and stderr says so', async () => {
-    const { api, failing } = await flakyApi();
+    const { api } = await flakyApi();
     const dir = await tempDir();
     const file = join(dir, 'followers.txt');
     expect((await exportFrom(api, ['-o', file, '--retries', '0'])).code).toBe(5);

@@ -107,8 +107,11 @@ posixOnly('signals', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     terminal.kill('SIGKILL');
     await closed;
-    let code: string | undefined;
-    while ((code = await readFile(exitFile, 'utf8').catch(() => undefined)) === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    let code = await readFile(exitFile, 'utf8').catch(() => undefined);
+    while (code === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      code = await readFile(exitFile, 'utf8').catch(() => undefined);
+    }
     expect(code).toBe('129');
     const kept = await readFile(`${file}.partial`, 'utf8');
     const written = kept.split('\n').length - 2;
