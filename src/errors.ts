@@ -8,8 +8,12 @@ export const ExitCode = {
   Credentials: 3,
   Quota: 4,
   Api: 5,
+  /** SIGHUP: the terminal or the Windows console window was closed. */
+  HungUp: 129,
   Interrupted: 130,
   Terminated: 143,
+  /** SIGBREAK: Ctrl-Break on Windows (signal 21 there). */
+  Broken: 149,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

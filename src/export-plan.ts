@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { ExportOptions } from './commands/export.js';
 import type { DetailsOptions } from './details.js';
 import { usageError, type WxError } from './errors.js';
-import { parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from './options.js';
+import { checkBom, parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from './options.js';
 import { readFileEnd, type ExportFileKind } from './sinks/file-end.js';
 import type { FormatName } from './sinks/formats.js';
 import { linkRefused, partialPathOf, type FileOpening } from './sinks/output.js';
@@ -54,6 +54,8 @@ export async function planExport(options: ExportOptions): Promise<ExportPlan> {
   const list = chooseList(options);
   const defaultFormat: FormatName = details === undefined ? 'text' : 'csv';
   const format = explicitFormat ?? defaultFormat;
+  // Before any path is looked at; with --state and no --format, the state's format is checked later.
+  if (explicitFormat !== undefined || options.state === undefined) checkBom(options.bom, format);
   const plan: ExportPlan = { list, format, details, resume, limit, output: { kind: 'stdout' }, checkpoint: undefined, writtenBefore: 0 };
   if (options.output === undefined) return plan;
 

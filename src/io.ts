@@ -13,17 +13,23 @@ export interface IOStreams {
   stderrIsTTY: boolean;
   env: NodeJS.ProcessEnv;
   /**
-   * Calls the handler on SIGINT or SIGTERM and gives back the unsubscribe. The process ends at
-   * once on a second signal: the way out when a graceful stop hangs.
+   * Calls the handler on SIGINT, SIGTERM, SIGHUP or SIGBREAK and gives back the unsubscribe. The
+   * process ends at once on a second signal: the way out when a graceful stop hangs.
    */
   onInterrupt(handler: (signal: InterruptSignal) => void): () => void;
 }
 
-export type InterruptSignal = 'SIGINT' | 'SIGTERM';
+/**
+ * Windows never delivers SIGTERM: a console sends SIGINT (Ctrl-C), SIGBREAK (Ctrl-Break) and
+ * SIGHUP (its window closed, with some seconds left before it kills the process).
+ */
+const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+export type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
 
-/** 128 + the signal's number, as shells report a process ended by it. */
-export function signalExitCode(signal: InterruptSignal): 130 | 143 {
-  return signal === 'SIGINT' ? 130 : 143;
+/** 128 + the signal's number, as shells report a process ended by it (SIGBREAK is 21 on Windows). */
+export function signalExitCode(signal: InterruptSignal): ExitCode {
+  const codes = { SIGHUP: ExitCode.HungUp, SIGINT: ExitCode.Interrupted, SIGTERM: ExitCode.Terminated, SIGBREAK: ExitCode.Broken } as const;
+  return codes[signal];
 }
 
 const SIGNAL_ECHO_MS = 300;
@@ -32,6 +38,9 @@ export function systemStreams(): IOStreams {
   // An 'error' without a listener would crash with a stack trace (`--help | head -3`, a full
   // disk); whoever writes learns of the failure from its write callback and reports it.
   process.stdout.on('error', () => undefined);
+  // After SIGHUP the terminal is gone and a write to it fails with EIO: the stop goes on, with
+  // nobody left to read its message.
+  process.stderr.on('error', () => undefined);
   return {
     stdin: process.stdin,
     stdout: process.stdout,
@@ -54,18 +63,22 @@ export function systemStreams(): IOStreams {
         if (now - firstAt < SIGNAL_ECHO_MS) return;
         process.exit(signalExitCode(signal));
       };
-      process.on('SIGINT', listener);
-      process.on('SIGTERM', listener);
+      for (const signal of INTERRUPT_SIGNALS) process.on(signal, listener);
       return () => {
-        process.off('SIGINT', listener);
-        process.off('SIGTERM', listener);
+        for (const signal of INTERRUPT_SIGNALS) process.off(signal, listener);
       };
     },
   };
 }
 
-/** NO_COLOR (https://no-color.org): any non-empty value turns colour off. */
+/**
+ * FORCE_COLOR (https://force-color.org) first, as Node and chalk read it: any non-empty value
+ * turns colour on, except 0 and false, which turn it off. Then NO_COLOR (https://no-color.org):
+ * any non-empty value turns colour off. Otherwise colour on a terminal.
+ */
 export function colorEnabled(io: IOStreams): boolean {
+  const forceColor = io.env['FORCE_COLOR'];
+  if (forceColor !== undefined && forceColor !== '') return forceColor !== '0' && forceColor !== 'false';
   const noColor = io.env['NO_COLOR'];
   return io.stderrIsTTY && (noColor === undefined || noColor === '');
 }

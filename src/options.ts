@@ -26,6 +26,13 @@ export function parseFormat(value: string): FormatName {
   return value;
 }
 
+/** --bom is for a spreadsheet's CSV: in NDJSON or text it would be garbage before the first record. */
+export function checkBom(bom: boolean | undefined, format: FormatName | undefined): void {
+  if (bom === true && format !== 'csv') {
+    throw usageError(`--bom goes with --format csv (for Excel); ${format ?? 'the default format'} readers would take the BOM for data.`);
+  }
+}
+
 /** Checked before any request: a cursor the API does not know costs a call of the daily quota. */
 export function parseResume(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;

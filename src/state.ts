@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { ExitCode, WxError, usageError } from './errors.js';
 import { isOpenidShape } from './options.js';
 import { shown } from './shown.js';
+import { renameRetrying, samePath } from './platform-fs.js';
 import { O_NOFOLLOW } from './sinks/file-end.js';
 import { isFormatName, type FormatName } from './sinks/formats.js';
 
@@ -77,7 +78,7 @@ export class Checkpoint {
       const outputPath = resolve(output);
       const now = new Date().toISOString();
       if (previous !== undefined && !previous.done) {
-        if (previous.output !== outputPath) {
+        if (!samePath(previous.output, outputPath)) {
           throw usageError(
             `The state file ${path} belongs to an unfinished export into ${shown(previous.output)}, not ${outputPath}. Use another --state file, or finish that export first.`,
           );
@@ -161,7 +162,7 @@ export class Checkpoint {
       } finally {
         await handle.close();
       }
-      await fs.rename(temp, this.#path);
+      await renameRetrying(temp, this.#path);
     } catch (error) {
       await fs.rm(temp, { force: true });
       throw new WxError(`Could not write the state file ${this.#path}: ${(error as Error).message}.`, ExitCode.Failure, {

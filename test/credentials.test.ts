@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
@@ -11,7 +11,7 @@ import {
   type RecordedCall,
 } from './fake-api/server.js';
 import { secretFingerprint } from '../src/config-store.js';
-import { cleanEnv, lines, runCli, tempDir, type CliResult } from './helpers/cli.js';
+import { cleanEnv, expectOwnerOnly, lines, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 // The legacy endpoint retires the production server's token: no test may ever see it called.
@@ -60,7 +60,7 @@ describe('a token from the AppID and AppSecret', () => {
     const second = await exportWith(api, APP, [], dir);
     expect([second.code, second.stdout.toString()]).toEqual([0, lines(allOpenids(api.followers))]);
     expect(stableCalls(api)).toHaveLength(1);
-    expect((await stat(join(dir, 'config.json'))).mode & 0o777).toBe(0o600);
+    await expectOwnerOnly(join(dir, 'config.json'));
 
     const other = await fake({ followers: 2, appid: 'wx0ther0000000000', secret: 'OTHER_SECRET_0000' });
     const otherRun = await exportWith(other, { WX_APPID: 'wx0ther0000000000', WX_SECRET: 'OTHER_SECRET_0000' }, [], dir);

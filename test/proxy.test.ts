@@ -79,7 +79,7 @@ describe('HTTPS_PROXY', () => {
     const tags = await cli(['tags'], { HTTPS_PROXY: proxy.url });
     expect([tags.code, tags.stderr, tags.stdout.toString()]).toEqual([0, '', '134\tBeijing\t2\n']);
     const token = await cli(['token', '--proxy', proxy.url], { WX_ACCESS_TOKEN: '', WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET });
-    expect([token.code, token.stderr, token.stdout.toString()]).toEqual([0, '', 'FAKE_STABLE_TOKEN_1_' + 'x'.repeat(100) + '\n']);
+    expect([token.code, token.stderr, token.stdout.toString()]).toEqual([0, '', `FAKE_STABLE_TOKEN_1_${'x'.repeat(100)}\n`]);
     expect(proxy.connects).toEqual([CONNECT_API, CONNECT_API]);
     const untrusted = await cli(['tags'], { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: '' });
     expect(untrusted.code).toBe(5);
@@ -346,6 +346,7 @@ describe('40164 (IP not on the whitelist)', () => {
     expect(result.stderr).toContain('The API saw this call come from 203.0.113.7, an address that is not on the account\'s IP whitelist');
     expect(result.stderr).toContain('not in whitelist\\u{1b}[2J\\u{202e} rid: ');
     expect(result.stderr).toMatch(/go through a forward proxy on a whitelisted server: --proxy http:\/\/host:port/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what must not get through.
     expect(result.stderr).not.toMatch(/[\u001b\u202e]/);
   });
 });

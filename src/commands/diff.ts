@@ -3,7 +3,7 @@ import { ExitCode, usageError } from '../errors.js';
 import type { IOStreams } from '../io.js';
 import { readExport, type OpenidBatch } from '../diff/read-export.js';
 import { OpenidTable } from '../diff/openid-table.js';
-import { parseFormat } from '../options.js';
+import { checkBom, parseFormat } from '../options.js';
 import { Reporter } from '../report.js';
 import { shown } from '../shown.js';
 import { changeFormat, type Change } from '../sinks/change-formats.js';
@@ -12,6 +12,8 @@ import { Sink } from '../sinks/sink.js';
 
 export interface DiffOptions {
   format?: string;
+  /** A UTF-8 BOM at the top of a CSV, for Excel. */
+  bom?: boolean;
 }
 
 /** Changes written at once: the same slice size as an export's. */
@@ -25,10 +27,11 @@ export async function runDiff(oldPath: string, newPath: string, options: DiffOpt
   const reporter = new Reporter(io);
   try {
     const format = parseFormat(options.format ?? 'text');
+    checkBom(options.bom, format);
     if (oldPath === '-' && newPath === '-') throw usageError('Only one of the two exports can come from stdin (-).');
     const oldExport = await openExport(oldPath, io);
     const newExport = await openExport(newPath, io);
-    const sink = new Sink<Change>(await changeFormat(format), new StreamOutput(io.stdout, true));
+    const sink = new Sink<Change>(await changeFormat(format), new StreamOutput(io.stdout, true), { bom: options.bom === true });
     const table = new OpenidTable();
     let sized = false;
     for await (const { bytes, bounds, inputBytes } of oldExport.openids) {

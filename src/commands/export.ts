@@ -6,6 +6,7 @@ import type { DetailsOptions, FollowerInfo } from '../details.js';
 import { ExitCode, WxError } from '../errors.js';
 import { MAX_CONCURRENCY, planExport, setAsideMessage, textWithInfo, type ExportPlan } from '../export-plan.js';
 import { signalExitCode, type IOStreams } from '../io.js';
+import { checkBom } from '../options.js';
 import { UnknownStartError, paginate, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
 import { Reporter } from '../report.js';
@@ -28,6 +29,8 @@ export interface ExportOptions extends ConnectionOptions {
   withInfo?: boolean;
   lang?: string;
   concurrency?: string;
+  /** A UTF-8 BOM at the top of a CSV, for Excel. */
+  bom?: boolean;
   progress: boolean;
 }
 
@@ -81,6 +84,8 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     // Every option and path is checked here, before any request.
     const plan = await planExport(options);
     ({ checkpoint } = plan);
+    // Again with the format a --state file holds; the lock is released below.
+    checkBom(options.bom, plan.format);
     const { details, resume, format } = plan;
     advance.written = plan.writtenBefore;
     advance.recorded = checkpoint === undefined ? undefined : resume;
@@ -139,7 +144,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
   /** The page loop, the same for every list and for OpenIDs with or without details. */
   async function exportRows<Row>(run: Run, rows: Rows<Row>): Promise<void> {
     const { advance, checkpoint, fileOutput, progress, limit } = run;
-    const sink = new Sink(rows.format, run.output);
+    const sink = new Sink(rows.format, run.output, { bom: options.bom === true });
     const startedAt = performance.now();
     const writtenBefore = advance.written;
     progress.start(run.source.description);

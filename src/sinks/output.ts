@@ -1,6 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ExitCode, WxError, usageError } from '../errors.js';
+import { isLockedError, renameRetrying } from '../platform-fs.js';
 import { O_NOFOLLOW } from './file-end.js';
 
 /** Where the encoded pages go. */
@@ -91,6 +92,8 @@ export class FileOutput implements Output {
   readonly #handle: FileHandle;
   readonly #createdEmpty: boolean;
   #bytes: number;
+  /** Closed and whole: whatever happens to the rename, FILE.partial is the export and stays. */
+  #complete = false;
 
   private constructor(path: string, handle: FileHandle, bytes: number, createdEmpty: boolean, setAside?: SetAside) {
     this.#path = path;
@@ -184,13 +187,16 @@ export class FileOutput implements Output {
     try {
       await this.#handle.sync();
       await this.#handle.close();
-      await fs.rename(this.#partialPath, this.#path);
+      this.#complete = true;
+      await renameRetrying(this.#partialPath, this.#path);
     } catch (error) {
+      if (isLockedError(error)) throw lockedOutput(this.#path, this.#partialPath, error);
       throw fileFailure(this.#path, error);
     }
   }
 
   async abandon(): Promise<void> {
+    if (this.#complete) return;
     await this.#handle.close().catch(() => undefined);
     // A run that failed before its first page leaves no empty file behind.
     if (this.#createdEmpty && this.#bytes === 0) await fs.rm(this.#partialPath, { force: true });
@@ -211,7 +217,7 @@ async function setAsideEarlier(partialPath: string): Promise<SetAside | undefine
   const path = setAsidePathOf(partialPath);
   const replacedOlder = await linkExists(path);
   // A rename moves the name, never what a link planted there points to.
-  await fs.rename(partialPath, path);
+  await renameRetrying(partialPath, path);
   return { path, replacedOlder };
 }
 
@@ -318,6 +324,16 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Windows: Excel, say, holds FILE open, so the finished export cannot take its place. */
+function lockedOutput(path: string, partialPath: string, error: unknown): WxError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new WxError(
+    `Could not replace ${path}: it is open in another program, or read-only (${code}). The complete export is in ${partialPath} (kept): close ${path} there (or make it writable), then rename ${partialPath} to ${path}.`,
+    ExitCode.Failure,
+    { cause: error },
+  );
 }
 
 function fileFailure(path: string, error: unknown): WxError {
