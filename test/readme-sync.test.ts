@@ -92,9 +92,7 @@ describe('README.md and README.zh-CN.md stay in step with --help', () => {
 
   it.each(README_NAMES)('%s names every command as `wx-followers <command>`', (name) => {
     const readme = readmes.get(name) ?? '';
-    const missing = surface.commands
-      .map((path) => ['wx-followers', ...path].join(' '))
-      .filter((command) => !mentions(readme, command));
+    const missing = surface.commands.map((path) => ['wx-followers', ...path].join(' ')).filter((command) => !mentions(readme, command));
     expect(missing, `commands that --help lists and ${name} does not name`).toEqual([]);
   });
 
