@@ -15,8 +15,8 @@ export interface FollowerPage {
 export interface ListSource {
   /** What the list is, for messages ("follower list"). */
   readonly description: string;
-  /** Fetches the page after `cursor`, or the first page when it is undefined. */
-  fetchPage(cursor: string | undefined): Promise<JsonObject>;
+  /** Fetches the page after `cursor`, or the first page when it is undefined; `signal` aborts the call. */
+  fetchPage(cursor: string | undefined, signal?: AbortSignal): Promise<JsonObject>;
   /** The list's size from elsewhere, for a list whose pages do not tell it (a tag's). */
   size?(): Promise<number | undefined>;
 }

@@ -21,7 +21,7 @@ function list(
     description,
     source: (client) => ({
       description,
-      fetchPage: (cursor) => client.call(request(cursor)),
+      fetchPage: (cursor, signal) => client.call(request(cursor), signal),
       ...(size === undefined ? {} : { size: () => size(client) }),
     }),
   };
