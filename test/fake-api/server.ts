@@ -12,7 +12,9 @@ export type Fault =
   /** The normal answer, after a pause (longer than the client's --timeout, say). */
   | { kind: 'slow'; delayMs: number }
   /** Half the normal answer, then the connection is cut. */
-  | { kind: 'truncate' };
+  | { kind: 'truncate' }
+  /** The normal answer once `until` settles: a test decides when a call answers. */
+  | { kind: 'hold'; until: Promise<unknown> };
 
 export interface RecordedCall {
   /** 1-based, across all endpoints. */
@@ -23,6 +25,8 @@ export interface RecordedCall {
   /** The query as it came, to check what was and was not sent. */
   rawQuery: string;
   body: string;
+  /** The connection closed before the answer was sent: the client aborted the call (or a 'reset' fault). */
+  abandoned: boolean;
 }
 
 export interface FakeApiOptions {
@@ -103,7 +107,6 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     // The latency runs from the request's arrival, so that reading its body is not added to it.
     const answerAt = performance.now() + (options.latencyMs ?? 0);
     void readBody(request).then(async (body) => {
-      if (options.latencyMs !== undefined) await delay(Math.max(0, answerAt - performance.now()));
       const url = new URL(request.url ?? '/', 'http://fake');
       const call: RecordedCall = {
         index: calls.length + 1,
@@ -112,8 +115,15 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
         query: url.searchParams,
         rawQuery: url.search.slice(1),
         body,
+        abandoned: false,
       };
+      // Recorded as it comes, so that a call the client gives up on during the latency counts.
       calls.push(call);
+      response.on('close', () => {
+        if (!response.writableFinished) call.abandoned = true;
+      });
+      if (options.latencyMs !== undefined) await delay(Math.max(0, answerAt - performance.now()));
+      if (call.abandoned) return;
       const fault = options.fault?.(call);
       if (fault === undefined) {
         answer(response, route(call));
@@ -121,6 +131,9 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
         const body = route(call);
         const timer = setTimeout(() => answer(response, body), fault.delayMs);
         response.on('close', () => clearTimeout(timer));
+      } else if (fault.kind === 'hold') {
+        const body = route(call);
+        void fault.until.finally(() => answer(response, body));
       } else if (fault.kind === 'truncate') {
         const routed = route(call);
         const text = typeof routed === 'string' ? routed : JSON.stringify(routed);
@@ -338,7 +351,7 @@ function answer(response: ServerResponse, body: object | string): void {
 
 function answerFault(
   response: ServerResponse,
-  fault: Exclude<Fault, { kind: 'slow' } | { kind: 'truncate' }>,
+  fault: Exclude<Fault, { kind: 'slow' } | { kind: 'truncate' } | { kind: 'hold' }>,
   errorHeaders: Record<string, string>,
 ): void {
   switch (fault.kind) {
