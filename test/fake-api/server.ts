@@ -62,6 +62,8 @@ export interface FakeApiOptions {
   detailsReversed?: boolean;
   /** Every call is answered this long after it came (the benchmark of --with-info). */
   latencyMs?: number;
+  /** An empty next_openid starts the list, as the real API mostly allows (the SDK of the benchmark sends one). */
+  emptyCursorStarts?: boolean;
 }
 
 export interface FakeTag {
@@ -277,7 +279,8 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   const cachedPages = new Map<string | null, string>();
 
   function followerPage(call: RecordedCall): object | string {
-    const cursor = call.query.get('next_openid');
+    const sent = call.query.get('next_openid');
+    const cursor = sent === '' && options.emptyCursorStarts === true ? null : sent;
     if (options.cachePages !== true) return renderPage(followers, cursor, pageSize, true);
     let page = cachedPages.get(cursor);
     if (page === undefined) {
