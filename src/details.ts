@@ -1,9 +1,9 @@
 import type { ApiClient, JsonObject } from './api/client.js';
 import { malformedAnswer, type WxError } from './errors.js';
 import { mapInOrder } from './in-order.js';
+import type { DetailsLanguage } from './options.js';
 import type { FollowerPage } from './pager.js';
 import type { PageRows } from './read-ahead.js';
-import type { DetailsLanguage } from './options.js';
 
 /** The API's limit for one batchget call. */
 export const DETAILS_BATCH_SIZE = 100;
@@ -37,6 +37,7 @@ export function detailsInOrder(
     endsPage,
   }));
 }
+
 interface Batch {
   openids: readonly string[];
   page: FollowerPage;

@@ -8,6 +8,7 @@ describe('formats', () => {
   it('csv is byte for byte what csv-stringify writes a record per OpenID, awkward values included', async () => {
     const csv = await recordFormat('csv');
     expect(csv.header).toBe('openid\n');
+    expect(csv.header).toBe(stringify([['openid']]));
     expect(csv.encode(awkward)).toBe(stringify(awkward.map((value) => [value])));
     expect(csv.encode(['a'])).toBe('a\n');
     expect(csv.encode([])).toBe('');
