@@ -1,6 +1,11 @@
-import { usageError } from './errors.js';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { homedir, userInfo } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ExitCode, WxError, usageError } from './errors.js';
+import { shown } from './shown.js';
 
-export const CONFIG_KEYS = ['access-token', 'appid', 'secret', 'base-url'] as const;
+export const CONFIG_KEYS = ['access-token', 'appid', 'secret', 'base-url', 'proxy'] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>(['access-token', 'secret']);
@@ -9,7 +14,10 @@ export function isSecretKey(key: ConfigKey): boolean {
   return SECRET_KEYS.has(key);
 }
 
-/** Where stable tokens are kept between runs, keyed by AppID; `config unset token-cache` clears it. */
+/**
+ * Where stable tokens are kept between runs, one per AppID, each with a fingerprint of the
+ * AppSecret it was got with; `config unset token-cache` clears it.
+ */
 export const TOKEN_CACHE_KEY = 'token-cache';
 
 export interface CachedToken {
@@ -18,11 +26,25 @@ export interface CachedToken {
   expiresAt: number;
 }
 
+/** The AppID and AppSecret a cached token was got with. */
+export interface TokenOwner {
+  appid: string;
+  secret: string;
+}
+
 export function parseConfigKey(key: string): ConfigKey {
   if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-    throw usageError(`Unknown config key '${key}'. The keys are: ${CONFIG_KEYS.join(', ')}.`);
+    throw usageError(`Unknown config key '${shown(key)}'. The keys are: ${CONFIG_KEYS.join(', ')}.`);
   }
   return key as ConfigKey;
+}
+
+/**
+ * Tells whether a token was got with this AppSecret without keeping the secret: a SHA-256 of it,
+ * under the AppID and this tool's name, so that the digest means nothing anywhere else.
+ */
+export function secretFingerprint(owner: TokenOwner): string {
+  return createHash('sha256').update(`wx-followers token cache\0${owner.appid}\0${owner.secret}`).digest('hex');
 }
 
 export interface ConfigStore {
@@ -30,8 +52,9 @@ export interface ConfigStore {
   get(key: ConfigKey): string | undefined;
   set(key: ConfigKey, value: string): void;
   delete(key: ConfigKey | typeof TOKEN_CACHE_KEY): void;
-  cachedToken(appid: string): CachedToken | undefined;
-  cacheToken(appid: string, token: CachedToken): void;
+  /** The token cached for this AppID, if it was got with this AppSecret. */
+  cachedToken(owner: TokenOwner): CachedToken | undefined;
+  cacheToken(owner: TokenOwner, token: CachedToken): void;
   forgetToken(appid: string): void;
   /** How many AppIDs have a cached token. */
   cachedTokenCount(): number;
@@ -43,46 +66,131 @@ export interface ConfigStore {
  */
 export async function openConfigStore(env: NodeJS.ProcessEnv): Promise<ConfigStore> {
   const { default: Conf } = await import('conf');
-  const cwd = env['WX_FOLLOWERS_CONFIG_DIR'];
-  const conf = new Conf<Record<string, unknown>>({
-    projectName: 'wx-followers',
-    projectSuffix: '',
-    configFileMode: 0o600,
-    ...(cwd === undefined || cwd === '' ? {} : { cwd }),
-  });
+  const cwd = configDirectory(env);
+  const path = join(cwd, 'config.json');
+  // conf reads the whole file on every get and set: any of them may meet a file spoilt since.
+  const guarded = <Result>(work: () => Result): Result => {
+    try {
+      return work();
+    } catch (error) {
+      throw unreadableConfig(path, error);
+    }
+  };
+  const conf = guarded(
+    () => new Conf<Record<string, unknown>>({ projectName: 'wx-followers', projectSuffix: '', configFileMode: 0o600, cwd }),
+  );
   return {
     path: conf.path,
     get: (key) => {
-      const value = conf.get(key);
-      return typeof value === 'string' && value !== '' ? value : undefined;
+      const value = guarded(() => conf.get(key));
+      // Hand-edited values keep a stray space or line break: they would only be refused later.
+      return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
     },
     // conf writes a new file and renames it over the old one, so every write leaves it 0600.
-    set: (key, value) => conf.set(key, value),
-    delete: (key) => conf.delete(key),
-    cachedToken: (appid) => {
-      const entry = tokenCache()[appid];
+    set: (key, value) => guarded(() => conf.set(key, value)),
+    delete: (key) => guarded(() => conf.delete(key)),
+    cachedToken: (owner) => {
+      const entry = tokenCache()[owner.appid];
       if (typeof entry !== 'object' || entry === null) return undefined;
-      const { accessToken, expiresAt } = entry as Partial<CachedToken>;
+      const { accessToken, expiresAt, secretSha256 } = entry as Partial<CachedToken & { secretSha256: string }>;
       if (typeof accessToken !== 'string' || typeof expiresAt !== 'number') return undefined;
+      // An entry of an older version has no fingerprint: it cannot vouch for the secret, so it is
+      // not used (stable_token hands back the same token while it lives; nothing is retired).
+      if (secretSha256 !== secretFingerprint(owner)) return undefined;
       return { accessToken, expiresAt };
     },
-    cacheToken: (appid, token) => conf.set(TOKEN_CACHE_KEY, { ...tokenCache(), [appid]: token }),
+    cacheToken: (owner, token) =>
+      guarded(() =>
+        conf.set(TOKEN_CACHE_KEY, { ...tokenCache(), [owner.appid]: { ...token, secretSha256: secretFingerprint(owner) } }),
+      ),
     forgetToken: (appid) => {
       const { [appid]: _forgotten, ...rest } = tokenCache();
-      conf.set(TOKEN_CACHE_KEY, rest);
+      guarded(() => conf.set(TOKEN_CACHE_KEY, rest));
     },
     cachedTokenCount: () => Object.keys(tokenCache()).length,
   };
 
   // Read and written whole: an AppID is a key of its own, never a dotted path of conf's.
   function tokenCache(): Record<string, unknown> {
-    const cache = conf.get(TOKEN_CACHE_KEY);
+    const cache = guarded(() => conf.get(TOKEN_CACHE_KEY));
     return typeof cache === 'object' && cache !== null ? (cache as Record<string, unknown>) : {};
   }
+}
+
+/**
+ * One key read straight from the config file, without loading conf (about 140 ms of a start-up),
+ * for a setting that every run looks up (proxy): a run that needs nothing else of the store does
+ * not pay for it. The file is where conf keeps it (configDirectory); a file that cannot
+ * be read as JSON opens the real store, which says what is wrong with it.
+ */
+export async function peekConfigValue(
+  env: NodeJS.ProcessEnv,
+  key: ConfigKey,
+  openStore: () => Promise<ConfigStore>,
+): Promise<string | undefined> {
+  // The directory the store itself uses: never one under the current directory.
+  const dir = configDirectory(env);
+  let content: unknown;
+  try {
+    content = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return (await openStore()).get(key);
+  }
+  const value = typeof content === 'object' && content !== null ? (content as Record<string, unknown>)[key] : undefined;
+  // Trimmed as the store's get trims.
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
 /** Shows enough of a secret to tell two apart, never enough to use it. */
 export function mask(value: string): string {
   if (value.length <= 8) return '*'.repeat(value.length);
   return `${'*'.repeat(Math.min(value.length - 4, 12))}${value.slice(-4)}`;
+}
+
+/**
+ * The store's directory: WX_FOLLOWERS_CONFIG_DIR, else the platform's config directory (the one
+ * env-paths gives conf). Built here from an absolute home only: an empty or relative HOME (cron,
+ * `env -i`) would put the file, secrets and all, in whatever directory the command runs in.
+ */
+export function configDirectory(env: NodeJS.ProcessEnv): string {
+  const override = env['WX_FOLLOWERS_CONFIG_DIR']?.trim();
+  if (override !== undefined && override !== '') return resolve(override);
+  const home = absoluteHome();
+  if (process.platform === 'darwin') return join(home, 'Library', 'Preferences', 'wx-followers');
+  if (process.platform === 'win32') {
+    const appData = env['APPDATA'];
+    return join(appData !== undefined && isAbsolute(appData) ? appData : join(home, 'AppData', 'Roaming'), 'wx-followers', 'Config');
+  }
+  // The XDG base directory spec: a relative XDG_CONFIG_HOME is to be ignored.
+  const xdg = env['XDG_CONFIG_HOME'];
+  return join(xdg !== undefined && isAbsolute(xdg) ? xdg : join(home, '.config'), 'wx-followers');
+}
+
+function absoluteHome(): string {
+  const fromEnv = homedir();
+  if (isAbsolute(fromEnv)) return fromEnv;
+  try {
+    // The account's home from the password database, which HOME only overrides.
+    const fromAccount = userInfo().homedir;
+    if (isAbsolute(fromAccount)) return fromAccount;
+  } catch {
+    // No entry for this user (a container's arbitrary uid): nothing better to go on.
+  }
+  throw usageError(
+    'Cannot tell where the config store goes: HOME is not an absolute path. Set HOME, or WX_FOLLOWERS_CONFIG_DIR to a directory for it.',
+  );
+}
+
+/** Never the content: a hand-edited file may hold a secret in the very place that broke it. */
+function unreadableConfig(path: string, error: unknown): WxError {
+  if (error instanceof WxError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const why = error instanceof SyntaxError ? 'it is not valid JSON' : `it cannot be read or written (${code ?? 'unknown error'})`;
+  return new WxError(
+    `The config file ${path} is unusable: ${why}. Fix it by hand (a JSON object such as {"appid": "wx..."}), ` +
+      `or move it away to start with an empty one (mv '${path}' '${path}.bad'); then set the values again with \`wx-followers config set\`.`,
+    ExitCode.Usage,
+    { cause: error },
+  );
 }

@@ -1,9 +1,10 @@
-import { ApiClient, DEFAULT_RETRY_POLICY, type WaitListener } from './api/client.js';
+import { ApiClient, DEFAULT_RETRY_POLICY, MAX_TIMER_MS, type WaitListener } from './api/client.js';
 import { fetchStableToken } from './api/stable-token.js';
-import { openConfigStore } from './config-store.js';
+import { openConfigStore, peekConfigValue } from './config-store.js';
 import { lazyStore, resolveCredentials, resolveSetting, type CredentialOptions } from './credentials.js';
 import type { IOStreams } from './io.js';
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, parseBaseUrl, parseCount, parsePositiveInteger } from './options.js';
+import { chooseProxy, type ProxyFlag } from './proxy.js';
 import type { Reporter } from './report.js';
 import { TokenManager } from './tokens.js';
 import { packageVersion } from './version.js';
@@ -13,6 +14,8 @@ export interface ConnectionOptions extends CredentialOptions {
   baseUrl?: string;
   timeout?: string;
   retries?: string;
+  /** A URL; '' or false (--no-proxy) for none this run. */
+  proxy?: ProxyFlag;
   quiet?: boolean;
 }
 
@@ -36,11 +39,17 @@ export async function connect(
   reporter: Reporter,
   hooks: ConnectionHooks = {},
 ): Promise<Connection> {
-  const timeoutMs = parsePositiveInteger('--timeout', options.timeout) ?? DEFAULT_TIMEOUT_MS;
+  // A timer holds at most 2^31-1 ms (24.8 days); Node fires a longer one at once, with a warning.
+  const timeoutMs = parsePositiveInteger('--timeout', options.timeout, MAX_TIMER_MS) ?? DEFAULT_TIMEOUT_MS;
   const retries = parseCount('--retries', options.retries) ?? DEFAULT_RETRY_POLICY.retries;
   const store = lazyStore(() => openConfigStore(io.env));
   const baseUrlSetting = await resolveSetting(options.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
+  const { proxy, skipped } = await chooseProxy(options.proxy, () => peekConfigValue(io.env, 'proxy', store), io.env, baseUrl);
+  for (const secret of proxy?.secrets ?? []) reporter.addSecret(secret);
+  if (skipped !== undefined && options.quiet !== true) {
+    reporter.line(`wx-followers: not using the proxy from ${skipped.from}: ${skipped.by} lists ${baseUrl.host}.`);
+  }
   const credentials = await resolveCredentials(options, io, store);
   const tokens: TokenManager = new TokenManager({
     credentials,
@@ -57,6 +66,10 @@ export async function connect(
     tokens,
     userAgent: `wx-followers/${packageVersion()}`,
     retry: { ...DEFAULT_RETRY_POLICY, retries, delayScale: delayScale(io.env) },
+    onWait: (reason, waitMs) => {
+      if (options.quiet !== true) announceLongWait(reporter, reason, waitMs);
+    },
+    ...(proxy === undefined ? {} : { proxy }),
     ...hooks,
   });
   return { client, tokens };
@@ -69,4 +82,18 @@ export async function connect(
 function delayScale(env: NodeJS.ProcessEnv): number {
   const value = Number(env['WX_FOLLOWERS_DELAY_SCALE']);
   return Number.isFinite(value) && value >= 0 && env['WX_FOLLOWERS_DELAY_SCALE'] !== '' ? value : 1;
+}
+
+/**
+ * A wait longer than this is told on stderr, once, even without a progress display: a cron run
+ * would seem hung. Backoff waits (at most 30 s) and the wait for the next minute (45011) stay
+ * quiet; a Retry-After of minutes does not.
+ */
+const LONG_WAIT_MS = 60_000;
+
+export function announceLongWait(reporter: Reporter, reason: string, waitMs: number): void {
+  if (waitMs <= LONG_WAIT_MS) return;
+  const seconds = Math.round(waitMs / 1000);
+  const length = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+  reporter.line(`wx-followers: ${reason}: waiting ${length} before trying again.`);
 }

@@ -14,7 +14,11 @@ export interface Setting {
   origin: string;
 }
 
-/** A value given by flag ('-' reads stdin), else env, else the config store. */
+/**
+ * A value given by flag ('-' reads stdin), else env, else the config store. Each is trimmed:
+ * a value read from a file keeps its line break, a pasted one a space, and no credential or
+ * setting has either at its ends. Blank counts as not given.
+ */
 export async function resolveSetting(
   flagValue: string | undefined,
   envName: string,
@@ -22,11 +26,12 @@ export async function resolveSetting(
   io: IOStreams,
   store: () => Promise<ConfigStore>,
 ): Promise<Setting | undefined> {
-  if (flagValue === '-') {
-    return { value: await readStdinValue(io, `--${key} -`), origin: 'stdin' };
+  const fromFlag = flagValue?.trim();
+  if (fromFlag === '-') {
+    return { value: await readStdinValue(io, `--${key} -`, key), origin: 'stdin' };
   }
-  if (flagValue !== undefined && flagValue !== '') return { value: flagValue, origin: `--${key}` };
-  const fromEnv = io.env[envName];
+  if (fromFlag !== undefined && fromFlag !== '') return { value: fromFlag, origin: `--${key}` };
+  const fromEnv = io.env[envName]?.trim();
   if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, origin: envName };
   const fromStore = (await store()).get(key);
   if (fromStore !== undefined) return { value: fromStore, origin: `config key ${key}` };
@@ -63,7 +68,7 @@ export async function resolveCredentials(
   io: IOStreams,
   store: () => Promise<ConfigStore>,
 ): Promise<Credentials> {
-  if (options.accessToken === '-' && options.secret === '-') {
+  if (options.accessToken?.trim() === '-' && options.secret?.trim() === '-') {
     throw usageError('Only one of --access-token and --secret can read stdin.');
   }
   const token = await resolveSetting(options.accessToken, 'WX_ACCESS_TOKEN', 'access-token', io, store);

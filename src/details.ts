@@ -1,5 +1,5 @@
 import type { ApiClient, JsonObject } from './api/client.js';
-import { malformedAnswer, type WxError } from './errors.js';
+import { ExitCode, WxError, errcodeDetail, malformedAnswer } from './errors.js';
 import { mapInOrder } from './in-order.js';
 import type { DetailsLanguage } from './options.js';
 import type { FollowerPage } from './pager.js';
@@ -80,14 +80,25 @@ async function fetchDetails(
   lang: DetailsLanguage,
   signal: AbortSignal,
 ): Promise<FollowerInfo[]> {
-  const answer = await client.call(
-    {
-      method: 'POST',
-      path: '/cgi-bin/user/info/batchget',
-      body: { user_list: openids.map((openid) => ({ openid, lang })) },
-    },
-    signal,
-  );
+  let answer: JsonObject;
+  try {
+    answer = await client.call(
+      {
+        method: 'POST',
+        path: '/cgi-bin/user/info/batchget',
+        body: { user_list: openids.map((openid) => ({ openid, lang })) },
+      },
+      signal,
+    );
+  } catch (error) {
+    if (!(error instanceof WxError) || error.errcode !== 40003) throw error;
+    // The OpenIDs asked come from the account's own list, moments ago.
+    throw new WxError(
+      `The API refused the details of ${openids.length === 1 ? 'an OpenID' : `a batch of ${openids.length} OpenIDs`} that its own list had just given (${errcodeDetail(error.errcode, error.errmsg)}). Try again later.`,
+      ExitCode.Api,
+      { errcode: error.errcode, errmsg: error.errmsg, cause: error },
+    );
+  }
   const list = answer['user_info_list'];
   if (!Array.isArray(list)) throw malformed('`user_info_list` is not a list');
   const byOpenid = new Map<string, FollowerInfo>();

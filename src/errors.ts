@@ -1,3 +1,5 @@
+import { shown } from './shown.js';
+
 /** Exit codes are part of the CLI's contract with scripts and cron: never renumber them. */
 export const ExitCode = {
   Ok: 0,
@@ -6,8 +8,12 @@ export const ExitCode = {
   Credentials: 3,
   Quota: 4,
   Api: 5,
+  /** SIGHUP: the terminal or the Windows console window was closed. */
+  HungUp: 129,
   Interrupted: 130,
   Terminated: 143,
+  /** SIGBREAK: Ctrl-Break on Windows (signal 21 there). */
+  Broken: 149,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -54,12 +60,15 @@ export function usageError(message: string): WxError {
   return new WxError(message, ExitCode.Usage);
 }
 
-/** An answer without the shape the API documents: not retried, since the same call gets the same answer. */
-export function malformedAnswer(subject: string, what: string): WxError {
-  return new WxError(`The API's answer ${subject} is malformed: ${what}. Try again later.`, ExitCode.Api);
+/**
+ * An answer without the shape the API documents. Not retried unless `retry` says so, since the
+ * same call mostly gets the same answer; a page that lost its cursor is retried (the pager).
+ */
+export function malformedAnswer(subject: string, what: string, retry?: RetryHint): WxError {
+  return new WxError(`The API's answer ${subject} is malformed: ${what}. Try again later.`, ExitCode.Api, { retry });
 }
 
-/** "errcode 40001: invalid credential rid: ...", as messages quote it. */
+/** "errcode 40001: invalid credential rid: ...", as messages quote it; the errmsg is the API's text, shown escaped. */
 export function errcodeDetail(errcode: number | undefined, errmsg: string | undefined): string {
-  return `errcode ${errcode}: ${errmsg || 'no errmsg'}`;
+  return `errcode ${errcode}: ${errmsg ? shown(errmsg) : 'no errmsg'}`;
 }

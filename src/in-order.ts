@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /** An item taken from the source, its end, or its failure. */
 type Pulled<Item> = { item: Item } | { end: true } | { failure: unknown };
 
@@ -18,6 +20,8 @@ export async function* mapInOrder<Item, Result>(
   work: (item: Item, signal: AbortSignal) => Promise<Result>,
 ): AsyncGenerator<Result> {
   const controller = new AbortController();
+  // Each piece of work in flight listens to it: `limit` of them are no leak.
+  setMaxListeners(limit + 10, controller.signal);
   const source: Iterator<Item> | AsyncIterator<Item> =
     Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
   const started: Promise<Result>[] = [];

@@ -1,4 +1,5 @@
 import { usageError } from './errors.js';
+import { shown } from './shown.js';
 import { FORMAT_NAMES, isFormatName, type FormatName } from './sinks/formats.js';
 
 export const DEFAULT_BASE_URL = 'https://api.weixin.qq.com';
@@ -16,13 +17,20 @@ export type DetailsLanguage = (typeof DETAILS_LANGUAGES)[number];
 
 export function parseLanguage(value: string): DetailsLanguage {
   const known: readonly string[] = DETAILS_LANGUAGES;
-  if (!known.includes(value)) throw usageError(`--lang must be one of ${DETAILS_LANGUAGES.join(', ')}; got '${value}'.`);
+  if (!known.includes(value)) throw usageError(`--lang must be one of ${DETAILS_LANGUAGES.join(', ')}; got '${shown(value)}'.`);
   return value as DetailsLanguage;
 }
 
 export function parseFormat(value: string): FormatName {
-  if (!isFormatName(value)) throw usageError(`--format must be one of ${FORMAT_NAMES.join(', ')}; got '${value}'.`);
+  if (!isFormatName(value)) throw usageError(`--format must be one of ${FORMAT_NAMES.join(', ')}; got '${shown(value)}'.`);
   return value;
+}
+
+/** --bom is for a spreadsheet's CSV: in NDJSON or text it would be garbage before the first record. */
+export function checkBom(bom: boolean | undefined, format: FormatName | undefined): void {
+  if (bom === true && format !== 'csv') {
+    throw usageError(`--bom goes with --format csv (for Excel); ${format ?? 'the default format'} readers would take the BOM for data.`);
+  }
 }
 
 /** Checked before any request: a cursor the API does not know costs a call of the daily quota. */
@@ -30,7 +38,7 @@ export function parseResume(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!isOpenidShape(value)) {
     throw usageError(
-      `--resume takes an OpenID as printed by an earlier run (letters, digits, '-' and '_', at most 64); got '${value}'.`,
+      `--resume takes an OpenID as printed by an earlier run (letters, digits, '-' and '_', at most 64); got '${shown(value)}'.`,
     );
   }
   return value;
@@ -39,16 +47,17 @@ export function parseResume(value: string | undefined): string | undefined {
 export function parseCount(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw usageError(`${flag} takes a whole number, 0 or more; got '${value}'.`);
+    throw usageError(`${flag} takes a whole number, 0 or more; got '${shown(value)}'.`);
   }
   return Number(value);
 }
 
-export function parsePositiveInteger(flag: string, value: string | undefined): number | undefined {
+export function parsePositiveInteger(flag: string, value: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
   if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw usageError(`${flag} takes a whole number greater than 0; got '${value}'.`);
+    throw usageError(`${flag} takes a whole number greater than 0; got '${shown(value)}'.`);
   }
+  if (Number(value) > max) throw usageError(`${flag} is at most ${max}; got ${value}.`);
   return Number(value);
 }
 
@@ -58,7 +67,7 @@ export function parseBaseUrl(value: string, origin: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw usageError(`The API base URL from ${origin} is not a URL: '${value}'.`);
+    throw usageError(`The API base URL from ${origin} is not a URL: '${shown(value)}'.`);
   }
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw usageError(`The API base URL from ${origin} must have no query, fragment or user: '${url.origin}'.`);
@@ -70,6 +79,6 @@ export function parseBaseUrl(value: string, origin: string): URL {
   );
 }
 
-function isLoopback(hostname: string): boolean {
+export function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }

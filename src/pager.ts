@@ -1,5 +1,5 @@
 import type { JsonObject } from './api/client.js';
-import { ExitCode, WxError, malformedAnswer } from './errors.js';
+import { ExitCode, WxError, errcodeDetail, malformedAnswer } from './errors.js';
 
 /** One answer of a paged list, reduced to what the export needs. */
 export interface FollowerPage {
@@ -15,8 +15,12 @@ export interface FollowerPage {
 export interface ListSource {
   /** What the list is, for messages ("follower list"). */
   readonly description: string;
-  /** Fetches the page after `cursor`, or the first page when it is undefined; `signal` aborts the call. */
-  fetchPage(cursor: string | undefined, signal?: AbortSignal): Promise<JsonObject>;
+  /**
+   * Fetches the page after `cursor`, or the first page when it is undefined. `check` throws for
+   * an answer that will not do: the client runs it on every attempt, so that its retries apply.
+   * `signal` aborts the call (the page read ahead, when the export stops).
+   */
+  fetchPage(cursor: string | undefined, check?: (answer: JsonObject) => void, signal?: AbortSignal): Promise<JsonObject>;
   /** The list's size from elsewhere, for a list whose pages do not tell it (a tag's). */
   size?(): Promise<number | undefined>;
 }
@@ -26,20 +30,68 @@ export interface ListSource {
  * paginate.iterator). It holds one page at a time and knows nothing of outputs or progress.
  */
 export async function* paginate(source: ListSource, startAfter?: string): AsyncGenerator<FollowerPage> {
+  const { description } = source;
   let cursor = startAfter;
+  // Every cursor of the run (a day's quota is some 500 calls): a cursor seen twice means a page
+  // that was, or is about to be, written twice, however long the cycle (A -> B -> A).
+  const seen = new Set<string>(cursor === undefined ? [] : [cursor]);
   for (;;) {
-    const page = parseListAnswer(await source.fetchPage(cursor), source.description);
+    let answer: JsonObject;
+    // The check parses the answer the client accepts; kept, so that a page is parsed once.
+    let checked: { answer: JsonObject; page: FollowerPage | undefined } | undefined;
+    try {
+      answer = await source.fetchPage(cursor, (raw) => {
+        checked = { answer: raw, page: parseListAnswer(raw, description) };
+      });
+    } catch (error) {
+      throw explainUnknownOpenid(error, description, cursor, startAfter);
+    }
+    const page = checked?.answer === answer ? checked.page : parseListAnswer(answer, description);
     if (page === undefined) return;
-    if (cursor !== undefined && page.nextOpenid === cursor) {
-      // The same cursor back, with data, would have the loop fetch the same page forever.
+    if (page.nextOpenid !== '' && seen.has(page.nextOpenid)) {
+      const after = cursor === undefined ? 'its first page' : `the page after ${cursor}`;
       throw new WxError(
-        `The API answered the ${source.description} after ${cursor} with the same cursor again; stopping rather than looping. Try again later.`,
+        `The API gave ${page.nextOpenid} as the cursor after ${after} of the ${description}, a cursor already seen in this run: ` +
+          'its pages go round in a circle. Stopped before writing any page twice. Try again later.',
         ExitCode.Api,
       );
     }
     if (page.openids.length > 0) yield page;
     if (page.nextOpenid === '') return;
+    seen.add(page.nextOpenid);
     cursor = page.nextOpenid;
+  }
+}
+
+/** 40003 names no OpenID: what it means depends on which one the call carried. */
+function explainUnknownOpenid(error: unknown, description: string, cursor: string | undefined, startAfter: string | undefined): unknown {
+  if (!(error instanceof WxError) || error.errcode !== 40003) return error;
+  const detail = errcodeDetail(error.errcode, error.errmsg);
+  const details = { errcode: error.errcode, errmsg: error.errmsg, cause: error };
+  if (cursor === undefined) {
+    return new WxError(
+      `The API refused the first page of the ${description} as if it named an unknown OpenID (${detail}), though it named none. Try again later.`,
+      ExitCode.Api,
+      details,
+    );
+  }
+  if (cursor === startAfter) {
+    return new UnknownStartError(
+      `The API does not know ${cursor}, the OpenID the ${description} was to go on after (${detail}): it is not an OpenID of this list of this account.`,
+      details,
+    );
+  }
+  return new WxError(
+    `The API refused ${cursor}, the cursor its own previous page of the ${description} gave (${detail}). Try again later.`,
+    ExitCode.Api,
+    details,
+  );
+}
+
+/** The cursor the walk started after is unknown to the API: going on from it again is no way on. */
+export class UnknownStartError extends WxError {
+  constructor(message: string, details: { errcode?: number; errmsg?: string; cause?: unknown }) {
+    super(message, ExitCode.Api, details);
   }
 }
 
@@ -58,6 +110,10 @@ function parseListAnswer(answer: JsonObject, description: string): FollowerPage 
   for (const openid of list) {
     if (typeof openid !== 'string') throw malformed('`data.openid` holds something other than strings');
     if (openid !== '') openids.push(openid);
+  }
+  if (nextOpenid === undefined && openids.length > 0) {
+    // Taken for the end, it would end the export far short of the list, without a word.
+    throw malformedAnswer(`for the ${description}`, 'a page of OpenIDs without `next_openid`', { kind: 'backoff' });
   }
   return { openids, total, nextOpenid: nextOpenid ?? '' };
 }

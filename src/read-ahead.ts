@@ -9,7 +9,10 @@ export interface PageRows<Row> {
 }
 
 export interface ReadAheadOptions {
-  /** OpenIDs wanted at most: the page that reaches it is cut there, and no page after it is asked for. */
+  /**
+   * OpenIDs wanted at most: a page that goes past it is cut there, and no page after it is asked
+   * for. A page that ends on it is followed by one more call, only to learn whether the list ends there.
+   */
   limit?: number | undefined;
   /** Whether to ask for the next page while this one is written; off, one page at a time. */
   ahead: boolean;
@@ -29,7 +32,7 @@ export interface PagesAhead extends AsyncIterableIterator<FollowerPage> {
  */
 export function readAhead(source: ListSource, startAfter: string | undefined, options: ReadAheadOptions): PagesAhead {
   const controller = new AbortController();
-  const pages = paginate({ ...source, fetchPage: (cursor) => source.fetchPage(cursor, controller.signal) }, startAfter);
+  const pages = paginate({ ...source, fetchPage: (cursor, check) => source.fetchPage(cursor, check, controller.signal) }, startAfter);
   const { limit } = options;
   let yielded = 0;
   let limitReached = false;
@@ -54,7 +57,13 @@ export function readAhead(source: ListSource, startAfter: string | undefined, op
       inFlight = undefined;
       if (result.done === true || closed) return { done: true, value: undefined };
       let page = result.value;
-      if (limit !== undefined && yielded + page.openids.length >= limit) {
+      if (limit !== undefined && yielded >= limit) {
+        // A limit met exactly at the end of a page is known to have cut the list only once
+        // another page comes: a list of exactly --limit OpenIDs is complete, and its run says so.
+        limitReached = true;
+        return { done: true, value: undefined };
+      }
+      if (limit !== undefined && yielded + page.openids.length > limit) {
         page = { ...page, openids: page.openids.slice(0, limit - yielded) };
         limitReached = true;
       }

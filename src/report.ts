@@ -1,5 +1,6 @@
 import { ExitCode, WxError } from './errors.js';
 import type { IOStreams } from './io.js';
+import { shown } from './shown.js';
 
 /**
  * Writes messages to stderr with every known secret blanked out: the last guard, behind messages
@@ -27,7 +28,8 @@ export class Reporter {
       if (!error.silent) this.line(`wx-followers: ${error.message}`);
       return error.exitCode;
     }
-    const detail = error instanceof Error ? error.message : String(error);
+    // Whatever threw it may quote outside text (a path, a value): shown escaped.
+    const detail = shown(error instanceof Error ? error.message : String(error), 1000);
     this.line(`wx-followers: unexpected error: ${detail}`);
     if (this.#io.env['WX_FOLLOWERS_DEBUG'] && error instanceof Error && error.stack) this.line(error.stack);
     return ExitCode.Failure;

@@ -1,4 +1,4 @@
-import type { TokenSource } from './api/client.js';
+import type { HeldToken, TokenSource } from './api/client.js';
 import type { IssuedToken } from './api/stable-token.js';
 import type { ConfigStore } from './config-store.js';
 import { HOW_TO_GIVE_APP_CREDENTIALS, type AppCredentials, type Credentials } from './credentials.js';
@@ -20,14 +20,18 @@ export interface TokenManagerOptions {
 
 /**
  * Which token to use, and what to do when the API refuses it: an explicit token first; else,
- * or when that is refused, a stable token from the AppID and AppSecret, cached per AppID.
+ * or when that is refused, a stable token from the AppID and AppSecret, cached per AppID and
+ * AppSecret.
  */
 export class TokenManager implements TokenSource {
   readonly #options: TokenManagerOptions;
   readonly #now: () => number;
-  #current: Promise<string> | undefined;
-  /** Renewals by the token they replace, so that calls refused together renew once. */
-  readonly #renewals = new Map<string, Promise<string>>();
+  #current: Promise<HeldToken> | undefined;
+  /**
+   * Counts renewals. Calls refused with the token of one generation share one renewal; a token
+   * is never recognised by its string, which stable_token may hand back again.
+   */
+  #generation = 0;
 
   constructor(options: TokenManagerOptions) {
     this.#options = options;
@@ -36,23 +40,29 @@ export class TokenManager implements TokenSource {
     if (token !== undefined) options.onSecret(token.value);
   }
 
-  token(): Promise<string> {
+  token(): Promise<HeldToken> {
     const given = this.#options.credentials.token;
-    this.#current ??= given === undefined ? this.#fromApp(true) : Promise.resolve(given.value);
+    this.#current ??= given === undefined ? this.#held(this.#fromApp(true)) : Promise.resolve({ value: given.value, generation: 0 });
     return this.#current;
   }
 
-  renew(refused: string, refusal: WxError): Promise<string> {
-    let renewal = this.#renewals.get(refused);
-    if (renewal === undefined) {
-      renewal = this.#renew(refused, refusal);
-      this.#renewals.set(refused, renewal);
-      this.#current = renewal;
-    }
-    return renewal;
+  isSuperseded(held: HeldToken): boolean {
+    return held.generation < this.#generation;
   }
 
-  async #renew(refused: string, refusal: WxError): Promise<string> {
+  renew(refused: HeldToken, refusal: WxError): Promise<HeldToken> {
+    if (this.isSuperseded(refused) && this.#current !== undefined) return this.#current;
+    this.#generation += 1;
+    this.#current = this.#held(this.#renew(refused, refusal));
+    return this.#current;
+  }
+
+  async #held(value: Promise<string>): Promise<HeldToken> {
+    const generation = this.#generation;
+    return { value: await value, generation };
+  }
+
+  async #renew(refused: HeldToken, refusal: WxError): Promise<string> {
     const { credentials, notice } = this.#options;
     const given = credentials.token;
     const app = await this.#app();
@@ -61,13 +71,14 @@ export class TokenManager implements TokenSource {
         errcode: refusal.errcode,
       });
     }
-    if (given !== undefined && refused === given.value) {
+    if (given !== undefined && refused.generation === 0) {
       notice(
         `wx-followers: the access token from ${given.origin} was refused (errcode ${refusal.errcode}); using a token from the AppID and AppSecret instead.`,
       );
-      return this.#fromApp(true);
+    } else {
+      (await this.#options.store()).forgetToken(app.appid);
     }
-    (await this.#options.store()).forgetToken(app.appid);
+    // Never the cache: it may hold the very token just refused.
     return this.#fromApp(false);
   }
 
@@ -82,7 +93,8 @@ export class TokenManager implements TokenSource {
     if (app === undefined) throw new Error('a token from the AppID was asked for without one');
     const store = await this.#options.store();
     if (useCache) {
-      const cached = store.cachedToken(app.appid);
+      // Only a token got with this same AppSecret: a wrong one must meet its own refusal at once.
+      const cached = store.cachedToken(app);
       if (cached !== undefined && this.#now() < cached.expiresAt - EXPIRY_MARGIN_MS) {
         this.#options.onSecret(cached.accessToken);
         return cached.accessToken;
@@ -90,7 +102,7 @@ export class TokenManager implements TokenSource {
     }
     const issued = await this.#options.fetchStableToken(app);
     this.#options.onSecret(issued.accessToken);
-    store.cacheToken(app.appid, {
+    store.cacheToken(app, {
       accessToken: issued.accessToken,
       expiresAt: this.#now() + issued.expiresInSeconds * 1000,
     });

@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
@@ -10,7 +10,8 @@ import {
   type FakeApiOptions,
   type RecordedCall,
 } from './fake-api/server.js';
-import { cleanEnv, lines, runCli, tempDir, type CliResult } from './helpers/cli.js';
+import { secretFingerprint } from '../src/config-store.js';
+import { cleanEnv, expectOwnerOnly, lines, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 // The legacy endpoint retires the production server's token: no test may ever see it called.
@@ -59,7 +60,7 @@ describe('a token from the AppID and AppSecret', () => {
     const second = await exportWith(api, APP, [], dir);
     expect([second.code, second.stdout.toString()]).toEqual([0, lines(allOpenids(api.followers))]);
     expect(stableCalls(api)).toHaveLength(1);
-    expect((await stat(join(dir, 'config.json'))).mode & 0o777).toBe(0o600);
+    await expectOwnerOnly(join(dir, 'config.json'));
 
     const other = await fake({ followers: 2, appid: 'wx0ther0000000000', secret: 'OTHER_SECRET_0000' });
     const otherRun = await exportWith(other, { WX_APPID: 'wx0ther0000000000', WX_SECRET: 'OTHER_SECRET_0000' }, [], dir);
@@ -76,7 +77,13 @@ describe('a token from the AppID and AppSecret', () => {
       [4, 1],
     ] as const) {
       const dir = await tempDir();
-      const cache = { [FAKE_APPID]: { accessToken: FAKE_TOKEN, expiresAt: Date.now() + minutesLeft * 60_000 } };
+      const cache = {
+        [FAKE_APPID]: {
+          accessToken: FAKE_TOKEN,
+          expiresAt: Date.now() + minutesLeft * 60_000,
+          secretSha256: secretFingerprint({ appid: FAKE_APPID, secret: FAKE_SECRET }),
+        },
+      };
       await writeFile(join(dir, 'config.json'), JSON.stringify({ 'token-cache': cache }), { mode: 0o600 });
       const before = stableCalls(api).length;
       expect((await exportWith(api, APP, [], dir)).code).toBe(0);
@@ -147,7 +154,7 @@ describe('refusals of the AppID and AppSecret', () => {
     ['a wrong AppID', { WX_APPID: 'wx0000000000000bad' }, undefined, /does not know this AppID \(errcode 40013/],
     ['a wrong AppSecret', { WX_SECRET: 'WRONG_SECRET_00000' }, undefined, /refused the AppSecret \(errcode 40125/],
     ['40001 from stable_token', {}, 40001, /refused the AppSecret for AppID wxfa4e0123456789ab \(errcode 40001/],
-    ['the IP whitelist (40164)', {}, 40164, /public IP address to the IP whitelist/],
+    ['the IP whitelist (40164)', {}, 40164, /not on the account's IP whitelist .*forward proxy on a whitelisted server/],
     ['the IP whitelist (61004)', {}, 61004, /public IP address to the IP whitelist/],
   ])('%s exits 3 with a message', async (_name, env, stableErrcode, message) => {
     const api = await fake({

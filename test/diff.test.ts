@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { OpenidTable } from '../src/diff/openid-table.js';
 import { generatedFollowers, allOpenids } from './fake-api/followers.js';
 import { FAKE_TOKEN } from './fake-api/server.js';
-import { BIN, cleanEnv, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import { BIN, cleanEnv, onLinux, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
@@ -13,7 +13,7 @@ const ids = allOpenids(generatedFollowers(12));
 const OLD = ids.slice(0, 8);
 const NEW = [...ids.slice(3, 8), ...ids.slice(8, 12), ids[1] as string];
 /** What diff of OLD and NEW writes as text: the added in NEW's order, then the removed in OLD's. */
-const CHANGES = [...ids.slice(8, 12).map((id) => `+${id}`), `-${ids[0]}`, `-${ids[2]}`].join('\n') + '\n';
+const CHANGES = `${[...ids.slice(8, 12).map((id) => `+${id}`), `-${ids[0]}`, `-${ids[2]}`].join('\n')}\n`;
 
 const FORMATS = {
   text: (openids: readonly string[]) => openids.map((id) => `${id}\n`).join(''),
@@ -134,7 +134,8 @@ describe('diff', () => {
     expect(shorter.stdout.toString()).toBe(`-${api.followers.at(0)}\n`);
   });
 
-  it('prints the counts on stderr when it is a terminal', async () => {
+  // A terminal made by util-linux's `script -qec`: macOS's takes other flags, Windows has none.
+  it.runIf(onLinux)('prints the counts on stderr when it is a terminal', async () => {
     const path = await files({ old: FORMATS.text(OLD), new: FORMATS.text(NEW) });
     const result = await runProcess('script', ['-qec', `"${process.execPath}" "${BIN}" diff ${path('old')} ${path('new')} > ${path('out')}`, '/dev/null'], {
       env: cleanEnv(await tempDir()),

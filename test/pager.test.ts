@@ -9,10 +9,12 @@ function canned(answers: JsonObject[]): ListSource & { cursors: (string | undefi
   return {
     description: 'test list',
     cursors,
-    fetchPage: async (cursor) => {
+    fetchPage: async (cursor, check) => {
       cursors.push(cursor);
       const answer = answers.shift();
       if (answer === undefined) throw new Error('the pager asked for a page past the end');
+      // As the client does on every attempt.
+      check?.(answer);
       return answer;
     },
   };
@@ -71,13 +73,40 @@ describe('paginate', () => {
       { total: 4, count: 2, data: { openid: ['a', 'b'] }, next_openid: 'b' },
       { total: 4, count: 2, data: { openid: ['c', 'd'] }, next_openid: 'b' },
     ]);
-    await expect(collect(source)).rejects.toThrow(/same cursor again/);
+    await expect(collect(source)).rejects.toThrow(/gave b as the cursor .* already seen in this run: its pages go round in a circle/);
+  });
+
+  it('refuses a cursor seen earlier in the run (A -> B -> A), naming it, before yielding that page', async () => {
+    const source = canned([
+      { total: 9, count: 2, data: { openid: ['a1', 'a'] }, next_openid: 'a' },
+      { total: 9, count: 2, data: { openid: ['b1', 'b'] }, next_openid: 'b' },
+      { total: 9, count: 2, data: { openid: ['c1', 'c'] }, next_openid: 'a' },
+    ]);
+    const pages: string[][] = [];
+    const error = await (async () => {
+      for await (const page of paginate(source)) pages.push(page.openids);
+    })().catch((caught: unknown) => caught);
+    expect(pages).toEqual([['a1', 'a'], ['b1', 'b']]);
+    expect((error as WxError).exitCode).toBe(5);
+    expect((error as WxError).message).toMatch(/gave a as the cursor after the page after b .*already seen in this run/);
+  });
+
+  it('counts the cursor it started after as seen', async () => {
+    const source = canned([{ total: 9, count: 1, data: { openid: ['b'] }, next_openid: 'a' }]);
+    await expect(collect(source, 'a')).rejects.toThrow(/gave a as the cursor/);
+  });
+
+  it('refuses a page with data and no next_openid through the check, with a retry hint, never as the end', async () => {
+    const error = await collect(canned([{ total: 3, count: 1, data: { openid: ['a'] } }])).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(WxError);
+    expect((error as WxError).retry).toEqual({ kind: 'backoff' });
+    expect((error as WxError).message).toMatch(/a page of OpenIDs without `next_openid`/);
   });
 
   it.each([
     [{ total: '3', count: 1, data: { openid: ['a'] } }],
-    [{ total: 3, count: 1, data: { openid: 'a' } }],
-    [{ total: 3, count: 1, data: { openid: [1] } }],
+    [{ total: 3, count: 1, data: { openid: 'a' }, next_openid: 'a' }],
+    [{ total: 3, count: 1, data: { openid: [1] }, next_openid: 'a' }],
     [{ total: 3, count: 1, data: { openid: ['a'] }, next_openid: 5 }],
   ])('refuses a malformed answer %j with a WxError of exit 5', async (answer) => {
     const error = await collect(canned([answer])).catch((caught: unknown) => caught);

@@ -16,7 +16,7 @@ function controlledSource(): ListSource & { fetches: Fetch[] } {
   return {
     description: 'test list',
     fetches,
-    fetchPage: (cursor, signal) =>
+    fetchPage: (cursor, _check, signal) =>
       new Promise<JsonObject>((resolve, reject) => {
         signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
         fetches.push({ cursor, signal, answer: resolve, fail: reject });
@@ -100,17 +100,24 @@ describe('readAhead', () => {
     expect(source.fetches).toHaveLength(2);
   });
 
-  it('asks for no page past a limit that ends on a page boundary', async () => {
-    const source = controlledSource();
-    const pages = readAhead(source, undefined, { ahead: true, limit: 3 });
-    const first = pages.next();
-    await tick();
-    source.fetches[0]?.answer(page(1));
-    expect((await first).value?.openids).toHaveLength(3);
-    await tick();
-    expect(source.fetches).toHaveLength(1);
-    expect((await pages.next()).done).toBe(true);
-    expect(pages.limitReached).toBe(true);
+  it('at a limit that ends on a page boundary, asks for one more page only to learn whether the list ends there', async () => {
+    const walk = async (second: JsonObject): Promise<{ next: IteratorResult<unknown>; limitReached: boolean; fetches: number }> => {
+      const source = controlledSource();
+      const pages = readAhead(source, undefined, { ahead: true, limit: 3 });
+      const first = pages.next();
+      await tick();
+      source.fetches[0]?.answer(page(1));
+      expect((await first).value?.openids).toHaveLength(3);
+      await tick();
+      source.fetches[1]?.answer(second);
+      const next = await pages.next();
+      await tick();
+      return { next, limitReached: pages.limitReached, fetches: source.fetches.length };
+    };
+    // More followers after the limit: the page is not handed over, and nothing after it is asked for.
+    expect(await walk(page(2))).toEqual({ next: { done: true, value: undefined }, limitReached: true, fetches: 2 });
+    // Exactly --limit followers: the list is complete.
+    expect(await walk({ total: 3, count: 0, next_openid: '' })).toEqual({ next: { done: true, value: undefined }, limitReached: false, fetches: 2 });
   });
 
   it('aborts the call in flight at once when the consumer stops, and makes no other', async () => {

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
-import { BIN, cleanEnv, exportFrom, lines, resumeCursor, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import { BIN, cleanEnv, exportFrom, lines, onLinux, onPosix, resumeCursor, runProcess, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
@@ -40,24 +41,33 @@ describe('the daily quota (45009)', () => {
   });
 });
 
-describe('signals', () => {
-  async function interrupt(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
+/** Signals are sent to a child only on POSIX: on Windows, child.kill() ends it at once. */
+const posixOnly = onPosix ? describe : describe.skip;
+
+posixOnly('signals', () => {
+  /**
+   * `seen` is the signal the CLI gets: sent by the test, except SIGBREAK, which exists only on
+   * Windows: the CLI runs in a wrapper that raises it when SIGUSR2 comes.
+   */
+  async function interrupt(seen: 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGBREAK', exitCode: number): Promise<void> {
     const api = await fake({ followers: 50_000, pageSize: 1_000, fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined) });
     const dir = await tempDir();
     const file = join(dir, 'followers.csv');
+    const wrapper = join(dir, 'wrapper.mjs');
+    await writeFile(wrapper, `process.on('SIGUSR2', () => process.emit('SIGBREAK', 'SIGBREAK'));\nawait import(${JSON.stringify(pathToFileURL(BIN).href)});\n`);
     // With the AppID and AppSecret the config store is open for the token cache, and with it the
     // exit hook of conf's writer, which raises the signal a second time.
-    const child = spawn(process.execPath, [BIN, 'export', '--base-url', api.url, '-f', 'csv', '-o', file], {
+    const child = spawn(process.execPath, [wrapper, 'export', '--base-url', api.url, '-f', 'csv', '-o', file], {
       env: cleanEnv(dir, { WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET }),
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     while (api.calls.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
-    child.kill(signal);
+    child.kill(seen === 'SIGBREAK' ? 'SIGUSR2' : seen);
     const code = await exited;
-    expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
-    expect(stderr).toMatch(new RegExp(`Interrupted \\(${signal}\\)`));
+    expect(code).toBe(exitCode);
+    expect(stderr).toMatch(new RegExp(`Interrupted \\(${seen}\\)`));
     expect(stderr).toMatch(/3,000 OpenIDs written \(kept in .*followers\.csv\.partial\)/);
     expect(resumeCursor(stderr)).toBe(api.followers.at(2_999));
     expect(await readFile(`${file}.partial`, 'utf8')).toBe(`openid\n${lines(allOpenids(api.followers).slice(0, 3_000))}`);
@@ -65,15 +75,52 @@ describe('signals', () => {
   }
 
   it('SIGINT stops after the page in hand, keeps FILE.partial, names the cursor, exits 130', async () => {
-    await interrupt('SIGINT');
+    await interrupt('SIGINT', 130);
   });
 
   it('SIGTERM does the same with exit 143', async () => {
-    await interrupt('SIGTERM');
+    await interrupt('SIGTERM', 143);
+  });
+
+  it('SIGHUP (a closed terminal or console window) does the same with exit 129', async () => {
+    await interrupt('SIGHUP', 129);
+  });
+
+  it("SIGBREAK (Windows' Ctrl-Break) does the same with exit 149", async () => {
+    await interrupt('SIGBREAK', 149);
+  });
+
+  // A terminal of util-linux's `script`, closed under the export as a person closes the window.
+  it.runIf(onLinux)('a closed terminal stops it as SIGHUP, exit 129, though its message can no longer be written', async () => {
+    const api = await fake({ followers: 50_000, pageSize: 1_000, fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined) });
+    const dir = await tempDir();
+    const file = join(dir, 'followers.csv');
+    const exitFile = join(dir, 'exit');
+    // The shell in the terminal dies with it: the CLI's own exit hook says how it ended.
+    const hook = join(dir, 'exit-hook.mjs');
+    await writeFile(hook, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', (code) => writeFileSync(${JSON.stringify(exitFile)}, String(code)));\n`);
+    const command = `"${process.execPath}" --import "${pathToFileURL(hook).href}" "${BIN}" export --base-url ${api.url} -f csv -o ${file}`;
+    const terminal = spawn('script', ['-qec', command, '/dev/null'], { env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN, TERM: 'xterm-256color' }) });
+    const closed = new Promise((resolve) => terminal.on('close', resolve));
+    while (api.calls.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Its progress is on screen when the window goes.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    terminal.kill('SIGKILL');
+    await closed;
+    let code = await readFile(exitFile, 'utf8').catch(() => undefined);
+    while (code === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      code = await readFile(exitFile, 'utf8').catch(() => undefined);
+    }
+    expect(code).toBe('129');
+    const kept = await readFile(`${file}.partial`, 'utf8');
+    const written = kept.split('\n').length - 2;
+    expect(written).toBeGreaterThanOrEqual(1_000);
+    expect(kept).toBe(`openid\n${lines(allOpenids(api.followers).slice(0, written))}`);
   });
 });
 
-describe('the signal hook of the process', () => {
+posixOnly('the signal hook of the process', () => {
   const script = (steps: string): string => `
     import { systemStreams } from ${JSON.stringify(new URL('../dist/io.js', import.meta.url).href)};
     const calls = [];
@@ -101,7 +148,8 @@ describe('the signal hook of the process', () => {
 });
 
 describe('an output that cannot be written', () => {
-  it('stops without further calls, with exit 1 and the reason', async () => {
+  // /dev/full, the full disk at hand, is Linux's; macOS and Windows have none.
+  it.runIf(onLinux)('stops without further calls, with exit 1 and the reason', async () => {
     const api = await fake({ followers: 50_000 });
     const dir = await tempDir();
     const result = await runProcess('bash', ['-c', `"${process.execPath}" "${BIN}" export --base-url ${api.url} > /dev/full`], {

@@ -4,10 +4,11 @@ import { WxError } from '../src/errors.js';
 import { FAKE_TOKEN, startFakeApi, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
 
 const givenToken: TokenSource = {
-  token: async () => FAKE_TOKEN,
+  token: async () => ({ value: FAKE_TOKEN, generation: 0 }),
   renew: async (_refused, refusal) => {
     throw refusal;
   },
+  isSuperseded: () => false,
 };
 
 let api: FakeApi | undefined;
@@ -16,7 +17,7 @@ afterEach(async () => {
   api = undefined;
 });
 
-/** The real client against the real fake server; waits are recorded, and shrunk to nothing. */
+/** The real client against the real fake server; waits are recorded as asked (unscaled), and shrunk to nothing. */
 async function client(options: FakeApiOptions, policy: Partial<RetryPolicy> = {}): Promise<{ client: ApiClient; waits: [string, number][] }> {
   api = await startFakeApi(options);
   const waits: [string, number][] = [];
@@ -40,7 +41,7 @@ describe('retries', () => {
       { delayScale: 1 / 7000 },
     );
     await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } });
-    expect(waits).toEqual([['retrying after a network or server error', 1]]);
+    expect(waits).toEqual([['retrying after a network or server error', 7000]]);
     await apiClient.close();
   });
 
@@ -62,10 +63,10 @@ describe('retries', () => {
       { now: () => minute + 45_250, retries: 1, delayScale: 0 },
     );
     const error = await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } }).catch((caught: unknown) => caught);
-    expect(waits).toEqual([['waiting for the next minute (per-minute limit, errcode 45011)', 0]]);
+    expect(waits).toEqual([['waiting for the next minute (per-minute limit, errcode 45011)', 14_750]]);
     expect(error).toBeInstanceOf(WxError);
     expect((error as WxError).exitCode).toBe(4);
-    expect((error as WxError).message).toMatch(/Gave up after 1 retries/);
+    expect((error as WxError).message).toMatch(/Gave up after 1 retry\./);
     await apiClient.close();
   });
 
@@ -76,7 +77,7 @@ describe('retries', () => {
       { now: () => minute + 45_250, delayScale: 1 / 1000 },
     );
     await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } });
-    expect(waits.map(([, ms]) => ms)).toEqual([14.75]);
+    expect(waits.map(([, ms]) => ms)).toEqual([14_750]);
     await apiClient.close();
   });
 

@@ -3,7 +3,11 @@ import { setFlagsFromString } from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher, Pool } from 'undici';
 import { ExitCode, WxError, errcodeDetail, type RetryHint } from '../errors.js';
+import type { ForwardProxy } from '../proxy.js';
+import { counted } from '../shown.js';
+import { connectionFailure, throughProxy } from './connection-errors.js';
 import { errorForErrcode, isTokenRefusal } from './errcodes.js';
+import { openProxyAgent } from './proxy-agent.js';
 
 export interface ApiRequest {
   method: 'GET' | 'POST';
@@ -11,14 +15,42 @@ export interface ApiRequest {
   path: string;
   query?: Readonly<Record<string, string>>;
   body?: unknown;
+  /**
+   * Throws the WxError of an answer without the shape the caller needs. Run on every attempt, so
+   * that an error with a retry hint (a page that lost its cursor) is retried like a network error.
+   */
+  check?: (answer: JsonObject) => void;
+}
+
+/** A token and its generation: each renewal makes a new one, whatever string the API hands back. */
+export interface HeldToken {
+  readonly value: string;
+  readonly generation: number;
 }
 
 /** Where the client gets the access token, and a new one when the API refuses it. */
 export interface TokenSource {
-  token(): Promise<string>;
-  /** A token to use instead of `refused`, or the WxError to stop with. */
-  renew(refused: string, refusal: WxError): Promise<string>;
+  token(): Promise<HeldToken>;
+  /**
+   * A token to use instead of `refused`: the one another call renewed since, or a new one (calls
+   * refused together share it), or the WxError to stop with.
+   */
+  renew(refused: HeldToken, refusal: WxError): Promise<HeldToken>;
+  /** Whether a newer token than `held` has been had since. */
+  isSuperseded(held: HeldToken): boolean;
 }
+
+/**
+ * The most an answer may weigh. The largest real ones, a page of 10,000 OpenIDs, weigh about
+ * 300 KB; anything near this is not an answer of the API, and is not read into memory whole.
+ */
+export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
+/** Renewals one call may go through when other calls keep renewing under it; one is the rule. */
+const MAX_RENEWALS_A_CALL = 4;
+
+/** The longest a timer can wait: Node fires a longer one at once (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface RetryPolicy {
   /** Retries of one request after its first attempt. */
@@ -40,7 +72,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   now: Date.now,
 };
 
-/** Told before each wait, so that the progress display can say why it stands still. */
+/** Told before each wait (its length unscaled), so that the progress display can say why it stands still. */
 export type WaitListener = (reason: string, waitMs: number) => void;
 
 export interface ApiClientOptions {
@@ -54,6 +86,8 @@ export interface ApiClientOptions {
   connections?: number;
   /** Aborts whatever request is in flight (Ctrl-C, a reader that went away). */
   signal?: AbortSignal;
+  /** The forward proxy the calls go through, if any. */
+  proxy?: ForwardProxy;
 }
 
 export type JsonObject = Record<string, unknown>;
@@ -92,7 +126,7 @@ function loadUndici(): UndiciParts {
  * errcode convention of the API, and turns every failure into a WxError.
  */
 export class ApiClient {
-  readonly #pool: Pool;
+  readonly #pool: Dispatcher;
   readonly #request: RequestFunction;
   readonly #basePath: string;
   readonly #options: ApiClientOptions;
@@ -102,7 +136,11 @@ export class ApiClient {
     // Sized to the calls in flight: a larger pool hands calls made one after the other to a
     // second connection, because the first is not yet free when its body has been read.
     const undici = loadUndici();
-    this.#pool = new undici.Pool(options.baseUrl.origin, { connections: options.connections ?? 1, keepAliveTimeout: 30_000 });
+    const pooling = { connections: options.connections ?? 1, keepAliveTimeout: 30_000 };
+    this.#pool =
+      options.proxy === undefined
+        ? new undici.Pool(options.baseUrl.origin, pooling)
+        : openProxyAgent(options.baseUrl, options.proxy, pooling);
     this.#request = undici.request;
     this.#basePath = options.baseUrl.pathname.replace(/\/+$/, '');
   }
@@ -113,26 +151,27 @@ export class ApiClient {
 
   /**
    * A call that carries the access token in its query, as every call of the API does. A refused
-   * token is renewed once and the same request repeated, so that nothing is lost or written twice.
+   * token is renewed, every time it is refused, and the same request repeated, so that nothing is
+   * lost or written twice. What ends the renewals is the request: one whose renewed token is
+   * refused at once (and that no other call has renewed since) stops.
    */
   async call(request: ApiRequest, signal?: AbortSignal): Promise<JsonObject> {
     const { tokens } = this.#options;
-    const token = await tokens.token();
-    try {
-      return await this.send(withToken(request, token), signal);
-    } catch (refusal) {
-      if (!(refusal instanceof WxError) || !isTokenRefusal(refusal.errcode)) throw refusal;
-      const renewed = await tokens.renew(token, refusal);
+    let held = await tokens.token();
+    for (let renewals = 0; ; renewals += 1) {
       try {
-        return await this.send(withToken(request, renewed), signal);
-      } catch (again) {
-        if (!(again instanceof WxError) || !isTokenRefusal(again.errcode)) throw again;
-        throw new WxError(
-          `The API refused the access token just renewed from the AppID and AppSecret too (${errcodeDetail(again.errcode, again.errmsg)}). ` +
-            "Another program may be forcing refreshes of the account's stable token; try again later.",
-          ExitCode.Credentials,
-          { errcode: again.errcode, errmsg: again.errmsg },
-        );
+        return await this.send(withToken(request, held.value), signal);
+      } catch (refusal) {
+        if (!(refusal instanceof WxError) || !isTokenRefusal(refusal.errcode)) throw refusal;
+        if (renewals > 0 && (!tokens.isSuperseded(held) || renewals >= MAX_RENEWALS_A_CALL)) {
+          throw new WxError(
+            `The API refused the access token just renewed from the AppID and AppSecret too (${errcodeDetail(refusal.errcode, refusal.errmsg)}). ` +
+              "Another program may be forcing refreshes of the account's stable token; try again later.",
+            ExitCode.Credentials,
+            { errcode: refusal.errcode, errmsg: refusal.errmsg },
+          );
+        }
+        held = await tokens.renew(held, refusal);
       }
     }
   }
@@ -151,16 +190,16 @@ export class ApiClient {
       } catch (error) {
         if (!(error instanceof WxError) || error.retry === undefined) throw error;
         if (attempt >= policy.retries) {
-          throw new WxError(`${error.message} (Gave up after ${policy.retries} retries.)`, error.exitCode, {
+          throw new WxError(`${error.message} (Gave up after ${counted(policy.retries, 'retry', 'retries')}.)`, error.exitCode, {
             errcode: error.errcode,
             errmsg: error.errmsg,
             cause: error,
           });
         }
-        const waitMs = retryDelay(error.retry, attempt, policy) * policy.delayScale;
+        const waitMs = retryDelay(error.retry, attempt, policy);
         this.#options.onWait?.(waitReason(error), waitMs);
         // Waits are rare: a signal combined for one costs nothing that adds up.
-        await sleepUnless(waitMs, signals.length > 1 ? AbortSignal.any(signals) : signals[0]);
+        await sleepUnless(waitMs * policy.delayScale, signals.length > 1 ? AbortSignal.any(signals) : signals[0]);
       }
     }
   }
@@ -189,10 +228,11 @@ export class ApiClient {
       headers['content-type'] = 'application/json';
     }
     let statusCode: number;
-    let text: string;
+    let text: string | undefined;
     let retryAfterHeader: string | string[] | undefined;
     try {
       const response = await this.#request.call(this.#pool, {
+        origin: this.origin,
         method: request.method,
         path: this.#pathWithQuery(request),
         headers,
@@ -201,34 +241,46 @@ export class ApiClient {
       });
       statusCode = response.statusCode;
       retryAfterHeader = response.headers['retry-after'];
-      text = await response.body.text();
+      text = await readCapped(response.body, response.headers['content-length'], MAX_ANSWER_BYTES);
     } catch (error) {
       const stopped = aborted();
       if (stopped !== undefined) throw stopped.reason;
       if (timedOut) {
         throw new WxError(
-          `No answer from ${this.origin} within ${timeoutMs} ms (${request.path}). Check the network, or raise --timeout.`,
+          `No answer from ${this.origin}${throughProxy(this.#options.proxy)} within ${timeoutMs} ms (${request.path}). Check the network, or raise --timeout.`,
           ExitCode.Api,
           { cause: error, retry: { kind: 'backoff' } },
         );
       }
-      throw new WxError(
-        `Could not talk to ${this.origin} (${request.path}): ${describeNetworkError(error)}. Check the network and --base-url.`,
-        ExitCode.Api,
-        { cause: error, retry: { kind: 'backoff' } },
-      );
+      throw connectionFailure(error, { origin: this.origin, path: request.path, proxy: this.#options.proxy });
     } finally {
       clearTimeout(timer);
       for (const signal of signals) signal.removeEventListener('abort', onAbort);
     }
+    if (text === undefined) {
+      // Read no further: the connection is dropped, and the same call would only bring the same.
+      throw new WxError(
+        `The answer of ${this.origin} to ${request.path} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, far past any answer of the API; stopped reading it. Check --base-url, or try again later.`,
+        ExitCode.Api,
+      );
+    }
     if (statusCode < 200 || statusCode > 299) {
       const transient = statusCode >= 500 || statusCode === 429;
+      if (!transient) {
+        // A 4xx comes back the same however often it is asked: most often a --base-url whose path is wrong.
+        throw new WxError(
+          `The API answered HTTP ${statusCode} to ${this.#basePath}${request.path} at ${this.origin}: the server does not take this request. Check --base-url (its path, if it has one).`,
+          ExitCode.Api,
+        );
+      }
       const retryAfterMs = parseRetryAfter(retryAfterHeader, this.#options.retry?.now ?? Date.now);
       throw new WxError(`The API answered HTTP ${statusCode} to ${request.path}. Try again later.`, ExitCode.Api, {
-        retry: transient ? { kind: 'backoff', ...(retryAfterMs === undefined ? {} : { retryAfterMs }) } : undefined,
+        retry: { kind: 'backoff', ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
       });
     }
-    return parseAnswer(text, request.path);
+    const answer = parseAnswer(text, request.path);
+    request.check?.(answer);
+    return answer;
   }
 
   async close(): Promise<void> {
@@ -243,11 +295,41 @@ export class ApiClient {
 
 async function sleepUnless(ms: number, signal: AbortSignal | undefined): Promise<void> {
   try {
-    await sleep(ms, undefined, signal === undefined ? undefined : { signal });
+    await sleep(Math.min(ms, MAX_TIMER_MS), undefined, signal === undefined ? undefined : { signal });
   } catch (error) {
     if (signal?.aborted === true) throw signal.reason;
     throw error;
   }
+}
+
+/**
+ * The body as text, or undefined once it passes `maxBytes`: then it is read no further, and
+ * destroying it drops the connection, so that memory stays bounded whatever the server sends.
+ */
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  contentLength: string | string[] | undefined,
+  maxBytes: number,
+): Promise<string | undefined> {
+  // Destroyed, the body emits an error of its own: the caller has what it needs already.
+  body.on('error', () => undefined);
+  const declared = Number(Array.isArray(contentLength) ? contentLength[0] : contentLength);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    body.destroy();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const bytes = chunk as Buffer;
+    size += bytes.length;
+    if (size > maxBytes) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 function withToken(request: ApiRequest, token: string): ApiRequest {
@@ -301,14 +383,4 @@ function parseRetryAfter(header: string | string[] | undefined, now: () => numbe
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now());
-}
-
-function describeNetworkError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const causeCode =
-      error.cause instanceof Error ? (error.cause as NodeJS.ErrnoException).code : undefined;
-    return [code, causeCode, error.message].filter((part) => part !== undefined && part !== '').join(': ');
-  }
-  return String(error);
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ExitCode, WxError, errcodeDetail, type RetryHint } from '../errors.js';
 
 interface ErrcodeAdvice {
@@ -82,9 +83,10 @@ const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice
   [
     40003,
     {
-      what: 'The API does not know the OpenID the list was to continue after',
+      // Which OpenID, and what that means, only the caller knows (the pager, batchget).
+      what: 'The API does not know an OpenID the call carried',
       exitCode: ExitCode.Api,
-      todo: 'Check the --resume value: it must be an OpenID of this account, as printed by an earlier run.',
+      todo: 'Try again later.',
     },
   ],
 ]);
@@ -99,6 +101,7 @@ export function isTokenRefusal(errcode: number | undefined): boolean {
 }
 
 export function errorForErrcode(errcode: number, errmsg: string): WxError {
+  if (errcode === 40164) return notWhitelisted(errmsg);
   const advice = ADVICE.get(errcode);
   const detail = errcodeDetail(errcode, errmsg);
   if (advice === undefined) {
@@ -109,4 +112,21 @@ export function errorForErrcode(errcode: number, errmsg: string): WxError {
     errmsg,
     retry: RETRIES.get(errcode),
   });
+}
+
+/**
+ * 40164 names the address the API saw ("invalid ip 203.0.113.7 ipv6 ::ffff:203.0.113.7, not in
+ * whitelist"): through a proxy, its server's. The errmsg is the API's text, shown escaped (errcodeDetail).
+ */
+function notWhitelisted(errmsg: string): WxError {
+  const seen = /invalid ip (\S+?),?(?:\s|$)/.exec(errmsg)?.[1];
+  const who = seen !== undefined && isIP(seen) !== 0 ? `from ${seen}, an address` : 'from an address';
+  return new WxError(
+    `The API saw this call come ${who} that is not on the account's IP whitelist (${errcodeDetail(40164, errmsg)}). ` +
+      'Add it to the whitelist in the Official Account settings (Development > Basic configuration), or, from another network ' +
+      '(a laptop, an office, a CI runner), go through a forward proxy on a whitelisted server: --proxy http://host:port, ' +
+      'the config key proxy, or HTTPS_PROXY. Through a proxy, the address the API sees is its server\'s.',
+    ExitCode.Credentials,
+    { errcode: 40164, errmsg },
+  );
 }

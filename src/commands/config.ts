@@ -1,7 +1,8 @@
-import { CONFIG_KEYS, TOKEN_CACHE_KEY, isSecretKey, mask, openConfigStore, parseConfigKey } from '../config-store.js';
+import { CONFIG_KEYS, TOKEN_CACHE_KEY, isSecretKey, mask, openConfigStore, parseConfigKey, type ConfigKey } from '../config-store.js';
 import { ExitCode, usageError } from '../errors.js';
 import { readStdinValue, type IOStreams } from '../io.js';
 import { parseBaseUrl } from '../options.js';
+import { maskProxyUrl, parseProxyUrl } from '../proxy.js';
 import { Reporter } from '../report.js';
 
 export type ConfigAction =
@@ -22,7 +23,7 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
       case 'list': {
         for (const key of CONFIG_KEYS) {
           const value = store.get(key);
-          if (value !== undefined) io.stdout.write(`${key}=${isSecretKey(key) ? mask(value) : value}\n`);
+          if (value !== undefined) io.stdout.write(`${key}=${shown(key, value)}\n`);
         }
         const cached = store.cachedTokenCount();
         if (cached > 0) io.stdout.write(`${TOKEN_CACHE_KEY}=(stable tokens of ${cached} AppID${cached === 1 ? '' : 's'})\n`);
@@ -35,7 +36,7 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
           reporter.line(`wx-followers: config key ${key} is not set.`);
           return ExitCode.Failure;
         }
-        io.stdout.write(`${isSecretKey(key) && !request.reveal ? mask(value) : value}\n`);
+        io.stdout.write(`${request.reveal ? value : shown(key, value)}\n`);
         return ExitCode.Ok;
       }
       case 'unset':
@@ -44,9 +45,12 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
       case 'set': {
         const key = parseConfigKey(request.key);
         // '-' keeps a secret out of the shell's history and the process list.
-        const value = request.value === '-' ? await readStdinValue(io, `config set ${key} -`) : request.value;
+        // Trimmed as every setting is read: a pasted line break would otherwise be stored with it.
+        const given = request.value.trim();
+        const value = given === '-' ? await readStdinValue(io, `config set ${key} -`, key) : given;
         if (value === '') throw usageError(`config set ${key} needs a value that is not empty.`);
         if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
+        if (key === 'proxy') parseProxyUrl(value, 'config set proxy');
         store.set(key, value);
         return ExitCode.Ok;
       }
@@ -54,4 +58,10 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
   } catch (error) {
     return reporter.error(error);
   }
+}
+
+/** A value as get and list print it: secrets masked, and a proxy URL without its password. */
+function shown(key: ConfigKey, value: string): string {
+  if (key === 'proxy') return maskProxyUrl(value);
+  return isSecretKey(key) ? mask(value) : value;
 }

@@ -3,14 +3,17 @@ import { ExitCode, usageError } from '../errors.js';
 import type { IOStreams } from '../io.js';
 import { readExport, type OpenidBatch } from '../diff/read-export.js';
 import { OpenidTable } from '../diff/openid-table.js';
-import { parseFormat } from '../options.js';
+import { checkBom, parseFormat } from '../options.js';
 import { Reporter } from '../report.js';
+import { shown } from '../shown.js';
 import { changeFormat, type Change } from '../sinks/change-formats.js';
 import { StreamOutput } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
 
 export interface DiffOptions {
   format?: string;
+  /** A UTF-8 BOM at the top of a CSV, for Excel. */
+  bom?: boolean;
 }
 
 /** Changes written at once: the same slice size as an export's. */
@@ -24,10 +27,11 @@ export async function runDiff(oldPath: string, newPath: string, options: DiffOpt
   const reporter = new Reporter(io);
   try {
     const format = parseFormat(options.format ?? 'text');
+    checkBom(options.bom, format);
     if (oldPath === '-' && newPath === '-') throw usageError('Only one of the two exports can come from stdin (-).');
     const oldExport = await openExport(oldPath, io);
     const newExport = await openExport(newPath, io);
-    const sink = new Sink<Change>(await changeFormat(format), new StreamOutput(io.stdout, true));
+    const sink = new Sink<Change>(await changeFormat(format), new StreamOutput(io.stdout, true), { bom: options.bom === true });
     const table = new OpenidTable();
     let sized = false;
     for await (const { bytes, bounds, inputBytes } of oldExport.openids) {
@@ -85,9 +89,14 @@ async function openExport(path: string, io: IOStreams): Promise<ExportInput> {
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw usageError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    throw usageError(`Cannot read ${shown(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
   }
-  const { size } = await handle.stat();
+  const stats = await handle.stat();
+  if (stats.isDirectory()) {
+    await handle.close();
+    throw usageError(`Cannot read ${shown(path)}: it is a directory. diff takes two export files.`);
+  }
+  const { size } = stats;
   const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
   return { openids: readExport(stream as AsyncIterable<Buffer>, path), size };
 }

@@ -1,18 +1,21 @@
+import { setMaxListeners } from 'node:events';
+import { stat } from 'node:fs/promises';
 import type { ApiClient } from '../api/client.js';
-import { connect, type ConnectionOptions } from '../connect.js';
+import { announceLongWait, connect, type ConnectionOptions } from '../connect.js';
 import type { DetailsOptions, FollowerInfo } from '../details.js';
-import { ExitCode, WxError, usageError } from '../errors.js';
+import { ExitCode, WxError } from '../errors.js';
+import { MAX_CONCURRENCY, planExport, setAsideMessage, textWithInfo, type ExportPlan } from '../export-plan.js';
 import { signalExitCode, type IOStreams } from '../io.js';
-import { parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from '../options.js';
-import type { ListSource } from '../pager.js';
+import { checkBom } from '../options.js';
+import { UnknownStartError, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
 import { readAhead, type PageRows, type PagesAhead } from '../read-ahead.js';
 import { Reporter } from '../report.js';
+import { counted } from '../shown.js';
 import { recordFormat, type FormatName, type RecordFormat } from '../sinks/formats.js';
-import { FileOutput, StreamOutput, partialPathOf, type FileOpening, type Output } from '../sinks/output.js';
+import { FileOutput, SpecialFileOutput, StreamOutput, type Output } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
-import { blacklist, followerList, taggedFollowers, type ListChoice } from '../sources.js';
-import { Checkpoint } from '../state.js';
+import type { Checkpoint } from '../state.js';
 
 export interface ExportOptions extends ConnectionOptions {
   /** Undefined when not given: a --state run then keeps the format it started with. */
@@ -27,12 +30,10 @@ export interface ExportOptions extends ConnectionOptions {
   withInfo?: boolean;
   lang?: string;
   concurrency?: string;
+  /** A UTF-8 BOM at the top of a CSV, for Excel. */
+  bom?: boolean;
   progress: boolean;
 }
-
-const DEFAULT_CONCURRENCY = 8;
-/** More calls at once would only meet the API's per-minute limit (45011) sooner. */
-const MAX_CONCURRENCY = 32;
 
 /** How far the run got: what a stop message names. */
 interface Advance {
@@ -69,6 +70,8 @@ interface Run {
 export async function runExport(options: ExportOptions, io: IOStreams): Promise<ExitCode> {
   const reporter = new Reporter(io);
   const interruption = new AbortController();
+  // Every call in flight listens to the run's signal: up to --concurrency of them, plus a wait.
+  setMaxListeners(2 * MAX_CONCURRENCY + 8, interruption.signal);
   const stopListening = io.onInterrupt((signal) =>
     interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))),
   );
@@ -78,46 +81,33 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
   let fileOutput: FileOutput | undefined;
   let checkpoint: Checkpoint | undefined;
   let progress: Progress | undefined;
+  /** Where a stop's output so far is, for the stop message: FILE.partial, or nothing to name. */
+  let keptIn: string | undefined;
   try {
-    const explicitFormat = options.format === undefined ? undefined : parseFormat(options.format);
-    const limit = parsePositiveInteger('--limit', options.limit);
-    const details = parseDetailsOptions(options, explicitFormat);
-    let resume = parseResume(options.resume);
-    if (options.state !== undefined) {
-      if (options.output === undefined) throw usageError('--state needs --output: a continued run appends to the same file.');
-      if (resume !== undefined) throw usageError('--state and --resume do not go together: the state file holds the cursor.');
-    }
-    const list = chooseList(options);
-    const defaultFormat: FormatName = details === undefined ? 'text' : 'csv';
-    let opening: FileOpening = { kind: resume === undefined ? 'new' : 'resume' };
-    if (options.state !== undefined && options.output !== undefined) {
-      // Locked before any request: two cron runs on one state must not both spend the quota.
-      checkpoint = await Checkpoint.open(options.state, options.output, {
-        format: explicitFormat,
-        defaultFormat,
-        list: list.description,
-        withInfo: details !== undefined,
-      });
-      resume = checkpoint.start.cursor;
-      advance.written = checkpoint.start.written;
-      advance.recorded = resume;
-      const bytes = checkpoint.start.continueAtBytes;
-      opening = bytes === undefined ? { kind: 'new' } : { kind: 'continue', bytes };
-    }
-    const format = checkpoint?.start.format ?? explicitFormat ?? defaultFormat;
+    // Every option and path is checked here, before any request.
+    const plan = await planExport(options);
+    ({ checkpoint } = plan);
+    // Again with the format a --state file holds; the lock is released below.
+    checkBom(options.bom, plan.format);
+    const { details, resume, format } = plan;
+    advance.written = plan.writtenBefore;
+    advance.recorded = checkpoint === undefined ? undefined : resume;
     advance.cursor = resume;
+    if (plan.output.kind === 'file') keptIn = plan.output.partialPath;
 
     progress = await createProgress(io, options);
     const shownProgress = progress;
     ({ client } = await connect(options, io, reporter, {
       signal: interruption.signal,
-      onWait: (reason) => shownProgress.note(reason),
+      onWait: (reason, waitMs) => {
+        shownProgress.note(reason);
+        if (!shownProgress.shown && options.quiet !== true) announceLongWait(reporter, reason, waitMs);
+      },
       connections: details?.concurrency ?? 1,
     }));
-    fileOutput = options.output === undefined ? undefined : await FileOutput.open(options.output, opening);
-    output = fileOutput ?? new StreamOutput(io.stdout, resume === undefined);
+    output = await openOutput(plan);
     const readAhead = io.env['WX_FOLLOWERS_TEST_NO_READ_AHEAD'] === undefined;
-    const run: Run = { source: list.source(client), resume, limit, output, fileOutput, checkpoint, progress, advance, readAhead };
+    const run: Run = { source: plan.list.source(client), resume, limit: plan.limit, output, fileOutput, checkpoint, progress, advance, readAhead };
     if (details === undefined) {
       await exportRows(run, await openidRows(format));
     } else {
@@ -129,8 +119,14 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     await recordStop(checkpoint, fileOutput, advance);
     await output?.abandon();
     const exitCode = reporter.error(error);
-    if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
-      reportStop(reporter, options, advance, checkpoint !== undefined);
+    if (error instanceof UnknownStartError) {
+      reporter.line(
+        checkpoint === undefined
+          ? 'wx-followers: give --resume an OpenID that an earlier export of the same list and account printed or wrote, or leave it out to start from the beginning.'
+          : `wx-followers: the state file ${options.state ?? ''} holds it: the account's list has changed under it. Remove the state file (and ${keptIn ?? 'the output so far'}) to start afresh.`,
+      );
+    } else if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
+      await reportStop(reporter, keptIn, advance, checkpoint !== undefined);
     }
     return exitCode;
   } finally {
@@ -139,10 +135,20 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     await checkpoint?.release();
   }
 
+  async function openOutput(plan: ExportPlan): Promise<Output> {
+    const { output } = plan;
+    if (output.kind === 'stdout') return new StreamOutput(io.stdout, plan.resume === undefined);
+    if (output.kind === 'special') return SpecialFileOutput.open(output.path, plan.resume === undefined);
+    fileOutput = await FileOutput.open(output.path, output.opening);
+    // Said even with --quiet: a file an earlier run left is moved, and the person must learn where.
+    if (fileOutput.setAside !== undefined) reporter.line(await setAsideMessage(plan, output.partialPath, fileOutput.setAside));
+    return fileOutput;
+  }
+
   /** The page loop, the same for every list and for OpenIDs with or without details. */
   async function exportRows<Row>(run: Run, rows: Rows<Row>): Promise<void> {
     const { advance, checkpoint, fileOutput, progress, limit } = run;
-    const sink = new Sink(rows.format, run.output);
+    const sink = new Sink(rows.format, run.output, { bom: options.bom === true });
     const startedAt = performance.now();
     const writtenBefore = advance.written;
     progress.start(run.source.description);
@@ -170,7 +176,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       progress.stop();
       if (options.quiet !== true) {
         reporter.line(
-          `wx-followers: stopped at --limit ${limit} with ${advance.written.toLocaleString('en-US')} OpenIDs in ${partialPathOf(options.output ?? '')}. Run the same command again to go on.`,
+          `wx-followers: stopped at --limit ${limit} with ${counted(advance.written, 'OpenID')} in ${keptIn ?? ''}. Run the same command again to go on.`,
         );
       }
       return;
@@ -179,20 +185,11 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     await checkpoint?.complete();
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
     const where = options.output === undefined ? '' : ` to ${options.output}`;
-    progress.succeed(`Exported ${(advance.written - writtenBefore).toLocaleString('en-US')} OpenIDs${where} in ${seconds} s.`);
+    progress.succeed(`Exported ${counted(advance.written - writtenBefore, 'OpenID')}${where} in ${seconds} s.`);
     if (limitReached && options.quiet !== true && advance.cursor !== undefined) {
       reporter.line(`wx-followers: stopped at --limit ${limit}. To continue, run again with --resume ${advance.cursor}`);
     }
   }
-}
-
-function chooseList(options: ExportOptions): ListChoice {
-  if (options.tag !== undefined && options.blacklist === true) {
-    throw usageError('--tag and --blacklist do not go together: export one list at a time.');
-  }
-  if (options.blacklist === true) return blacklist;
-  const tagid = parseCount('--tag', options.tag);
-  return tagid === undefined ? followerList : taggedFollowers(tagid);
 }
 
 async function openidRows(format: FormatName): Promise<Rows<string>> {
@@ -216,25 +213,6 @@ async function detailRows(client: ApiClient, format: FormatName, details: Detail
   };
 }
 
-function textWithInfo(): WxError {
-  return usageError('--with-info writes --format csv or --format ndjson: text has one OpenID a line and no room for the details.');
-}
-
-/** Undefined without --with-info, whose options are then refused rather than ignored. */
-function parseDetailsOptions(options: ExportOptions, format: FormatName | undefined): DetailsOptions | undefined {
-  if (options.withInfo !== true) {
-    if (options.lang !== undefined) throw usageError('--lang goes with --with-info.');
-    if (options.concurrency !== undefined) throw usageError('--concurrency goes with --with-info.');
-    return undefined;
-  }
-  if (format === 'text') throw textWithInfo();
-  const concurrency = parsePositiveInteger('--concurrency', options.concurrency) ?? DEFAULT_CONCURRENCY;
-  if (concurrency > MAX_CONCURRENCY) {
-    throw usageError(`--concurrency is at most ${MAX_CONCURRENCY}: more calls at once only meet the API's per-minute limit sooner.`);
-  }
-  return { lang: options.lang === undefined ? 'zh_CN' : parseLanguage(options.lang), concurrency };
-}
-
 /**
  * A stop between two page records (details are written a batch at a time) records the last row
  * written, so that the next run neither repeats nor loses a row. Best effort: if the disk fails
@@ -252,10 +230,11 @@ async function recordStop(checkpoint: Checkpoint | undefined, fileOutput: FileOu
 }
 
 /** How to go on after a stop: the cursor, and where the output so far is. */
-function reportStop(reporter: Reporter, options: ExportOptions, advance: Advance, withState: boolean): void {
+async function reportStop(reporter: Reporter, keptIn: string | undefined, advance: Advance, withState: boolean): Promise<void> {
   if (advance.cursor === undefined && !withState) return;
-  const kept = options.output === undefined ? '' : ` (kept in ${partialPathOf(options.output)})`;
-  const written = `${advance.written.toLocaleString('en-US')} OpenIDs written${kept}`;
+  // Only a file that is there: a run that stopped before its first page leaves none.
+  const kept = keptIn !== undefined && (await stat(keptIn).catch(() => undefined)) !== undefined ? ` (kept in ${keptIn})` : '';
+  const written = `${counted(advance.written, 'OpenID')} written${kept}`;
   if (withState) {
     const resume = advance.recorded === undefined ? '' : ` (it holds --resume ${advance.recorded})`;
     reporter.line(`wx-followers: ${written}. To continue, run the same command with the same --state again${resume}.`);

@@ -2,7 +2,7 @@ import type { ApiClient } from '../api/client.js';
 import { connect, type ConnectionOptions } from '../connect.js';
 import { ExitCode } from '../errors.js';
 import type { IOStreams } from '../io.js';
-import { parseFormat } from '../options.js';
+import { checkBom, parseFormat } from '../options.js';
 import { Reporter } from '../report.js';
 import { StreamOutput } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
@@ -12,6 +12,8 @@ import { fetchTags, type Tag } from '../tags.js';
 export interface TagsOptions extends ConnectionOptions {
   /** Undefined when not given: a table on a terminal, text elsewhere. */
   format?: string;
+  /** A UTF-8 BOM at the top of a CSV, for Excel. */
+  bom?: boolean;
 }
 
 /** Lists the account's tags: id, name and how many followers carry each. */
@@ -20,6 +22,7 @@ export async function runTags(options: TagsOptions, io: IOStreams): Promise<Exit
   let client: ApiClient | undefined;
   try {
     const format = options.format === undefined ? undefined : parseFormat(options.format);
+    checkBom(options.bom, format);
     ({ client } = await connect(options, io, reporter));
     const tags = await fetchTags(client);
     const output = new StreamOutput(io.stdout, true);
@@ -27,7 +30,7 @@ export async function runTags(options: TagsOptions, io: IOStreams): Promise<Exit
       await output.write([table(tags)]);
       return ExitCode.Ok;
     }
-    const sink = new Sink(await tagFormat(format ?? 'text'), output);
+    const sink = new Sink(await tagFormat(format ?? 'text'), output, { bom: options.bom === true });
     await sink.writePage(tags);
     await sink.finish();
     return ExitCode.Ok;

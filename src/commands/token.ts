@@ -12,7 +12,7 @@ export async function runToken(options: TokenOptions, io: IOStreams): Promise<Ex
   try {
     connection = await connect(options, io, reporter);
     const token = await connection.tokens.token();
-    io.stdout.write(`${token}\n`);
+    io.stdout.write(`${token.value}\n`);
     return ExitCode.Ok;
   } catch (error) {
     return reporter.error(error);

@@ -1,5 +1,6 @@
 import { usageError, type WxError } from '../errors.js';
 import { isOpenidShape } from '../options.js';
+import { shown } from '../shown.js';
 
 /**
  * OpenIDs as bytes: the i-th is `bytes[bounds[2i]]` up to `bytes[bounds[2i + 1]]`. A text export is
@@ -142,17 +143,13 @@ class LineReader {
   }
 
   #first(line: string): string | undefined {
-    if (line.startsWith('{')) {
-      this.#format = 'ndjson';
-      return this.#ndjson(line);
-    }
-    const header = splitCsv(line);
-    if (header.includes('openid')) {
-      this.#format = 'csv';
-      this.#column = header.indexOf('openid');
+    const shape = exportShapeOf(line);
+    this.#format = shape.format;
+    if (shape.format === 'ndjson') return this.#ndjson(line);
+    if (shape.format === 'csv') {
+      this.#column = shape.columns.indexOf('openid');
       return undefined;
     }
-    this.#format = 'text';
     return this.#openid(line, this.#lineNumber);
   }
 
@@ -188,6 +185,15 @@ class LineReader {
       `${this.#name} line ${lineNumber} is not part of an export: ${why}. diff reads the text, CSV or NDJSON that export writes.`,
     );
   }
+}
+
+/** What an export's first line that is not blank says of it: its format, and a CSV's columns. */
+export type ExportShape = { format: 'text' | 'ndjson' } | { format: 'csv'; columns: string[] };
+
+export function exportShapeOf(firstLine: string): ExportShape {
+  if (firstLine.startsWith('{')) return { format: 'ndjson' };
+  const columns = splitCsv(firstLine);
+  return columns.includes('openid') ? { format: 'csv', columns } : { format: 'text' };
 }
 
 /** The cells of one CSV record (RFC 4180: quoted cells may hold commas, doubled quotes, line breaks). */
@@ -232,6 +238,7 @@ function quoteCount(text: string): number {
   return count;
 }
 
+/** A line from the input, cut short and escaped: it goes to a terminal. */
 function preview(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+  return shown(text, 40);
 }

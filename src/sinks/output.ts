@@ -1,6 +1,8 @@
 import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { ExitCode, WxError } from '../errors.js';
+import { ExitCode, WxError, usageError } from '../errors.js';
+import { isLockedError, renameRetrying } from '../platform-fs.js';
+import { O_NOFOLLOW } from './file-end.js';
 
 /** Where the encoded pages go. */
 export interface Output {
@@ -63,65 +65,85 @@ function streamFailure(error: unknown): WxError {
   return new WxError(`Could not write to stdout: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
 }
 
-/** How a file output starts: afresh, after a --resume, or where a --state recorded it. */
+/**
+ * How a file output starts: afresh (an earlier FILE.partial is set aside, never truncated), after
+ * a --resume (the plan checked that the file ends with the cursor), or where a --state recorded it.
+ */
 export type FileOpening = { kind: 'new' } | { kind: 'resume' } | { kind: 'continue'; bytes: number };
+
+/** Where a fresh run put the FILE.partial an earlier run had left. */
+export interface SetAside {
+  path: string;
+  /** An older set-aside file was there and is replaced. */
+  replacedOlder: boolean;
+}
 
 /**
  * Writes to `FILE.partial` and renames it to `FILE` once complete, so that a failed run never
- * leaves a truncated file where a good one was.
+ * leaves a truncated file where a good one was. FILE.partial is never opened through a link:
+ * created with O_EXCL, reopened with O_NOFOLLOW and refused when another name links to it.
  */
 export class FileOutput implements Output {
   readonly startsEmpty: boolean;
+  /** Set when a fresh run found an earlier FILE.partial and moved it to FILE.partial.prev. */
+  readonly setAside: SetAside | undefined;
   readonly #path: string;
   readonly #partialPath: string;
   readonly #handle: FileHandle;
   readonly #createdEmpty: boolean;
   #bytes: number;
+  /** Closed and whole: whatever happens to the rename, FILE.partial is the export and stays. */
+  #complete = false;
 
-  private constructor(path: string, handle: FileHandle, bytes: number, createdEmpty: boolean) {
+  private constructor(path: string, handle: FileHandle, bytes: number, createdEmpty: boolean, setAside?: SetAside) {
     this.#path = path;
     this.#partialPath = partialPathOf(path);
     this.#handle = handle;
     this.#bytes = bytes;
     this.startsEmpty = bytes === 0;
     this.#createdEmpty = createdEmpty;
+    this.setAside = setAside;
   }
 
   /**
-   * `resume`: continue the export that `FILE.partial` holds; where there is none but `FILE` is
-   * there (an earlier run stopped at --limit), continue a copy of `FILE`. `continue`: cut
-   * `FILE.partial` back to what the state file recorded, dropping a page written after it.
+   * `new`: start FILE.partial afresh, after moving an earlier one aside. `resume`: continue the
+   * export that `FILE.partial` holds; where there is none but `FILE` is there (an earlier run
+   * stopped at --limit), continue a copy of `FILE`. `continue`: cut `FILE.partial` back to what
+   * the state file recorded, dropping a page written after it.
    */
   static async open(path: string, opening: FileOpening): Promise<FileOutput> {
     const partialPath = partialPathOf(path);
-    let existed = false;
     try {
       if (opening.kind === 'continue') {
-        const size = (await fs.stat(partialPath).catch(() => undefined))?.size;
-        if (size === undefined || size < opening.bytes) {
+        const handle = await openExisting(partialPath).catch((error: unknown) => {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+          throw error;
+        });
+        const size = handle === undefined ? undefined : (await handle.stat()).size;
+        if (handle === undefined || size === undefined || size < opening.bytes) {
+          await handle?.close();
           throw new WxError(
             `${partialPath} is ${size === undefined ? 'gone' : 'shorter than the state file records'}, so the export cannot go on from its state. Remove the state file to start afresh.`,
             ExitCode.Failure,
           );
         }
-        const handle = await fs.open(partialPath, 'r+');
         await handle.truncate(opening.bytes);
-        // Positional writes at the end: 'r+' does not append by itself.
+        // Positional writes at the end: the file is not opened to append.
         return new FileOutput(path, handle, opening.bytes, false);
       }
       if (opening.kind === 'resume') {
-        existed = await exists(partialPath);
+        let existed = await linkExists(partialPath);
+        // COPYFILE_EXCL: the copy is created, never written through a name planted there.
         if (!existed && (await exists(path))) {
           await fs.copyFile(path, partialPath, constants.COPYFILE_EXCL);
           existed = true;
         }
+        const handle = existed ? await openExisting(partialPath) : await createExclusive(partialPath);
+        const { size } = await handle.stat();
+        return new FileOutput(path, handle, size, !existed);
       }
-      const handle = await fs.open(partialPath, opening.kind === 'resume' ? 'r+' : 'w', 0o644).catch(async (error: unknown) => {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && opening.kind === 'resume') return fs.open(partialPath, 'w', 0o644);
-        throw error;
-      });
-      const { size } = await handle.stat();
-      return new FileOutput(path, handle, size, !existed);
+      const setAside = await setAsideEarlier(partialPath);
+      return new FileOutput(path, await createExclusive(partialPath), 0, true, setAside);
     } catch (error) {
       if (error instanceof WxError) throw error;
       throw fileFailure(partialPath, error);
@@ -165,13 +187,16 @@ export class FileOutput implements Output {
     try {
       await this.#handle.sync();
       await this.#handle.close();
-      await fs.rename(this.#partialPath, this.#path);
+      this.#complete = true;
+      await renameRetrying(this.#partialPath, this.#path);
     } catch (error) {
+      if (isLockedError(error)) throw lockedOutput(this.#path, this.#partialPath, error);
       throw fileFailure(this.#path, error);
     }
   }
 
   async abandon(): Promise<void> {
+    if (this.#complete) return;
     await this.#handle.close().catch(() => undefined);
     // A run that failed before its first page leaves no empty file behind.
     if (this.#createdEmpty && this.#bytes === 0) await fs.rm(this.#partialPath, { force: true });
@@ -182,13 +207,133 @@ export function partialPathOf(path: string): string {
   return `${path}.partial`;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Where a fresh run moves the FILE.partial an earlier run left: one such file, the latest. */
+export function setAsidePathOf(partialPath: string): string {
+  return `${partialPath}.prev`;
+}
+
+async function setAsideEarlier(partialPath: string): Promise<SetAside | undefined> {
+  if (!(await linkExists(partialPath))) return undefined;
+  const path = setAsidePathOf(partialPath);
+  const replacedOlder = await linkExists(path);
+  // A rename moves the name, never what a link planted there points to.
+  await renameRetrying(partialPath, path);
+  return { path, replacedOlder };
+}
+
+/** O_EXCL fails on any name already there, a dangling symlink included. */
+async function createExclusive(path: string): Promise<FileHandle> {
   try {
-    await fs.access(path);
+    return await fs.open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw usageError(`${path} appeared while this run was starting; refusing to write through it. Check who else writes there, remove it and run again.`);
+    }
+    throw error;
+  }
+}
+
+/** Opens a file the tool will write into: a symlink or a file with another hard link is refused. */
+export async function openExisting(path: string): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(path, constants.O_RDWR | O_NOFOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw linkRefused(path, 'is a symbolic link');
+    throw error;
+  }
+  const stats = await handle.stat();
+  if (!stats.isFile() || stats.nlink !== 1) {
+    await handle.close();
+    throw linkRefused(path, stats.isFile() ? 'has another hard link' : 'is not a regular file');
+  }
+  return handle;
+}
+
+export function linkRefused(path: string, what: string): WxError {
+  return usageError(`${path} ${what}: writing to it would change another file. It is left as it is; remove it (or look into who put it there) and run again.`);
+}
+
+/**
+ * An output that is not a regular file (a character device, a FIFO, a socket, /dev/stdout):
+ * written straight through, never replaced by a rename, and never truncated.
+ */
+export class SpecialFileOutput implements Output {
+  readonly startsEmpty: boolean;
+  readonly #path: string;
+  readonly #handle: FileHandle;
+
+  private constructor(path: string, handle: FileHandle, startsEmpty: boolean) {
+    this.#path = path;
+    this.#handle = handle;
+    this.startsEmpty = startsEmpty;
+  }
+
+  /** Without O_CREAT: if the device went away, nothing is created in its place. */
+  static async open(path: string, startsEmpty: boolean): Promise<SpecialFileOutput> {
+    try {
+      return new SpecialFileOutput(path, await fs.open(path, constants.O_WRONLY | constants.O_APPEND), startsEmpty);
+    } catch (error) {
+      throw fileFailure(path, error);
+    }
+  }
+
+  async write(slices: readonly string[]): Promise<void> {
+    try {
+      for (const slice of slices) {
+        const data = Buffer.from(slice, 'utf8');
+        let done = 0;
+        while (done < data.length) {
+          const { bytesWritten } = await this.#handle.write(data, done, data.length - done, null);
+          done += bytesWritten;
+        }
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EPIPE') throw readerGone(error);
+      throw fileFailure(this.#path, error);
+    }
+  }
+
+  async finish(): Promise<void> {
+    try {
+      await this.#handle.close();
+    } catch (error) {
+      throw fileFailure(this.#path, error);
+    }
+  }
+
+  async abandon(): Promise<void> {
+    await this.#handle.close().catch(() => undefined);
+  }
+}
+
+/** Whether a name is there, a dangling symlink included. */
+async function linkExists(path: string): Promise<boolean> {
+  try {
+    await fs.lstat(path);
     return true;
   } catch {
     return false;
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await fs.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Windows: Excel, say, holds FILE open, so the finished export cannot take its place. */
+function lockedOutput(path: string, partialPath: string, error: unknown): WxError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new WxError(
+    `Could not replace ${path}: it is open in another program, or read-only (${code}). The complete export is in ${partialPath} (kept): close ${path} there (or make it writable), then rename ${partialPath} to ${path}.`,
+    ExitCode.Failure,
+    { cause: error },
+  );
 }
 
 function fileFailure(path: string, error: unknown): WxError {

@@ -8,15 +8,25 @@ import type { Output } from './output.js';
  */
 const SLICE = 2_048;
 
+/** The UTF-8 byte order mark: how Excel knows a CSV is UTF-8 and not the system's code page. */
+const BOM = '\uFEFF';
+
+export interface SinkOptions {
+  /** A BOM before the header: only where the header goes, so never a second one in a continued file. */
+  bom?: boolean;
+}
+
 /** A format bound to an output: what the export loop writes its pages (or batches) of rows to. */
 export class Sink<Row> {
   readonly #format: RecordFormat<Row>;
   readonly #output: Output;
+  readonly #bom: boolean;
   #headerPending: boolean;
 
-  constructor(format: RecordFormat<Row>, output: Output) {
+  constructor(format: RecordFormat<Row>, output: Output, options: SinkOptions = {}) {
     this.#format = format;
     this.#output = output;
+    this.#bom = options.bom === true;
     this.#headerPending = output.startsEmpty && format.header !== '';
   }
 
@@ -42,6 +52,6 @@ export class Sink<Row> {
   #takeHeader(): string {
     if (!this.#headerPending) return '';
     this.#headerPending = false;
-    return this.#format.header;
+    return this.#bom ? `${BOM}${this.#format.header}` : this.#format.header;
   }
 }

@@ -4,6 +4,7 @@ import { csvTable, type FormatName, type RecordFormat } from './formats.js';
 
 /** Tab, line breaks and other controls would break a tab-separated line or a table row. */
 export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it replaces.
   return text.replace(/[\x00-\x1f\x7f]/g, ' ');
 }
 

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { followerInfo, generatedFollowers, type FollowerList } from './followers.js';
@@ -14,7 +15,9 @@ export type Fault =
   /** Half the normal answer, then the connection is cut. */
   | { kind: 'truncate' }
   /** The normal answer once `until` settles: a test decides when a call answers. */
-  | { kind: 'hold'; until: Promise<unknown> };
+  | { kind: 'hold'; until: Promise<unknown> }
+  /** A 200 answer of `bytes` bytes (a JSON string that never seems to end), written as fast as it is read; `declared` sends its Content-Length. */
+  | { kind: 'huge'; bytes: number; declared?: boolean };
 
 export interface RecordedCall {
   /** 1-based, across all endpoints. */
@@ -44,6 +47,15 @@ export interface FakeApiOptions {
   emptyStringInFirstPage?: boolean;
   /** From this page on (0-based), hand back the cursor that was sent. */
   repeatCursorFromPage?: number;
+  /**
+   * The follower list's pages go round in a circle: page `from` (0-based) hands back the cursor
+   * that page `to` handed back (A -> B -> A with from 2, to 0), its OpenIDs those of its own place.
+   */
+  cursorCycle?: { from: number; to: number };
+  /** Pages of the follower list (0-based) answered with their data and without `next_openid`. */
+  omitNextOpenid?: (pageIndex: number) => boolean;
+  /** stable_token hands out one and the same string every time it issues a token, each issue a fresh lifetime. */
+  sameTokenString?: boolean;
   /** Decides, for each call, whether it fails and how. */
   fault?: (call: RecordedCall) => Fault | undefined;
   /** Follower-list calls a day; past it, 45009 until `newDay()`. */
@@ -64,6 +76,8 @@ export interface FakeApiOptions {
   latencyMs?: number;
   /** An empty next_openid starts the list, as the real API mostly allows (the SDK of the benchmark sends one). */
   emptyCursorStarts?: boolean;
+  /** Also listen with TLS on this key and certificate (the proxy tests' api.weixin.qq.com). */
+  tls?: { key: string; cert: string };
 }
 
 export interface FakeTag {
@@ -74,10 +88,14 @@ export interface FakeTag {
 
 export interface FakeApi {
   readonly url: string;
+  /** The TLS listener's port, when `tls` was given. */
+  readonly tlsPort: number | undefined;
   readonly calls: RecordedCall[];
   readonly followers: FollowerList;
   /** TCP connections accepted so far. */
   connections(): number;
+  /** Bytes of 'huge' answers written so far: what the client let through before it stopped reading. */
+  hugeBytesWritten(): number;
   /** Midnight in Beijing: the daily quota starts again. */
   newDay(): void;
   close(): Promise<void>;
@@ -104,8 +122,9 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   const sockets = new Set<Socket>();
   let connections = 0;
   let quotaUsed = 0;
+  let hugeBytes = 0;
 
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
     // The latency runs from the request's arrival, so that reading its body is not added to it.
     const answerAt = performance.now() + (options.latencyMs ?? 0);
     void readBody(request).then(async (body) => {
@@ -136,6 +155,8 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       } else if (fault.kind === 'hold') {
         const body = route(call);
         void fault.until.finally(() => answer(response, body));
+      } else if (fault.kind === 'huge') {
+        void writeHuge(response, fault);
       } else if (fault.kind === 'truncate') {
         const routed = route(call);
         const text = typeof routed === 'string' ? routed : JSON.stringify(routed);
@@ -145,12 +166,16 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
         answerFault(response, fault, options.errorHeaders ?? {});
       }
     });
-  });
-  server.on('connection', (socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  };
+  const server = createServer(handle);
+  const tlsServer = options.tls === undefined ? undefined : createTlsServer(options.tls, handle);
+  for (const listening of [server, tlsServer]) {
+    listening?.on('connection', (socket: Socket) => {
+      connections += 1;
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+  }
 
   function route(call: RecordedCall): object | string {
     if (call.path === '/cgi-bin/stable_token') return issueStableToken(call);
@@ -236,7 +261,42 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     return { user_info_list: options.detailsReversed === true ? infos.reverse() : infos };
   }
 
+  async function writeHuge(response: ServerResponse, fault: { bytes: number; declared?: boolean }): Promise<void> {
+    response.writeHead(200, {
+      'content-type': 'application/json',
+      ...(fault.declared === true ? { 'content-length': String(fault.bytes) } : {}),
+    });
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    let left = fault.bytes;
+    const head = Buffer.from('{"errmsg":"');
+    response.write(head);
+    left -= head.length;
+    while (left > 0 && !response.destroyed) {
+      const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= piece.length;
+      hugeBytes += piece.length;
+      // Written no faster than it is read, so that the count shows where the client stopped.
+      if (!response.write(piece)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            response.off('drain', done);
+            response.off('close', done);
+            resolve();
+          };
+          response.on('drain', done);
+          response.on('close', done);
+        });
+      }
+    }
+    if (!response.destroyed) response.end();
+  }
+
   function newToken(kind: string): string {
+    if (options.sameTokenString === true && kind === 'STABLE') {
+      const value = `FAKE_${kind}_TOKEN_SAME_${'x'.repeat(100)}`;
+      issued.set(value, 0);
+      return value;
+    }
     const value = `FAKE_${kind}_TOKEN_${issued.size + 1}_${'x'.repeat(100)}`;
     issued.set(value, 0);
     return value;
@@ -310,12 +370,20 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     }
     const pageIndex = Math.floor(start / size);
     if (start >= list.size) return { ...total, count: 0, next_openid: '' };
+    const cycle = options.cursorCycle;
+    if (cycle !== undefined && pageIndex === cycle.from) {
+      // The cursor handed back by page `to`: the last OpenID of that page.
+      const end = Math.min((cycle.to + 1) * size, list.size);
+      const openids = Array.from({ length: Math.min(size, list.size - start) }, (_, index) => list.at(start + index));
+      return { ...total, count: openids.length, data: { openid: openids }, next_openid: list.at(end - 1) };
+    }
     const end = Math.min(start + size, list.size);
     const openids: string[] = [];
     for (let index = start; index < end; index += 1) openids.push(list.at(index));
     if (options.emptyStringInFirstPage === true && start === 0) openids.unshift('');
     const last = list.at(end - 1);
     const repeat = options.repeatCursorFromPage !== undefined && pageIndex >= options.repeatCursorFromPage;
+    if (options.omitNextOpenid?.(pageIndex) === true) return { ...total, count: end - start, data: { openid: openids } };
     return {
       ...total,
       count: end - start,
@@ -326,17 +394,22 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  if (tlsServer !== undefined) await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${port}`,
+    tlsPort: tlsServer === undefined ? undefined : (tlsServer.address() as AddressInfo).port,
     calls,
     followers,
     connections: () => connections,
+    hugeBytesWritten: () => hugeBytes,
     newDay: () => {
       quotaUsed = 0;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(
+        [server, tlsServer].map((listening) => new Promise<void>((resolve) => (listening === undefined ? resolve() : listening.close(() => resolve())))),
+      );
     },
   };
 }
@@ -354,7 +427,7 @@ function answer(response: ServerResponse, body: object | string): void {
 
 function answerFault(
   response: ServerResponse,
-  fault: Exclude<Fault, { kind: 'slow' } | { kind: 'truncate' } | { kind: 'hold' }>,
+  fault: Exclude<Fault, { kind: 'slow' } | { kind: 'truncate' } | { kind: 'hold' } | { kind: 'huge' }>,
   errorHeaders: Record<string, string>,
 ): void {
   switch (fault.kind) {

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { FAKE_TOKEN } from '../fake-api/server.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/wx-followers.js', import.meta.url));
@@ -17,6 +18,22 @@ export interface CliRun {
   env?: Record<string, string>;
   stdin?: string;
   cwd?: string;
+  /** Through the shell: how Windows runs a `.cmd` shim (npm's, or an installed bin's). */
+  shell?: boolean;
+}
+
+/**
+ * What needs a terminal made by util-linux's `script -qec` (macOS's `script` takes other
+ * flags, Windows has none) or Linux's /dev/full is skipped elsewhere.
+ */
+export const onLinux = process.platform === 'linux';
+/** Tests that pipe through `bash` (`| head -1`) or send POSIX signals to a child: not on Windows. */
+export const onPosix = process.platform !== 'win32';
+
+/** Mode 0600; Windows has no file modes (the user profile's ACL protects the file there). */
+export async function expectOwnerOnly(path: string): Promise<void> {
+  const { mode } = await stat(path);
+  if (process.platform !== 'win32') expect(mode & 0o777).toBe(0o600);
 }
 
 export async function tempDir(): Promise<string> {
@@ -31,11 +48,36 @@ export function cleanEnv(configDir: string, extra: Record<string, string> = {}):
   return {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: configDir,
+    // Windows: its networking needs SystemRoot, a .cmd shim needs ComSpec, and the profile
+    // folders stand in for HOME.
+    ...(process.platform === 'win32' ? windowsEnv(configDir) : {}),
     WX_FOLLOWERS_CONFIG_DIR: configDir,
     // Backoff, Retry-After and the wait for the next minute, a thousand times shorter.
     WX_FOLLOWERS_DELAY_SCALE: '0.001',
+    // Inside the run's own temporary root (test/global-setup.ts), which marks its processes too.
+    TMPDIR: tmpdir(),
+    ...(process.env['WX_FOLLOWERS_TEST_ROOT'] === undefined ? {} : { WX_FOLLOWERS_TEST_ROOT: process.env['WX_FOLLOWERS_TEST_ROOT'] }),
     ...extra,
   };
+}
+
+function windowsEnv(configDir: string): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of ['SystemRoot', 'SystemDrive', 'ComSpec', 'PATHEXT', 'TEMP', 'TMP', 'WINDIR']) {
+    const value = process.env[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  return { ...kept, USERPROFILE: configDir, APPDATA: configDir, LOCALAPPDATA: configDir };
+}
+
+/**
+ * `npm` as a child: npm's own script under this Node when npm runs the tests (npm_execpath),
+ * else the `npm` on PATH, through the shell on Windows where it is npm.cmd.
+ */
+export function npmCommand(args: readonly string[]): { command: string; args: string[]; shell: boolean } {
+  const npmScript = process.env['npm_execpath'];
+  if (npmScript !== undefined && /\.c?js$/.test(npmScript)) return { command: process.execPath, args: [npmScript, ...args], shell: false };
+  return { command: 'npm', args: [...args], shell: process.platform === 'win32' };
 }
 
 /** `wx-followers export` against a fake API, with its token in the environment and nothing else of the user's. */
@@ -52,7 +94,7 @@ export async function runCli(args: readonly string[], run: CliRun = {}): Promise
 }
 
 export async function runProcess(command: string, args: readonly string[], run: CliRun): Promise<CliResult> {
-  const child = spawn(command, args, { env: run.env, cwd: run.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: run.env, cwd: run.cwd, shell: run.shell ?? false, stdio: ['pipe', 'pipe', 'pipe'] });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -1,0 +1,48 @@
+import { promises as fs } from 'node:fs';
+import { posix, win32 } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * What Windows answers while another program holds a file open (Excel keeps its workbook
+ * locked) or a virus scanner or indexer has it for a moment.
+ */
+const LOCKED_CODES = new Set(['EPERM', 'EBUSY', 'EACCES']);
+
+/** How long a rename keeps trying: enough for a scanner, not so long that a person waits on Excel. */
+const RENAME_RETRY_MS = 2_000;
+const RENAME_MAX_DELAY_MS = 100;
+
+/** Whether the error is Windows saying that another program holds the file. */
+export function isLockedError(error: unknown, platform: NodeJS.Platform = process.platform): boolean {
+  return platform === 'win32' && LOCKED_CODES.has((error as NodeJS.ErrnoException).code ?? '');
+}
+
+/**
+ * fs.rename, tried again for a while on Windows when the file is held (as graceful-fs does,
+ * 10 ms more each time up to 100 ms); elsewhere these codes are final, so it fails at once.
+ */
+export async function renameRetrying(from: string, to: string, platform: NodeJS.Platform = process.platform): Promise<void> {
+  const startedAt = Date.now();
+  let delay = 0;
+  for (;;) {
+    try {
+      await fs.rename(from, to);
+      return;
+    } catch (error) {
+      if (!isLockedError(error, platform) || Date.now() - startedAt >= RENAME_RETRY_MS) throw error;
+    }
+    delay = Math.min(delay + 10, RENAME_MAX_DELAY_MS);
+    await sleep(delay);
+  }
+}
+
+/**
+ * Whether two absolute paths name the same file, as the platform's file system compares names
+ * by default: case-insensitively on Windows (NTFS) and macOS (APFS, which also ignores the
+ * Unicode normalization), exactly elsewhere.
+ */
+export function samePath(a: string, b: string, platform: NodeJS.Platform = process.platform): boolean {
+  if (platform === 'win32') return win32.normalize(a).toUpperCase() === win32.normalize(b).toUpperCase();
+  if (platform === 'darwin') return posix.normalize(a).normalize('NFC').toUpperCase() === posix.normalize(b).normalize('NFC').toUpperCase();
+  return a === b;
+}

@@ -1,0 +1,15 @@
+import { escapeText } from './escape.js';
+
+/**
+ * Text from outside (an input line, an errmsg, a value typed on the command line) as a message
+ * may show it: cut to `maxLength` characters, then escaped (escapeText), so that a line can
+ * neither move the cursor nor pass for something else.
+ */
+export function shown(text: string, maxLength = 200): string {
+  return escapeText(text.length > maxLength ? `${text.slice(0, maxLength)}...` : text);
+}
+
+/** 1 OpenID, 2 OpenIDs; the count grouped as people read it (10,000). */
+export function counted(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? singular : plural}`;
+}
