@@ -117,7 +117,11 @@ describe('readAhead', () => {
     // More followers after the limit: the page is not handed over, and nothing after it is asked for.
     expect(await walk(page(2))).toEqual({ next: { done: true, value: undefined }, limitReached: true, fetches: 2 });
     // Exactly --limit followers: the list is complete.
-    expect(await walk({ total: 3, count: 0, next_openid: '' })).toEqual({ next: { done: true, value: undefined }, limitReached: false, fetches: 2 });
+    expect(await walk({ total: 3, count: 0, next_openid: '' })).toEqual({
+      next: { done: true, value: undefined },
+      limitReached: false,
+      fetches: 2,
+    });
   });
 
   it('aborts the call in flight at once when the consumer stops, and makes no other', async () => {

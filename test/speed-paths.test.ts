@@ -63,9 +63,13 @@ describe('read-ahead', () => {
   // The reader takes its line and goes away a moment later (the sleep holds the pipe open), so
   // that the page read ahead has surely been asked for: it must then be aborted, not awaited.
   const headOne = async (api: FakeApi, env: Record<string, string>): Promise<CliResult> =>
-    runProcess('bash', ['-c', `"${process.execPath}" "${BIN}" export --base-url ${api.url} | { head -1; sleep 0.3; }; echo "exit=\${PIPESTATUS[0]}" >&2`], {
-      env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN, ...env }),
-    });
+    runProcess(
+      'bash',
+      ['-c', `"${process.execPath}" "${BIN}" export --base-url ${api.url} | { head -1; sleep 0.3; }; echo "exit=\${PIPESTATUS[0]}" >&2`],
+      {
+        env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN, ...env }),
+      },
+    );
 
   // bash and `head`: Windows has neither.
   it.runIf(onPosix)('costs a reader that goes away (| head -1) at most one extra call, aborted at once', async () => {

@@ -107,7 +107,17 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     }));
     output = await openOutput(plan);
     const readAhead = io.env['WX_FOLLOWERS_TEST_NO_READ_AHEAD'] === undefined;
-    const run: Run = { source: plan.list.source(client), resume, limit: plan.limit, output, fileOutput, checkpoint, progress, advance, readAhead };
+    const run: Run = {
+      source: plan.list.source(client),
+      resume,
+      limit: plan.limit,
+      output,
+      fileOutput,
+      checkpoint,
+      progress,
+      advance,
+      readAhead,
+    };
     if (details === undefined) {
       await exportRows(run, await openidRows(format));
     } else {
