@@ -18,8 +18,9 @@ export interface ListSource {
   /**
    * Fetches the page after `cursor`, or the first page when it is undefined. `check` throws for
    * an answer that will not do: the client runs it on every attempt, so that its retries apply.
+   * `signal` aborts the call (the page read ahead, when the export stops).
    */
-  fetchPage(cursor: string | undefined, check?: (answer: JsonObject) => void): Promise<JsonObject>;
+  fetchPage(cursor: string | undefined, check?: (answer: JsonObject) => void, signal?: AbortSignal): Promise<JsonObject>;
   /** The list's size from elsewhere, for a list whose pages do not tell it (a tag's). */
   size?(): Promise<number | undefined>;
 }

@@ -21,7 +21,7 @@ function list(
     description,
     source: (client) => ({
       description,
-      fetchPage: (cursor, check) => client.call({ ...request(cursor), check }),
+      fetchPage: (cursor, check, signal) => client.call({ ...request(cursor), check }, signal),
       ...(size === undefined ? {} : { size: () => size(client) }),
     }),
   };

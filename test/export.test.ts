@@ -343,7 +343,7 @@ describe('the access token', () => {
 
 describe('pipes and progress', () => {
   // bash's `| head -1` and PIPESTATUS: Windows has neither.
-  it.runIf(onPosix)('ends at once when the reader goes away (| head -1): no further API calls, no stack trace', async () => {
+  it.runIf(onPosix)('ends at once when the reader goes away (| head -1): no call past the page read ahead, no stack trace', async () => {
     const api = await fake({ followers: 50_000 });
     const dir = await tempDir();
     const result = await runProcess(
@@ -353,7 +353,8 @@ describe('pipes and progress', () => {
     );
     expect(result.stdout.toString()).toBe(`${api.followers.at(0)}\n`);
     expect(result.stderr).toBe('exit=1\n');
-    expect(api.calls).toHaveLength(1);
+    // The second page may have been asked for while the first was written (test/speed-paths.test.ts).
+    expect(api.calls.length).toBeLessThanOrEqual(2);
   });
 
   it('prints nothing on stderr on success when stderr is not a TTY', async () => {

@@ -74,4 +74,79 @@ describe('mapInOrder', () => {
     await expect(results.next()).rejects.toThrow('batch 1 failed');
     expect(signals.get(2)?.aborted).toBe(true);
   });
+
+  describe('over an async source (the batches of pages still being fetched)', () => {
+    /** Items the test hands to the consumer one by one, or a failure; `returned` once it is ended. */
+    function controlledSource(): AsyncIterableIterator<number> & { give: (item: number | Error) => void; returned: boolean } {
+      const waiting: ((result: number | Error) => void)[] = [];
+      const given: (number | Error)[] = [];
+      const source = {
+        returned: false,
+        give: (item: number | Error) => {
+          const taker = waiting.shift();
+          if (taker === undefined) given.push(item);
+          else taker(item);
+        },
+        next: async (): Promise<IteratorResult<number>> => {
+          const item = given.shift() ?? (await new Promise<number | Error>((resolve) => waiting.push(resolve)));
+          if (item instanceof Error) throw item;
+          return { done: false, value: item };
+        },
+        return: async (): Promise<IteratorResult<number>> => {
+          source.returned = true;
+          return { done: true, value: undefined };
+        },
+        [Symbol.asyncIterator]: () => source,
+      };
+      return source;
+    }
+
+    it('hands over a result that is in while the source still waits for its next item', async () => {
+      const { work, started, settle } = controlledWork();
+      const source = controlledSource();
+      const results = mapInOrder(source, 4, work);
+      source.give(0);
+      const first = results.next();
+      await tick();
+      expect(started).toEqual([0]);
+      settle(0);
+      // Item 1 has not come yet (the next page is still being fetched): result 0 does not wait for it.
+      expect((await first).value).toBe('result 0');
+      source.give(1);
+      source.give(2);
+      const second = results.next();
+      await tick();
+      expect(started).toEqual([0, 1, 2]);
+      settle(1);
+      expect((await second).value).toBe('result 1');
+    });
+
+    it('throws a failure of the source after the results of the items before it, and ends the source when stopped early', async () => {
+      const { work, settle, signals } = controlledWork();
+      const source = controlledSource();
+      const results = mapInOrder(source, 4, work);
+      source.give(0);
+      source.give(1);
+      source.give(new Error('list call failed'));
+      const first = results.next();
+      await tick();
+      settle(1);
+      settle(0);
+      expect((await first).value).toBe('result 0');
+      expect((await results.next()).value).toBe('result 1');
+      await expect(results.next()).rejects.toThrow('list call failed');
+
+      const other = controlledSource();
+      const again = mapInOrder(other, 4, work);
+      other.give(10);
+      other.give(11);
+      const head = again.next();
+      await tick();
+      settle(10);
+      await head;
+      await again.return(undefined);
+      expect(signals.get(11)?.aborted).toBe(true);
+      expect(other.returned).toBe(true);
+    });
+  });
 });

@@ -7,8 +7,9 @@ import { ExitCode, WxError } from '../errors.js';
 import { MAX_CONCURRENCY, planExport, setAsideMessage, textWithInfo, type ExportPlan } from '../export-plan.js';
 import { signalExitCode, type IOStreams } from '../io.js';
 import { checkBom } from '../options.js';
-import { UnknownStartError, paginate, type ListSource } from '../pager.js';
+import { UnknownStartError, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
+import { readAhead, type PageRows, type PagesAhead } from '../read-ahead.js';
 import { Reporter } from '../report.js';
 import { counted } from '../shown.js';
 import { recordFormat, type FormatName, type RecordFormat } from '../sinks/formats.js';
@@ -47,8 +48,8 @@ interface Advance {
 /** What a page of OpenIDs becomes in the output: the OpenIDs themselves, or their details. */
 interface Rows<Row> {
   format: RecordFormat<Row>;
-  /** The rows of a page's OpenIDs in their order, a batch at a time. */
-  of(openids: readonly string[]): AsyncIterable<readonly Row[]>;
+  /** The rows of the pages' OpenIDs in their order, a page or a batch at a time. */
+  of(pages: PagesAhead): AsyncIterable<PageRows<Row>>;
   openidOf(row: Row): string;
 }
 
@@ -62,6 +63,8 @@ interface Run {
   checkpoint: Checkpoint | undefined;
   progress: Progress;
   advance: Advance;
+  /** Whether the next page is asked for while this one is written (off only for tests). */
+  readAhead: boolean;
 }
 
 export async function runExport(options: ExportOptions, io: IOStreams): Promise<ExitCode> {
@@ -103,7 +106,18 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       connections: details?.concurrency ?? 1,
     }));
     output = await openOutput(plan);
-    const run: Run = { source: plan.list.source(client), resume, limit: plan.limit, output, fileOutput, checkpoint, progress, advance };
+    const readAhead = io.env['WX_FOLLOWERS_TEST_NO_READ_AHEAD'] === undefined;
+    const run: Run = {
+      source: plan.list.source(client),
+      resume,
+      limit: plan.limit,
+      output,
+      fileOutput,
+      checkpoint,
+      progress,
+      advance,
+      readAhead,
+    };
     if (details === undefined) {
       await exportRows(run, await openidRows(format));
     } else {
@@ -150,36 +164,22 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     progress.start(run.source.description);
     // A call of its own, made only for a person watching the bar; without it the bar counts.
     const knownSize = progress.shown && run.source.size !== undefined ? await run.source.size().catch(() => undefined) : undefined;
-    let limitReached = false;
-    for await (const page of paginate(run.source, run.resume)) {
-      let openids = page.openids;
-      const room = limit === undefined ? Number.POSITIVE_INFINITY : limit - (advance.written - writtenBefore);
-      // A limit met exactly at the end of a page is known to have cut the list only once another
-      // page comes: a list of exactly --limit OpenIDs is complete, and its run says so.
-      if (room === 0) {
-        limitReached = true;
-        break;
-      }
-      if (openids.length > room) {
-        openids = openids.slice(0, room);
-        limitReached = true;
-      }
+    const pages = readAhead(run.source, run.resume, { limit, ahead: run.readAhead });
+    for await (const { rows: batch, page, endsPage } of rows.of(pages)) {
       advance.total = page.total;
-      for await (const batch of rows.of(openids)) {
-        await sink.writePage(batch);
-        advance.written += batch.length;
-        const last = batch.at(-1);
-        if (last !== undefined) advance.cursor = rows.openidOf(last);
-        progress.advance(advance.written, page.total ?? knownSize);
-      }
+      await sink.writePage(batch);
+      advance.written += batch.length;
+      const last = batch.at(-1);
+      if (last !== undefined) advance.cursor = rows.openidOf(last);
+      progress.advance(advance.written, page.total ?? knownSize);
       // Once a page, not a batch: an fsync and a state write for every 100 rows would cost more
       // than the rows. A stop in between records where it got to (recordStop).
-      if (checkpoint !== undefined && fileOutput !== undefined && advance.cursor !== undefined) {
+      if (endsPage && checkpoint !== undefined && fileOutput !== undefined && advance.cursor !== undefined) {
         await checkpoint.record(advance.cursor, advance.written, await fileOutput.sync(), page.total);
         advance.recorded = advance.cursor;
       }
-      if (limitReached) break;
     }
+    const { limitReached } = pages;
     // With --state a --limit run is one chunk of a longer export: the next run goes on.
     if (limitReached && checkpoint !== undefined) {
       await sink.abandon();
@@ -205,8 +205,8 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
 async function openidRows(format: FormatName): Promise<Rows<string>> {
   return {
     format: await recordFormat(format),
-    of: async function* (openids) {
-      yield openids;
+    of: async function* (pages) {
+      for await (const page of pages) yield { rows: page.openids, page, endsPage: true };
     },
     openidOf: (openid) => openid,
   };
@@ -218,7 +218,7 @@ async function detailRows(client: ApiClient, format: FormatName, details: Detail
   const [{ detailsInOrder }, { detailsFormat }] = await Promise.all([import('../details.js'), import('../sinks/details-formats.js')]);
   return {
     format: await detailsFormat(format),
-    of: (openids) => detailsInOrder(client, openids, details),
+    of: (pages) => detailsInOrder(client, pages, details),
     openidOf: (row) => row.openid,
   };
 }

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 export const FORMAT_NAMES = ['text', 'csv', 'ndjson'] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
 
@@ -21,26 +23,44 @@ const ndjson: RecordFormat<string> = {
   encode: (openids) => {
     if (openids.length === 0) return '';
     // Real OpenIDs need no escaping: a join is several times faster than a stringify each.
-    if (openids.every((openid) => JSON_PLAIN.test(openid))) return `{"openid":"${openids.join('"}\n{"openid":"')}"}\n`;
+    if (allMatch(openids, JSON_PLAIN)) return `{"openid":"${openids.join('"}\n{"openid":"')}"}\n`;
     let lines = '';
     for (const openid of openids) lines += `{"openid":${JSON.stringify(openid)}}\n`;
     return lines;
   },
 };
 
-type Stringify = typeof import('csv-stringify/sync').stringify;
+type CsvStringify = typeof import('csv-stringify/sync');
 
 /**
- * A one-column CSV whose page goes through csv-stringify as a single record with '\n' between
- * its fields: csv-stringify's cost is per record, and this is the same bytes as a record per
- * OpenID (quoted where a field holds a comma, quote, CR or LF), at less than half the time.
+ * A one-column CSV. A slice of real OpenIDs is joined, as text is: csv-stringify would leave
+ * each of them as it is. A slice with any other value goes through csv-stringify as a single
+ * record with '\n' between its fields: its cost is per record, and this is the same bytes as a
+ * record per OpenID (quoted where a field holds a comma, quote, CR or LF). csv-stringify is
+ * loaded on the first such slice only, so that an export of real OpenIDs never pays for it.
  */
-function csv(stringify: Stringify): RecordFormat<string> {
+function csv(load: () => CsvStringify): RecordFormat<string> {
   const options = { delimiter: '\n', record_delimiter: '\n', quoted_match: /[,\r]/ } as const;
+  let stringify: CsvStringify['stringify'] | undefined;
   return {
-    header: stringify([['openid']]),
-    encode: (openids) => (openids.length === 0 ? '' : stringify([openids as string[]], options)),
+    // What csv-stringify writes for the one-word header.
+    header: 'openid\n',
+    encode: (openids) => {
+      if (openids.length === 0) return '';
+      if (allMatch(openids, CSV_PLAIN)) return `${openids.join('\n')}\n`;
+      stringify ??= load().stringify;
+      return stringify([openids as string[]], options);
+    },
   };
+}
+
+/** What csv-stringify writes unquoted and unchanged: an OpenID's letters, digits, '-' and '_', never empty. */
+const CSV_PLAIN = /^[A-Za-z0-9_-]+$/;
+
+/** `values.every((value) => pattern.test(value))`, a quarter faster: it runs for every OpenID of a CSV or NDJSON export. */
+function allMatch(values: readonly string[], pattern: RegExp): boolean {
+  for (const value of values) if (!pattern.test(value)) return false;
+  return true;
 }
 
 export function isFormatName(name: string): name is FormatName {
@@ -59,10 +79,10 @@ export async function csvTable<Row>(columns: readonly string[], cells: (row: Row
   };
 }
 
-/** csv-stringify is loaded for CSV only: text and NDJSON runs do not pay for it at start-up. */
+/** csv-stringify is loaded for a CSV that needs it only: text and NDJSON runs do not pay for it at start-up. */
 export async function recordFormat(name: FormatName): Promise<RecordFormat<string>> {
   if (name === 'text') return text;
   if (name === 'ndjson') return ndjson;
-  const { stringify } = await import('csv-stringify/sync');
-  return csv(stringify);
+  // Synchronously, from its CommonJS build (the same code): encode() is called in the middle of a page.
+  return csv(() => createRequire(import.meta.url)('csv-stringify/sync') as CsvStringify);
 }

@@ -14,6 +14,8 @@ export type Fault =
   | { kind: 'slow'; delayMs: number }
   /** Half the normal answer, then the connection is cut. */
   | { kind: 'truncate' }
+  /** The normal answer once `until` settles: a test decides when a call answers. */
+  | { kind: 'hold'; until: Promise<unknown> }
   /** A 200 answer of `bytes` bytes (a JSON string that never seems to end), written as fast as it is read; `declared` sends its Content-Length. */
   | { kind: 'huge'; bytes: number; declared?: boolean };
 
@@ -26,6 +28,8 @@ export interface RecordedCall {
   /** The query as it came, to check what was and was not sent. */
   rawQuery: string;
   body: string;
+  /** The connection closed before the answer was sent: the client aborted the call (or a 'reset' fault). */
+  abandoned: boolean;
 }
 
 export interface FakeApiOptions {
@@ -70,6 +74,8 @@ export interface FakeApiOptions {
   detailsReversed?: boolean;
   /** Every call is answered this long after it came (the benchmark of --with-info). */
   latencyMs?: number;
+  /** An empty next_openid starts the list, as the real API mostly allows (the SDK of the benchmark sends one). */
+  emptyCursorStarts?: boolean;
   /** Also listen with TLS on this key and certificate (the proxy tests' api.weixin.qq.com). */
   tls?: { key: string; cert: string };
 }
@@ -122,7 +128,6 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     // The latency runs from the request's arrival, so that reading its body is not added to it.
     const answerAt = performance.now() + (options.latencyMs ?? 0);
     void readBody(request).then(async (body) => {
-      if (options.latencyMs !== undefined) await delay(Math.max(0, answerAt - performance.now()));
       const url = new URL(request.url ?? '/', 'http://fake');
       const call: RecordedCall = {
         index: calls.length + 1,
@@ -131,8 +136,15 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
         query: url.searchParams,
         rawQuery: url.search.slice(1),
         body,
+        abandoned: false,
       };
+      // Recorded as it comes, so that a call the client gives up on during the latency counts.
       calls.push(call);
+      response.on('close', () => {
+        if (!response.writableFinished) call.abandoned = true;
+      });
+      if (options.latencyMs !== undefined) await delay(Math.max(0, answerAt - performance.now()));
+      if (call.abandoned) return;
       const fault = options.fault?.(call);
       if (fault === undefined) {
         answer(response, route(call));
@@ -140,6 +152,9 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
         const body = route(call);
         const timer = setTimeout(() => answer(response, body), fault.delayMs);
         response.on('close', () => clearTimeout(timer));
+      } else if (fault.kind === 'hold') {
+        const body = route(call);
+        void fault.until.finally(() => answer(response, body));
       } else if (fault.kind === 'huge') {
         void writeHuge(response, fault);
       } else if (fault.kind === 'truncate') {
@@ -324,7 +339,8 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   const cachedPages = new Map<string | null, string>();
 
   function followerPage(call: RecordedCall): object | string {
-    const cursor = call.query.get('next_openid');
+    const sent = call.query.get('next_openid');
+    const cursor = sent === '' && options.emptyCursorStarts === true ? null : sent;
     if (options.cachePages !== true) return renderPage(followers, cursor, pageSize, true);
     let page = cachedPages.get(cursor);
     if (page === undefined) {
@@ -411,7 +427,7 @@ function answer(response: ServerResponse, body: object | string): void {
 
 function answerFault(
   response: ServerResponse,
-  fault: Exclude<Fault, { kind: 'slow' } | { kind: 'truncate' } | { kind: 'huge' }>,
+  fault: Exclude<Fault, { kind: 'slow' } | { kind: 'truncate' } | { kind: 'hold' } | { kind: 'huge' }>,
   errorHeaders: Record<string, string>,
 ): void {
   switch (fault.kind) {
