@@ -206,6 +206,7 @@ describe('messages that say what happened', () => {
     const result = await exportFrom(api);
     expect(result.code).toBe(5);
     expect(result.stderr).toContain('errcode 99999: bad\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{a}line');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no raw control character may reach a message.
     expect(result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   });
 });
