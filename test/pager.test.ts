@@ -163,6 +163,7 @@ describe('paginate', () => {
     expect((error as WxError).retry).toEqual({ kind: 'backoff' });
     expect((error as WxError).message).toMatch(/ is malformed: /);
     expect((error as WxError).message).toContain(what);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no raw control character may reach a message.
     expect((error as WxError).message).not.toMatch(/[\u0000-\u001f]/);
   });
 });
