@@ -154,7 +154,9 @@ describe('export --with-info', () => {
   });
 
   it('renews an expired token under concurrent batches and loses no row', async () => {
-    const api = await fake({ followers: 3_000, pageSize: 1_000, tokenLifetimeCalls: 12 });
+    // A lifetime of three rounds of --concurrency: a renewed token must outlive the calls already
+    // in flight, or the renewing call's own retry could be refused at once (exit 3, by design).
+    const api = await fake({ followers: 5_000, pageSize: 1_000, tokenLifetimeCalls: 24 });
     const result = await runCli(['export', '--base-url', api.url, '--with-info', '--format', 'ndjson'], {
       env: cleanEnv(await tempDir(), { WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET }),
     });
