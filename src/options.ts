@@ -67,19 +67,25 @@ export function parseCount(flag: string, value: string | undefined, max = Number
   return atMost(flag, value, max);
 }
 
-export function parsePositiveInteger(flag: string, value: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
+/** `why` says why the bound is what it is, for a value past it. */
+export function parsePositiveInteger(
+  flag: string,
+  value: string | undefined,
+  max = Number.MAX_SAFE_INTEGER,
+  why?: string,
+): number | undefined {
   if (value === undefined) return undefined;
   if (!/^[1-9][0-9]*$/.test(value)) {
     throw usageError(`${flag} takes a whole number greater than 0; got '${shown(value)}'.`);
   }
-  return atMost(flag, value, max);
+  return atMost(flag, value, max, why);
 }
 
 /** A whole number past the bound, or past what a double holds exactly, is too large: not "not a number". */
-function atMost(flag: string, digits: string, max: number): number {
+function atMost(flag: string, digits: string, max: number, why?: string): number {
   const value = Number(digits);
   if (!Number.isSafeInteger(value) || value > max) {
-    throw usageError(`${flag} is too large: it is at most ${max}; got ${shown(digits, 40)}.`);
+    throw usageError(`${flag} is too large: it is at most ${max}${why === undefined ? '' : ` (${why})`}; got ${shown(digits, 40)}.`);
   }
   return value;
 }
