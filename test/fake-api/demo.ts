@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { everyNth, generatedFollowers } from './followers.js';
-import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, startFakeApi } from './server.js';
+import { serveInstructions } from './demo-instructions.js';
+import { FAKE_TOKEN, startFakeApi } from './server.js';
 
 if (process.argv.includes('--serve')) {
   const followers = generatedFollowers(23_000);
@@ -21,16 +22,7 @@ if (process.argv.includes('--serve')) {
     // A stable token lives ten calls here, so that an export with the AppID and AppSecret shows renewal.
     tokenLifetimeCalls: 10,
   });
-  process.stderr.write(
-    `Fake WeChat API with 23,000 followers, tags 2 and 134, and a blacklist, at ${api.url}. In another shell:\n` +
-      `  export WX_API_BASE_URL=${api.url} WX_ACCESS_TOKEN=${FAKE_TOKEN}\n` +
-      `  node bin/wx-followers.js tags\n  node bin/wx-followers.js export --with-info --limit 500 | head\n` +
-      `Or the fake account's AppID and AppSecret instead of a token, to try \`token\`, \`config set\` and renewal (its stable tokens live 10 calls):\n` +
-      `  unset WX_ACCESS_TOKEN; export WX_API_BASE_URL=${api.url} WX_APPID=${FAKE_APPID} WX_SECRET=${FAKE_SECRET}\n` +
-      `  node bin/wx-followers.js token\n` +
-      `  node bin/wx-followers.js config set appid ${FAKE_APPID}   # and: config set secret -   (paste ${FAKE_SECRET})\n` +
-      'Ctrl-C stops it.\n',
-  );
+  process.stderr.write(serveInstructions(api.url));
   process.on('SIGINT', () => void api.close().then(() => process.exit(0)));
   await new Promise(() => undefined);
 }
