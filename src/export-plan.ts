@@ -238,8 +238,12 @@ function parseDetailsOptions(options: ExportOptions, format: FormatName | undefi
   }
   if (format === 'text') throw textWithInfo();
   const concurrency =
-    parsePositiveInteger('--concurrency', options.concurrency, MAX_CONCURRENCY, "more calls at once only meet the API's per-minute limit sooner") ??
-    DEFAULT_CONCURRENCY;
+    parsePositiveInteger(
+      '--concurrency',
+      options.concurrency,
+      MAX_CONCURRENCY,
+      "more calls at once only meet the API's per-minute limit sooner",
+    ) ?? DEFAULT_CONCURRENCY;
   return { lang: options.lang === undefined ? 'zh_CN' : parseLanguage(options.lang), concurrency };
 }
 
