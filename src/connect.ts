@@ -67,6 +67,7 @@ export async function connect(
     },
     onSecret: (secret) => reporter.addSecret(secret),
   });
+  const longWaits = new LongWaitNotice(reporter, io.env);
   const client = new ApiClient({
     baseUrl,
     timeoutMs,
@@ -74,7 +75,7 @@ export async function connect(
     userAgent: `wx-followers/${packageVersion()}`,
     retry: { ...DEFAULT_RETRY_POLICY, retries, delayScale: delayScale(io.env) },
     onWait: (reason, waitMs) => {
-      if (options.quiet !== true) announceLongWait(reporter, reason, waitMs);
+      if (options.quiet !== true) longWaits.announce(reason, waitMs);
     },
     ...(proxy === undefined ? {} : { proxy }),
     ...hooks,
@@ -98,9 +99,32 @@ function delayScale(env: NodeJS.ProcessEnv): number {
  */
 const LONG_WAIT_MS = 60_000;
 
-export function announceLongWait(reporter: Reporter, reason: string, waitMs: number): void {
-  if (waitMs <= LONG_WAIT_MS) return;
-  const seconds = Math.round(waitMs / 1000);
-  const length = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
-  reporter.line(`wx-followers: ${reason}: waiting ${length} before trying again.`);
+/**
+ * Tells long waits on stderr, once for waits that overlap: the calls in flight under --with-info
+ * meet the same Retry-After together, and each would announce it. It remembers until when the
+ * last wait it told runs; a wait that starts before then is told only if it ends much later.
+ */
+export class LongWaitNotice {
+  readonly #reporter: Reporter;
+  readonly #scale: number;
+  readonly #now: () => number;
+  #toldUntil = Number.NEGATIVE_INFINITY;
+
+  constructor(reporter: Reporter, env: NodeJS.ProcessEnv, now: () => number = Date.now) {
+    this.#reporter = reporter;
+    this.#scale = delayScale(env);
+    this.#now = now;
+  }
+
+  announce(reason: string, waitMs: number): void {
+    if (waitMs <= LONG_WAIT_MS) return;
+    // The waits really last waitMs * scale: the times compared are those of the clock.
+    const now = this.#now();
+    const until = now + waitMs * this.#scale;
+    if (now < this.#toldUntil && until <= this.#toldUntil + LONG_WAIT_MS * this.#scale) return;
+    this.#toldUntil = until;
+    const seconds = Math.round(waitMs / 1000);
+    const length = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+    this.#reporter.line(`wx-followers: ${reason}: waiting ${length} before trying again.`);
+  }
 }

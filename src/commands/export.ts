@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { ApiClient } from '../api/client.js';
-import { announceLongWait, connect, type ConnectionOptions } from '../connect.js';
+import { connect, LongWaitNotice, type ConnectionOptions } from '../connect.js';
 import type { DetailsOptions, FollowerInfo } from '../details.js';
 import { ExitCode, WxError } from '../errors.js';
 import { MAX_CONCURRENCY, planExport, setAsideMessage, textWithInfo, type ExportPlan } from '../export-plan.js';
@@ -72,9 +72,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
   const interruption = new AbortController();
   // Every call in flight listens to the run's signal: up to --concurrency of them, plus a wait.
   setMaxListeners(2 * MAX_CONCURRENCY + 8, interruption.signal);
-  const stopListening = io.onInterrupt((signal) =>
-    interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))),
-  );
+  const stopListening = io.onInterrupt((signal) => interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))));
   const advance: Advance = { written: 0, cursor: undefined, recorded: undefined, total: undefined };
   let client: ApiClient | undefined;
   let output: Output | undefined;
@@ -97,11 +95,12 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
 
     progress = await createProgress(io, options);
     const shownProgress = progress;
+    const longWaits = new LongWaitNotice(reporter, io.env);
     ({ client } = await connect(options, io, reporter, {
       signal: interruption.signal,
       onWait: (reason, waitMs) => {
         shownProgress.note(reason);
-        if (!shownProgress.shown && options.quiet !== true) announceLongWait(reporter, reason, waitMs);
+        if (!shownProgress.shown && options.quiet !== true) longWaits.announce(reason, waitMs);
       },
       connections: details?.concurrency ?? 1,
     }));
