@@ -9,6 +9,13 @@ import type { Reporter } from './report.js';
 import { TokenManager } from './tokens.js';
 import { packageVersion } from './version.js';
 
+/**
+ * A wait is at most 30 s (a 45011 one up to a minute), so 100 retries already hold one request for
+ * close to an hour: a failure that outlasts them is not passing, and a thousand would leave a cron
+ * run hanging for a day where a rerun with --resume or --state does better.
+ */
+export const MAX_RETRIES = 100;
+
 /** The options every command that calls the API takes. */
 export interface ConnectionOptions extends CredentialOptions {
   baseUrl?: string;
@@ -41,7 +48,7 @@ export async function connect(
 ): Promise<Connection> {
   // A timer holds at most 2^31-1 ms (24.8 days); Node fires a longer one at once, with a warning.
   const timeoutMs = parsePositiveInteger('--timeout', options.timeout, MAX_TIMER_MS) ?? DEFAULT_TIMEOUT_MS;
-  const retries = parseCount('--retries', options.retries) ?? DEFAULT_RETRY_POLICY.retries;
+  const retries = parseCount('--retries', options.retries, MAX_RETRIES) ?? DEFAULT_RETRY_POLICY.retries;
   const store = lazyStore(() => openConfigStore(io.env));
   const baseUrlSetting = await resolveSetting(options.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');

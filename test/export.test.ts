@@ -470,7 +470,7 @@ describe('config', () => {
     await mkdir(dir, { recursive: true });
     const path = join(dir, 'config.json');
     await writeFile(path, '{}', { mode: 0o644 });
-    expect((await runCli(['config', 'set', 'appid', 'wx1'], { env: cleanEnv(dir) })).code).toBe(0);
+    expect((await runCli(['config', 'set', 'appid', 'wx1234567890abcdef'], { env: cleanEnv(dir) })).code).toBe(0);
     await expectOwnerOnly(path);
   });
 });

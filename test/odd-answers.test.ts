@@ -222,7 +222,7 @@ describe('no Node warnings, whatever the options', () => {
     const api = await fake({ followers: 10 });
     const result = await exportFrom(api, ['--timeout', '3000000000']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('wx-followers: --timeout is at most 2147483647; got 3000000000.\n');
+    expect(result.stderr).toBe('wx-followers: --timeout is too large: it is at most 2147483647; got 3000000000.\n');
     expect(api.calls).toHaveLength(0);
     const largest = await exportFrom(api, ['--timeout', '2147483647']);
     expect([largest.code, largest.stderr]).toEqual([0, '']);
