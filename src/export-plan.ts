@@ -9,6 +9,8 @@ import type { FormatName } from './sinks/formats.js';
 import { linkRefused, partialPathOf, type FileOpening } from './sinks/output.js';
 import { blacklist, followerList, taggedFollowers, type ListChoice } from './sources.js';
 import { Checkpoint } from './state.js';
+import { FileLock, lockHolder } from './lock.js';
+import { escapeText } from './escape.js';
 
 /** Where the rows go, as settled before the first call. */
 export type OutputPlan =
@@ -31,6 +33,8 @@ export interface ExportPlan {
   checkpoint: Checkpoint | undefined;
   /** What the state file records as written before this run. */
   writtenBefore: number;
+  /** A file output's lock (FILE.partial.lock), held from the plan on: released by whoever runs the plan. */
+  outputLock: FileLock | undefined;
 }
 
 const STDOUT_NAMES = ['/dev/stdout', '/dev/fd/1', '/proc/self/fd/1'];
@@ -56,7 +60,17 @@ export async function planExport(options: ExportOptions): Promise<ExportPlan> {
   const format = explicitFormat ?? defaultFormat;
   // Before any path is looked at; with --state and no --format, the state's format is checked later.
   if (explicitFormat !== undefined || options.state === undefined) checkBom(options.bom, format);
-  const plan: ExportPlan = { list, format, details, resume, limit, output: { kind: 'stdout' }, checkpoint: undefined, writtenBefore: 0 };
+  const plan: ExportPlan = {
+    list,
+    format,
+    details,
+    resume,
+    limit,
+    output: { kind: 'stdout' },
+    checkpoint: undefined,
+    writtenBefore: 0,
+    outputLock: undefined,
+  };
   if (options.output === undefined) return plan;
 
   // The process's own stdout by name: opened again by path it may be a socket (ENXIO), so written as stdout.
@@ -64,10 +78,29 @@ export async function planExport(options: ExportOptions): Promise<ExportPlan> {
   plan.output = await planOutput(options.output, options.state !== undefined);
   if (plan.output.kind !== 'file') return plan;
   const { path, partialPath } = plan.output;
+  // Before anything reads, moves or writes FILE.partial: two runs on one output would take each other's.
+  plan.outputLock = await lockOutput(path, partialPath);
+  try {
+    return await planFileOutput(options, plan, plan.output, explicitFormat, defaultFormat);
+  } catch (error) {
+    await plan.outputLock.release();
+    throw error;
+  }
+}
+
+async function planFileOutput(
+  options: ExportOptions,
+  plan: ExportPlan,
+  output: OutputPlan & { kind: 'file' },
+  explicitFormat: FormatName | undefined,
+  defaultFormat: FormatName,
+): Promise<ExportPlan> {
+  const { path, partialPath } = output;
+  const { resume, format, details, list } = plan;
   if (options.state === undefined) {
     if (resume !== undefined) {
       await checkResume(path, partialPath, resume, { format, withInfo: details !== undefined });
-      plan.output.opening = { kind: 'resume' };
+      output.opening = { kind: 'resume' };
     }
     return plan;
   }
@@ -80,7 +113,7 @@ export async function planExport(options: ExportOptions): Promise<ExportPlan> {
     withInfo: details !== undefined,
   });
   const bytes = checkpoint.start.continueAtBytes;
-  plan.output.opening = bytes === undefined ? { kind: 'new' } : { kind: 'continue', bytes };
+  output.opening = bytes === undefined ? { kind: 'new' } : { kind: 'continue', bytes };
   return { ...plan, checkpoint, format: checkpoint.start.format, resume: checkpoint.start.cursor, writtenBefore: checkpoint.start.written };
 }
 
@@ -116,6 +149,20 @@ async function planOutput(path: string, withState: boolean): Promise<OutputPlan>
   return { kind: 'file', path, partialPath, opening: { kind: 'new' } };
 }
 
+export function outputLockPathOf(partialPath: string): string {
+  return `${partialPath}.lock`;
+}
+
+/** One run at a time writes FILE.partial: a second is refused (exit 1) before any call. */
+async function lockOutput(path: string, partialPath: string): Promise<FileLock> {
+  const lockPath = outputLockPathOf(partialPath);
+  return FileLock.take(
+    lockPath,
+    (owner) =>
+      `Another run (${lockHolder(owner)}) is writing to ${escapeText(path)}; ${escapeText(lockPath)} is its lock. Let it finish, or give this run another --output.`,
+  );
+}
+
 /** A FILE.partial the tool would write into or move aside must be a file of its own, not a link. */
 async function checkPartial(partialPath: string): Promise<void> {
   const stats = await statOrUndefined(partialPath, fs.lstat);
@@ -131,7 +178,12 @@ async function checkPartial(partialPath: string): Promise<void> {
  * or lost and no file mixes two formats.
  */
 async function checkResume(path: string, partialPath: string, resume: string, kind: ExportFileKind): Promise<void> {
-  const continued = (await statOrUndefined(partialPath, fs.lstat)) !== undefined ? partialPath : (await statOrUndefined(path, fs.stat)) !== undefined ? path : undefined;
+  const continued =
+    (await statOrUndefined(partialPath, fs.lstat)) !== undefined
+      ? partialPath
+      : (await statOrUndefined(path, fs.stat)) !== undefined
+        ? path
+        : undefined;
   if (continued === undefined) {
     throw usageError(
       `--resume ${resume} continues ${partialPath} (or ${path}), and neither is there. Run without --resume to export from the start, or write the rest to stdout (--resume ${resume} without --output).`,
@@ -167,7 +219,7 @@ async function checkStatePath(state: string, output: string): Promise<void> {
   if (stateStats?.isDirectory() === true) throw usageError(`--state ${state} is a directory: give a file name in it.`);
   const statePath = await canonical(state);
   const outputPath = await canonical(output);
-  const taken = [outputPath, `${outputPath}.partial`, `${outputPath}.partial.prev`];
+  const taken = [outputPath, `${outputPath}.partial`, `${outputPath}.partial.prev`, outputLockPathOf(`${outputPath}.partial`)];
   const clash = [statePath, `${statePath}.lock`].some((name) => taken.includes(name)) || taken.includes(`${statePath}.lock`);
   const sameFile = await sameInode(state, output);
   if (clash || sameFile) {
@@ -245,14 +297,29 @@ function parseDetailsOptions(options: ExportOptions, format: FormatName | undefi
 }
 
 /** What a fresh run says when it moved an earlier FILE.partial aside: where, and how to continue that one instead. */
-export async function setAsideMessage(plan: ExportPlan, partialPath: string, setAside: { path: string; replacedOlder: boolean }): Promise<string> {
+export async function setAsideMessage(
+  plan: ExportPlan,
+  partialPath: string,
+  setAside: { path: string; replacedOlder: boolean },
+): Promise<string> {
   const end = await readFileEnd(setAside.path).catch(() => undefined);
   const replaced = setAside.replacedOlder ? ` (replacing the older ${setAside.path})` : '';
   const head = `wx-followers: an earlier run left ${partialPath}; it is moved to ${setAside.path}${replaced}, and this run starts afresh.`;
   if (end?.kind === undefined || end.lastOpenid === undefined || plan.output.kind !== 'file') {
     return `${head} It ends with no whole record to continue from.`;
   }
-  const args = ['wx-followers', 'export', ...listFlags(plan), '-f', end.kind.format, ...(end.kind.withInfo ? ['--with-info'] : []), '-o', plan.output.path, '--resume', end.lastOpenid];
+  const args = [
+    'wx-followers',
+    'export',
+    ...listFlags(plan),
+    '-f',
+    end.kind.format,
+    ...(end.kind.withInfo ? ['--with-info'] : []),
+    '-o',
+    plan.output.path,
+    '--resume',
+    end.lastOpenid,
+  ];
   return `${head} To continue it instead: mv ${shellQuote(setAside.path)} ${shellQuote(partialPath)} && ${args.map(shellQuote).join(' ')}`;
 }
 

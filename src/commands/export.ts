@@ -10,6 +10,7 @@ import { checkBom } from '../options.js';
 import { UnknownStartError, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
 import { readAhead, type PageRows, type PagesAhead } from '../read-ahead.js';
+import type { FileLock } from '../lock.js';
 import { Reporter } from '../report.js';
 import { counted } from '../shown.js';
 import { recordFormat, type FormatName, type RecordFormat } from '../sinks/formats.js';
@@ -72,21 +73,20 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
   const interruption = new AbortController();
   // Every call in flight listens to the run's signal: up to --concurrency of them, plus a wait.
   setMaxListeners(2 * MAX_CONCURRENCY + 8, interruption.signal);
-  const stopListening = io.onInterrupt((signal) =>
-    interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))),
-  );
+  const stopListening = io.onInterrupt((signal) => interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))));
   const advance: Advance = { written: 0, cursor: undefined, recorded: undefined, total: undefined };
   let client: ApiClient | undefined;
   let output: Output | undefined;
   let fileOutput: FileOutput | undefined;
   let checkpoint: Checkpoint | undefined;
+  let outputLock: FileLock | undefined;
   let progress: Progress | undefined;
   /** Where a stop's output so far is, for the stop message: FILE.partial, or nothing to name. */
   let keptIn: string | undefined;
   try {
     // Every option and path is checked here, before any request.
     const plan = await planExport(options);
-    ({ checkpoint } = plan);
+    ({ checkpoint, outputLock } = plan);
     // Again with the format a --state file holds; the lock is released below.
     checkBom(options.bom, plan.format);
     const { details, resume, format } = plan;
@@ -143,6 +143,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     stopListening();
     await client?.close();
     await checkpoint?.release();
+    await outputLock?.release();
   }
 
   async function openOutput(plan: ExportPlan): Promise<Output> {
