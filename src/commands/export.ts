@@ -5,7 +5,8 @@ import { announceLongWait, connect, type ConnectionOptions } from '../connect.js
 import type { DetailsOptions, FollowerInfo } from '../details.js';
 import { ExitCode, WxError } from '../errors.js';
 import { MAX_CONCURRENCY, planExport, setAsideMessage, textWithInfo, type ExportPlan } from '../export-plan.js';
-import { signalExitCode, type IOStreams } from '../io.js';
+import { signalExitCode, type InterruptSignal, type IOStreams } from '../io.js';
+import { escapeText } from '../escape.js';
 import { checkBom } from '../options.js';
 import { UnknownStartError, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
@@ -73,7 +74,15 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
   const interruption = new AbortController();
   // Every call in flight listens to the run's signal: up to --concurrency of them, plus a wait.
   setMaxListeners(2 * MAX_CONCURRENCY + 8, interruption.signal);
-  const stopListening = io.onInterrupt((signal) => interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))));
+  const stopListening = io.onInterrupt(
+    (signal) => {
+      // Said at once, even with --quiet: a person who pressed Ctrl-C waits on a slow output to drain.
+      progress?.stop();
+      reporter.line(`wx-followers: ${signal}: finishing the page in hand, then stopping. ${againToQuit(signal)} quits at once.`);
+      interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal)));
+    },
+    (signal) => quitNow(signal),
+  );
   const advance: Advance = { written: 0, cursor: undefined, recorded: undefined, total: undefined };
   let client: ApiClient | undefined;
   let output: Output | undefined;
@@ -144,6 +153,28 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     await client?.close();
     await checkpoint?.release();
     await outputLock?.release();
+  }
+
+  /** The second signal: the process ends now, in the middle of a page; say where the output stands. */
+  function quitNow(signal: InterruptSignal): void {
+    const head = `wx-followers: quit at once (${againToQuit(signal).toLowerCase()})`;
+    fileOutput?.cutBackNow();
+    const { cursor } = advance;
+    if (checkpoint !== undefined) {
+      reporter.line(`${head}. To continue, run the same command with the same --state again: it goes on from the last page it recorded.`);
+    } else if (cursor === undefined) {
+      reporter.line(`${head}, before a page was written whole. Run again to export from the start.`);
+    } else if (fileOutput !== undefined) {
+      reporter.line(
+        `${head}. ${counted(advance.written, 'OpenID')} written (kept in ${escapeText(keptIn ?? '')}). To continue, run again with --resume ${cursor}`,
+      );
+    } else {
+      reporter.line(
+        `${head}: the output may end in a cut line. The last OpenID written whole is ${cursor}: drop what follows its line. To continue, run again with --resume ${cursor}`,
+      );
+    }
+    checkpoint?.releaseNow();
+    outputLock?.releaseNow();
   }
 
   async function openOutput(plan: ExportPlan): Promise<Output> {
@@ -238,6 +269,10 @@ async function recordStop(checkpoint: Checkpoint | undefined, fileOutput: FileOu
   } catch {
     // The error that stopped the run is the one to report.
   }
+}
+
+function againToQuit(signal: InterruptSignal): string {
+  return `A second ${signal === 'SIGINT' ? 'Ctrl-C' : signal}`;
 }
 
 /** How to go on after a stop: the cursor, and where the output so far is. */

@@ -1,4 +1,4 @@
-import { constants, promises as fs } from 'node:fs';
+import { constants, ftruncateSync, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ExitCode, WxError, usageError } from '../errors.js';
 import { isLockedError, renameRetrying } from '../platform-fs.js';
@@ -183,6 +183,19 @@ export class FileOutput implements Output {
     }
   }
 
+  /**
+   * The process ends now (a second Ctrl-C), maybe in the middle of a page: cut that page off,
+   * so that FILE.partial ends with the last OpenID written whole, as the message says.
+   */
+  cutBackNow(): void {
+    if (this.#complete) return;
+    try {
+      ftruncateSync(this.#handle.fd, this.#bytes);
+    } catch {
+      // A --resume checks the file's end before it continues it.
+    }
+  }
+
   async finish(): Promise<void> {
     try {
       await this.#handle.sync();
@@ -227,7 +240,9 @@ async function createExclusive(path: string): Promise<FileHandle> {
     return await fs.open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o644);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw usageError(`${path} appeared while this run was starting; refusing to write through it. Check who else writes there, remove it and run again.`);
+      throw usageError(
+        `${path} appeared while this run was starting; refusing to write through it. Check who else writes there, remove it and run again.`,
+      );
     }
     throw error;
   }
@@ -251,7 +266,9 @@ export async function openExisting(path: string): Promise<FileHandle> {
 }
 
 export function linkRefused(path: string, what: string): WxError {
-  return usageError(`${path} ${what}: writing to it would change another file. It is left as it is; remove it (or look into who put it there) and run again.`);
+  return usageError(
+    `${path} ${what}: writing to it would change another file. It is left as it is; remove it (or look into who put it there) and run again.`,
+  );
 }
 
 /**
