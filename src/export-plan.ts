@@ -112,7 +112,16 @@ async function planFileOutput(
     list: list.description,
     withInfo: details !== undefined,
   });
-  const bytes = checkpoint.start.continueAtBytes;
+  const { cursor, continueAtBytes } = checkpoint.start;
+  if (cursor !== undefined && continueAtBytes !== undefined) {
+    try {
+      await checkStateAgainstFile(options.state, partialPath, { ...checkpoint.start, cursor, continueAtBytes });
+    } catch (error) {
+      await checkpoint.release();
+      throw error;
+    }
+  }
+  const bytes = continueAtBytes;
   output.opening = bytes === undefined ? { kind: 'new' } : { kind: 'continue', bytes };
   return { ...plan, checkpoint, format: checkpoint.start.format, resume: checkpoint.start.cursor, writtenBefore: checkpoint.start.written };
 }
@@ -210,6 +219,36 @@ async function checkResume(path: string, partialPath: string, resume: string, ki
       `${continued} ends with OpenID ${end.lastOpenid}, not ${resume}: continuing it after ${resume} would repeat or lose rows. To continue it, run again with --resume ${end.lastOpenid}`,
     );
   }
+}
+
+/**
+ * A --state run goes on after the recorded cursor, cutting FILE.partial back to the recorded
+ * length: only when FILE.partial, cut there, ends with that cursor as its last record in the
+ * state's format. A hand-edited state (or a FILE.partial replaced since) would write rows twice.
+ */
+async function checkStateAgainstFile(
+  state: string,
+  partialPath: string,
+  start: { format: FormatName; cursor: string; continueAtBytes: number },
+): Promise<void> {
+  const { cursor, continueAtBytes, format } = start;
+  const stats = await statOrUndefined(partialPath, fs.lstat);
+  let problem: string | undefined;
+  if (stats === undefined) problem = 'is not there';
+  else if (stats.size < continueAtBytes) problem = `is only ${stats.size} bytes long`;
+  else {
+    const end = await readFileEnd(partialPath, continueAtBytes).catch(() => undefined);
+    if (end?.kind === undefined) problem = 'holds no export there';
+    else if (end.kind.format !== format) problem = `is a ${end.kind.format} export, not ${format}`;
+    else if (end.lastOpenid === undefined) problem = 'ends there in the middle of a record';
+    else if (end.lastOpenid !== cursor) problem = `ends there with OpenID ${end.lastOpenid}`;
+  }
+  if (problem === undefined) return;
+  const shownState = escapeText(state);
+  const shownPartial = escapeText(partialPath);
+  throw usageError(
+    `The state file ${shownState} and ${shownPartial} do not agree: the state records OpenID ${cursor} at byte ${continueAtBytes}, and ${shownPartial} ${problem}. Going on would repeat or lose rows, so both are left as they are. To start the export afresh, remove ${shownState} and ${shownPartial}.`,
+  );
 }
 
 /** The state file is a file of its own: never the output, its .partial, or a lock. */

@@ -271,6 +271,39 @@ describe('--state', () => {
     expect(api.calls.at(-1)?.rawQuery).not.toContain('next_openid');
   });
 
+  it.each([
+    [
+      'a cursor edited to an earlier OpenID',
+      (state: Record<string, unknown>, api: FakeApi) => ({ ...state, cursor: api.followers.at(4_999) }),
+      /and .*followers\.csv\.partial ends there with OpenID /,
+    ],
+    [
+      'outputBytes past the end of FILE.partial',
+      (state: Record<string, unknown>) => ({ ...state, outputBytes: (state['outputBytes'] as number) + 100 }),
+      /and .*followers\.csv\.partial is only \d+ bytes long/,
+    ],
+  ])('refuses a state that does not agree with FILE.partial (%s): exit 2 before any call, both untouched', async (_name, edit, problem) => {
+    const api = await fake({ followers: 23_000, pageSize: 5_000, dailyQuota: 2 });
+    const dir = await tempDir();
+    const statePath = join(dir, 'followers.state');
+    expect((await stateRun(api, dir)).code).toBe(4);
+    const state = JSON.parse(await readFile(statePath, 'utf8')) as Record<string, unknown>;
+    await writeFile(statePath, JSON.stringify(edit(state, api)));
+    const before = [await readFile(statePath), await readFile(join(dir, 'followers.csv.partial'))];
+    api.newDay();
+    const calls = api.calls.length;
+    const result = await stateRun(api, dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /The state file .*followers\.state and .*followers\.csv\.partial do not agree: the state records OpenID /,
+    );
+    expect(result.stderr).toMatch(problem);
+    expect(result.stderr).toMatch(/To start the export afresh, remove .*followers\.state and .*followers\.csv\.partial\.\n$/);
+    expect(result.stderr).not.toMatch(/same --state again/);
+    expect(api.calls.length).toBe(calls);
+    expect([await readFile(statePath), await readFile(join(dir, 'followers.csv.partial'))]).toEqual(before);
+  });
+
   it('makes --limit one chunk of a longer export that the next run continues', async () => {
     const api = await fake({ followers: 23_000 });
     const dir = await tempDir();

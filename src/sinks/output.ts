@@ -1,6 +1,7 @@
 import { constants, ftruncateSync, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ExitCode, WxError, usageError } from '../errors.js';
+import { escapeText } from '../escape.js';
 import { isLockedError, renameRetrying } from '../platform-fs.js';
 import { O_NOFOLLOW } from './file-end.js';
 
@@ -122,9 +123,9 @@ export class FileOutput implements Output {
         const size = handle === undefined ? undefined : (await handle.stat()).size;
         if (handle === undefined || size === undefined || size < opening.bytes) {
           await handle?.close();
-          throw new WxError(
-            `${partialPath} is ${size === undefined ? 'gone' : 'shorter than the state file records'}, so the export cannot go on from its state. Remove the state file to start afresh.`,
-            ExitCode.Failure,
+          // Checked in the plan; changed since by someone else.
+          throw usageError(
+            `${escapeText(partialPath)} is ${size === undefined ? 'gone' : 'shorter than the state file records'}, so the export cannot go on from its state. Remove the state file and ${escapeText(partialPath)} to start afresh.`,
           );
         }
         await handle.truncate(opening.bytes);
