@@ -193,6 +193,44 @@ describe.runIf(onPosix)('an output that is not a regular file', () => {
     expect(await readdir(dir)).toEqual(['pipe']);
   });
 
+  it('a FIFO whose reader goes away after the first page: exit 1, saying so and naming the cursor', async () => {
+    const api = await fake({ followers: 23_000 });
+    const dir = await tempDir();
+    const fifo = join(dir, 'pipe');
+    expect((await runProcess('mkfifo', [fifo], {})).code).toBe(0);
+    const firstPage = lines(allOpenids(api.followers).slice(0, 10_000));
+    const reader = spawn('head', ['-c', String(firstPage.length), fifo]);
+    const read: Buffer[] = [];
+    reader.stdout.on('data', (chunk: Buffer) => read.push(chunk));
+    const readerDone = new Promise((resolve) => reader.on('close', resolve));
+    const result = await exportFrom(api, ['-o', fifo]);
+    await readerDone;
+    expect(Buffer.concat(read).toString()).toBe(firstPage);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^wx-followers: The reader of .*pipe went away\.\n/);
+    expect(resumeCursor(result.stderr)).toBe(api.followers.at(9_999));
+  });
+
+  it('a FIFO with no reader: says it waits for one, and Ctrl-C stops the wait', async () => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    const fifo = join(dir, 'pipe');
+    expect((await runProcess('mkfifo', [fifo], {})).code).toBe(0);
+    const child = spawn(process.execPath, [BIN, 'export', '--base-url', api.url, '-o', fifo], {
+      env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    while (!stderr.includes('waiting for one')) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(stderr).toBe(`wx-followers: ${fifo} is a named pipe with no reader yet: waiting for one (Ctrl-C stops).\n`);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/Interrupted \(SIGINT\)/);
+    expect(api.calls).toHaveLength(0);
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+  });
+
   it('with --state is exit 2: a state continues a file', async () => {
     const api = await fake({ followers: 10 });
     const dir = await tempDir();

@@ -180,7 +180,15 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
   async function openOutput(plan: ExportPlan): Promise<Output> {
     const { output } = plan;
     if (output.kind === 'stdout') return new StreamOutput(io.stdout, plan.resume === undefined);
-    if (output.kind === 'special') return SpecialFileOutput.open(output.path, plan.resume === undefined);
+    if (output.kind === 'special') {
+      return SpecialFileOutput.open(output.path, plan.resume === undefined, {
+        signal: interruption.signal,
+        onWait: () => {
+          if (options.quiet !== true)
+            reporter.line(`wx-followers: ${escapeText(output.path)} is a named pipe with no reader yet: waiting for one (Ctrl-C stops).`);
+        },
+      });
+    }
     fileOutput = await FileOutput.open(output.path, output.opening);
     // Said even with --quiet: a file an earlier run left is moved, and the person must learn where.
     if (fileOutput.setAside !== undefined) reporter.line(await setAsideMessage(plan, output.partialPath, fileOutput.setAside));

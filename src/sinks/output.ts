@@ -1,5 +1,6 @@
 import { constants, ftruncateSync, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, WxError, usageError } from '../errors.js';
 import { escapeText } from '../escape.js';
 import { isLockedError, renameRetrying } from '../platform-fs.js';
@@ -287,11 +288,21 @@ export class SpecialFileOutput implements Output {
     this.startsEmpty = startsEmpty;
   }
 
-  /** Without O_CREAT: if the device went away, nothing is created in its place. */
-  static async open(path: string, startsEmpty: boolean): Promise<SpecialFileOutput> {
+  /**
+   * Without O_CREAT: if the device went away, nothing is created in its place. A FIFO with no
+   * reader would block open() in a thread that no signal stops: it is tried without blocking
+   * until a reader comes (`onWait` once), and the wait ends with the signal.
+   */
+  static async open(path: string, startsEmpty: boolean, wait: { signal: AbortSignal; onWait: () => void }): Promise<SpecialFileOutput> {
     try {
-      return new SpecialFileOutput(path, await fs.open(path, constants.O_WRONLY | constants.O_APPEND), startsEmpty);
+      const probe = (await fs.stat(path)).isFIFO() ? await waitForReader(path, wait.signal, wait.onWait) : undefined;
+      try {
+        return new SpecialFileOutput(path, await fs.open(path, constants.O_WRONLY | constants.O_APPEND), startsEmpty);
+      } finally {
+        await probe?.close();
+      }
     } catch (error) {
+      if (error instanceof WxError) throw error;
       throw fileFailure(path, error);
     }
   }
@@ -307,7 +318,10 @@ export class SpecialFileOutput implements Output {
         }
       }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EPIPE') throw readerGone(error);
+      // Not quiet, unlike stdout's reader: the person named this pipe, and learns where to go on.
+      if ((error as NodeJS.ErrnoException).code === 'EPIPE') {
+        throw new WxError(`The reader of ${escapeText(this.#path)} went away.`, ExitCode.Failure, { cause: error });
+      }
       throw fileFailure(this.#path, error);
     }
   }
@@ -322,6 +336,28 @@ export class SpecialFileOutput implements Output {
 
   async abandon(): Promise<void> {
     await this.#handle.close().catch(() => undefined);
+  }
+}
+
+const READER_POLL_MS = 100;
+
+/** Until a FIFO has a reader: O_NONBLOCK opens it at once then, and fails with ENXIO before; gives that probe. */
+async function waitForReader(path: string, signal: AbortSignal, onWait: () => void): Promise<FileHandle> {
+  for (let waited = false; ; waited = true) {
+    if (signal.aborted) throw signal.reason;
+    try {
+      // Kept open until the blocking open is done: closed before, the reader would see the end of
+      // its input (no writer left) and go, and the blocking open would wait for the next.
+      return await fs.open(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+    }
+    if (!waited) onWait();
+    try {
+      await sleep(READER_POLL_MS, undefined, { signal });
+    } catch {
+      throw signal.reason;
+    }
   }
 }
 
