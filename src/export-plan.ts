@@ -130,7 +130,9 @@ async function planOutput(path: string, withState: boolean): Promise<OutputPlan>
   if (path === '') throw usageError('--output needs a file name; leave it out to write to stdout.');
   const target = await statOrUndefined(path, fs.stat);
   if (target?.isDirectory() === true) {
-    throw usageError(`--output ${path} is a directory: give a file name in it, such as ${join(path, 'followers.csv')}.`);
+    throw usageError(
+      `--output ${escapeText(path)} is a directory: give a file name in it, such as ${escapeText(join(path, 'followers.csv'))}.`,
+    );
   }
   // /dev/stdout, /dev/fd/1 and the like name whatever the process's stdout is, a file included:
   // FILE.partial next to them would be a file in /dev, and the rename would replace the link.
@@ -138,7 +140,9 @@ async function planOutput(path: string, withState: boolean): Promise<OutputPlan>
   const procLink = link?.isSymbolicLink() === true && /^\/(dev|proc)\//.test(resolve(path));
   if (target !== undefined && (!target.isFile() || procLink)) {
     if (withState) {
-      throw usageError(`--output ${path} is not a regular file, and --state continues a file across runs: give a file for --output.`);
+      throw usageError(
+        `--output ${escapeText(path)} is not a regular file, and --state continues a file across runs: give a file for --output.`,
+      );
     }
     return { kind: 'special', path };
   }
@@ -146,12 +150,12 @@ async function planOutput(path: string, withState: boolean): Promise<OutputPlan>
   const parent = await statOrUndefined(directory, fs.stat);
   if (parent === undefined || !parent.isDirectory()) {
     const what = parent === undefined ? 'does not exist' : 'is not a folder';
-    throw usageError(`--output ${path}: the folder ${directory} ${what}. Create it first, or write elsewhere.`);
+    throw usageError(`--output ${escapeText(path)}: the folder ${escapeText(directory)} ${what}. Create it first, or write elsewhere.`);
   }
   try {
     await fs.access(directory, constants.W_OK | constants.X_OK);
   } catch {
-    throw usageError(`--output ${path}: the folder ${directory} is not writable by this user. Write elsewhere.`);
+    throw usageError(`--output ${escapeText(path)}: the folder ${escapeText(directory)} is not writable by this user. Write elsewhere.`);
   }
   const partialPath = partialPathOf(path);
   await checkPartial(partialPath);
@@ -195,28 +199,32 @@ async function checkResume(path: string, partialPath: string, resume: string, ki
         : undefined;
   if (continued === undefined) {
     throw usageError(
-      `--resume ${resume} continues ${partialPath} (or ${path}), and neither is there. Run without --resume to export from the start, or write the rest to stdout (--resume ${resume} without --output).`,
+      `--resume ${resume} continues ${escapeText(partialPath)} (or ${escapeText(path)}), and neither is there. Run without --resume to export from the start, or write the rest to stdout (--resume ${resume} without --output).`,
     );
   }
   const end = await readFileEnd(continued).catch((error: unknown) => {
-    throw usageError(`Could not read ${continued} to check that it ends with --resume ${resume}: ${(error as Error).message}.`);
+    throw usageError(
+      `Could not read ${escapeText(continued)} to check that it ends with --resume ${resume}: ${escapeText((error as Error).message)}.`,
+    );
   });
   if (end.kind === undefined) {
-    throw usageError(`${continued} is not an export of wx-followers (or is empty), so --resume cannot continue it. It is left as it is.`);
+    throw usageError(
+      `${escapeText(continued)} is not an export of wx-followers (or is empty), so --resume cannot continue it. It is left as it is.`,
+    );
   }
   if (end.kind.format !== kind.format || end.kind.withInfo !== kind.withInfo) {
     throw usageError(
-      `${continued} is ${describe(end.kind)}, and this run writes ${describe(kind)}: continuing it would mix the two. Run with the options that wrote it (${flagsOf(end.kind)}), or write elsewhere.`,
+      `${escapeText(continued)} is ${describe(end.kind)}, and this run writes ${describe(kind)}: continuing it would mix the two. Run with the options that wrote it (${flagsOf(end.kind)}), or write elsewhere.`,
     );
   }
   if (end.lastOpenid === undefined) {
     throw usageError(
-      `${continued} does not end with a whole record (a run was killed in the middle of a line?), so it cannot be continued. It is left as it is: cut it back to its last whole line and resume after that line's OpenID, or run without --resume.`,
+      `${escapeText(continued)} does not end with a whole record (a run was killed in the middle of a line?), so it cannot be continued. It is left as it is: cut it back to its last whole line and resume after that line's OpenID, or run without --resume.`,
     );
   }
   if (end.lastOpenid !== resume) {
     throw usageError(
-      `${continued} ends with OpenID ${end.lastOpenid}, not ${resume}: continuing it after ${resume} would repeat or lose rows. To continue it, run again with --resume ${end.lastOpenid}`,
+      `${escapeText(continued)} ends with OpenID ${end.lastOpenid}, not ${resume}: continuing it after ${resume} would repeat or lose rows. To continue it, run again with --resume ${end.lastOpenid}`,
     );
   }
 }
@@ -255,7 +263,7 @@ async function checkStateAgainstFile(
 async function checkStatePath(state: string, output: string): Promise<void> {
   if (state === '') throw usageError('--state needs a file name.');
   const stateStats = await statOrUndefined(state, fs.lstat);
-  if (stateStats?.isDirectory() === true) throw usageError(`--state ${state} is a directory: give a file name in it.`);
+  if (stateStats?.isDirectory() === true) throw usageError(`--state ${escapeText(state)} is a directory: give a file name in it.`);
   const statePath = await canonical(state);
   const outputPath = await canonical(output);
   const taken = [outputPath, `${outputPath}.partial`, `${outputPath}.partial.prev`, outputLockPathOf(`${outputPath}.partial`)];
@@ -263,13 +271,13 @@ async function checkStatePath(state: string, output: string): Promise<void> {
   const sameFile = await sameInode(state, output);
   if (clash || sameFile) {
     throw usageError(
-      `--state ${state} and --output ${output} name the same file (or its .partial or the state's lock): the state would overwrite the export. Give the state a name of its own, such as ${output}.state.`,
+      `--state ${escapeText(state)} and --output ${escapeText(output)} name the same file (or its .partial or the state's lock): the state would overwrite the export. Give the state a name of its own, such as ${escapeText(output)}.state.`,
     );
   }
   const directory = dirname(statePath);
   const parent = await statOrUndefined(directory, fs.stat);
   if (parent === undefined || !parent.isDirectory()) {
-    throw usageError(`--state ${state}: the folder ${directory} does not exist. Create it first.`);
+    throw usageError(`--state ${escapeText(state)}: the folder ${escapeText(directory)} does not exist. Create it first.`);
   }
 }
 
@@ -296,7 +304,7 @@ async function statOrUndefined(path: string, how: (path: string) => Promise<Stat
 }
 
 function cannotCheck(path: string, error: unknown): WxError {
-  return usageError(`Could not look at ${path}: ${(error as Error).message}.`);
+  return usageError(`Could not look at ${escapeText(path)}: ${escapeText((error as Error).message)}.`);
 }
 
 function describe(kind: ExportFileKind): string {
@@ -343,7 +351,7 @@ export async function setAsideMessage(
 ): Promise<string> {
   const end = await readFileEnd(setAside.path).catch(() => undefined);
   const replaced = setAside.replacedOlder ? ` (replacing the older ${setAside.path})` : '';
-  const head = `wx-followers: an earlier run left ${partialPath}; it is moved to ${setAside.path}${replaced}, and this run starts afresh.`;
+  const head = `wx-followers: an earlier run left ${escapeText(partialPath)}; it is moved to ${escapeText(setAside.path)}${replaced}, and this run starts afresh.`;
   if (end?.kind === undefined || end.lastOpenid === undefined || plan.output.kind !== 'file') {
     return `${head} It ends with no whole record to continue from.`;
   }
@@ -359,7 +367,7 @@ export async function setAsideMessage(
     '--resume',
     end.lastOpenid,
   ];
-  return `${head} To continue it instead: mv ${shellQuote(setAside.path)} ${shellQuote(partialPath)} && ${args.map(shellQuote).join(' ')}`;
+  return `${head} To continue it instead: ${escapeText(`mv ${shellQuote(setAside.path)} ${shellQuote(partialPath)} && ${args.map(shellQuote).join(' ')}`)}`;
 }
 
 function listFlags(plan: ExportPlan): string[] {

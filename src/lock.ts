@@ -57,7 +57,9 @@ export class FileLock {
         return new FileLock(path, owner.nonce as string);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new WxError(`Could not lock ${escapeText(path)}: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
+          throw new WxError(`Could not lock ${escapeText(path)}: ${escapeText((error as Error).message)}.`, ExitCode.Failure, {
+            cause: error,
+          });
         }
       }
       const owner = await readLock(path);

@@ -79,19 +79,19 @@ export class Checkpoint {
       if (previous !== undefined && !previous.done) {
         if (!samePath(previous.output, outputPath)) {
           throw usageError(
-            `The state file ${path} belongs to an unfinished export into ${shown(previous.output)}, not ${outputPath}. Use another --state file, or finish that export first.`,
+            `The state file ${escapeText(path)} belongs to an unfinished export into ${shown(previous.output)}, not ${escapeText(outputPath)}. Use another --state file, or finish that export first.`,
           );
         }
         if (format !== undefined && format !== previous.format) {
           throw usageError(
-            `The state file ${path} belongs to an unfinished ${previous.format} export; --format ${format} would mix two formats in ${shown(previous.output)}.`,
+            `The state file ${escapeText(path)} belongs to an unfinished ${previous.format} export; --format ${format} would mix two formats in ${shown(previous.output)}.`,
           );
         }
         const previousList = previous.list ?? 'follower list';
         if (previousList !== kind.list || (previous.withInfo ?? false) !== kind.withInfo) {
           const what = (list: string, withInfo: boolean): string => `the ${list}${withInfo ? ' with details' : ''}`;
           throw usageError(
-            `The state file ${path} belongs to an unfinished export of ${what(shown(previousList), previous.withInfo ?? false)}, not of ${what(kind.list, kind.withInfo)}. Run the command that started it, or use another --state file.`,
+            `The state file ${escapeText(path)} belongs to an unfinished export of ${what(shown(previousList), previous.withInfo ?? false)}, not of ${what(kind.list, kind.withInfo)}. Run the command that started it, or use another --state file.`,
           );
         }
         const checkpoint = new Checkpoint(path, previous, {
@@ -167,9 +167,13 @@ export class Checkpoint {
       await renameRetrying(temp, this.#path);
     } catch (error) {
       await fs.rm(temp, { force: true });
-      throw new WxError(`Could not write the state file ${this.#path}: ${(error as Error).message}.`, ExitCode.Failure, {
-        cause: error,
-      });
+      throw new WxError(
+        `Could not write the state file ${escapeText(this.#path)}: ${escapeText((error as Error).message)}.`,
+        ExitCode.Failure,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }
@@ -198,14 +202,16 @@ async function readState(path: string): Promise<ExportState | undefined> {
     if (code === 'ENOENT') return undefined;
     if (code === 'ELOOP') {
       throw usageError(
-        `The state file ${path} is a symbolic link; it is left as it is. Point --state at the file itself, or remove the link.`,
+        `The state file ${escapeText(path)} is a symbolic link; it is left as it is. Point --state at the file itself, or remove the link.`,
       );
     }
-    throw new WxError(`Could not read the state file ${path}: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
+    throw new WxError(`Could not read the state file ${escapeText(path)}: ${escapeText((error as Error).message)}.`, ExitCode.Failure, {
+      cause: error,
+    });
   }
   const corrupt = (why: string): WxError =>
     usageError(
-      `The state file ${path} is not a wx-followers state (${why}). Remove it to start a fresh export, or point --state elsewhere.`,
+      `The state file ${escapeText(path)} is not a wx-followers state (${why}). Remove it to start a fresh export, or point --state elsewhere.`,
     );
   let json: unknown;
   try {

@@ -49,6 +49,15 @@ describe('checked before the first call', () => {
     expect((await readdir(dir)).sort()).toEqual(['plain']);
   });
 
+  it('shows a path with control characters escaped', async () => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    const result = await exportFrom(api, ['-o', join(dir, 'no\u001b[31mdir', 'x')]);
+    expect([result.code, api.calls.length]).toEqual([2, 0]);
+    expect(result.stderr).toContain(`--output ${dir}/no\\u{1b}[31mdir/x: the folder ${dir}/no\\u{1b}[31mdir does not exist`);
+    expect(result.stderr).not.toContain('\u001b');
+  });
+
   // Each case makes a symlink, which Windows allows only to administrators or in Developer Mode.
   it.runIf(onPosix).each([
     ['the output', (dir: string) => ({ output: join(dir, 'same.txt'), state: join(dir, 'same.txt') })],

@@ -142,7 +142,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       reporter.line(
         checkpoint === undefined
           ? 'wx-followers: give --resume an OpenID that an earlier export of the same list and account printed or wrote, or leave it out to start from the beginning.'
-          : `wx-followers: the state file ${options.state ?? ''} holds it: the account's list has changed under it. Remove the state file (and ${keptIn ?? 'the output so far'}) to start afresh.`,
+          : `wx-followers: the state file ${escapeText(options.state ?? '')} holds it: the account's list has changed under it. Remove the state file (and ${escapeText(keptIn ?? 'the output so far')}) to start afresh.`,
       );
     } else if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
       await reportStop(reporter, keptIn, advance, checkpoint !== undefined);
@@ -226,7 +226,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       progress.stop();
       if (options.quiet !== true) {
         reporter.line(
-          `wx-followers: stopped at --limit ${limit} with ${counted(advance.written, 'OpenID')} in ${keptIn ?? ''}. Run the same command again to go on.`,
+          `wx-followers: stopped at --limit ${limit} with ${counted(advance.written, 'OpenID')} in ${escapeText(keptIn ?? '')}. Run the same command again to go on.`,
         );
       }
       return;
@@ -234,7 +234,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     await sink.finish();
     await checkpoint?.complete();
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-    const where = options.output === undefined ? '' : ` to ${options.output}`;
+    const where = options.output === undefined ? '' : ` to ${escapeText(options.output)}`;
     progress.succeed(`Exported ${counted(advance.written - writtenBefore, 'OpenID')}${where} in ${seconds} s.`);
     if (limitReached && options.quiet !== true && advance.cursor !== undefined) {
       reporter.line(`wx-followers: stopped at --limit ${limit}. To continue, run again with --resume ${advance.cursor}`);
@@ -287,7 +287,7 @@ function againToQuit(signal: InterruptSignal): string {
 async function reportStop(reporter: Reporter, keptIn: string | undefined, advance: Advance, withState: boolean): Promise<void> {
   if (advance.cursor === undefined && !withState) return;
   // Only a file that is there: a run that stopped before its first page leaves none.
-  const kept = keptIn !== undefined && (await stat(keptIn).catch(() => undefined)) !== undefined ? ` (kept in ${keptIn})` : '';
+  const kept = keptIn !== undefined && (await stat(keptIn).catch(() => undefined)) !== undefined ? ` (kept in ${escapeText(keptIn)})` : '';
   const written = `${counted(advance.written, 'OpenID')} written${kept}`;
   if (withState) {
     const resume = advance.recorded === undefined ? '' : ` (it holds --resume ${advance.recorded})`;

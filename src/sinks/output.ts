@@ -64,7 +64,7 @@ export class StreamOutput implements Output {
 
 function streamFailure(error: unknown): WxError {
   if ((error as NodeJS.ErrnoException).code === 'EPIPE') return readerGone(error);
-  return new WxError(`Could not write to stdout: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
+  return new WxError(`Could not write to stdout: ${escapeText((error as Error).message)}.`, ExitCode.Failure, { cause: error });
 }
 
 /**
@@ -243,7 +243,7 @@ async function createExclusive(path: string): Promise<FileHandle> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw usageError(
-        `${path} appeared while this run was starting; refusing to write through it. Check who else writes there, remove it and run again.`,
+        `${escapeText(path)} appeared while this run was starting; refusing to write through it. Check who else writes there, remove it and run again.`,
       );
     }
     throw error;
@@ -269,7 +269,7 @@ export async function openExisting(path: string): Promise<FileHandle> {
 
 export function linkRefused(path: string, what: string): WxError {
   return usageError(
-    `${path} ${what}: writing to it would change another file. It is left as it is; remove it (or look into who put it there) and run again.`,
+    `${escapeText(path)} ${what}: writing to it would change another file. It is left as it is; remove it (or look into who put it there) and run again.`,
   );
 }
 
@@ -384,7 +384,7 @@ async function exists(path: string): Promise<boolean> {
 function lockedOutput(path: string, partialPath: string, error: unknown): WxError {
   const code = (error as NodeJS.ErrnoException).code;
   return new WxError(
-    `Could not replace ${path}: it is open in another program, or read-only (${code}). The complete export is in ${partialPath} (kept): close ${path} there (or make it writable), then rename ${partialPath} to ${path}.`,
+    `Could not replace ${escapeText(path)}: it is open in another program, or read-only (${code}). The complete export is in ${escapeText(partialPath)} (kept): close ${escapeText(path)} there (or make it writable), then rename ${escapeText(partialPath)} to ${escapeText(path)}.`,
     ExitCode.Failure,
     { cause: error },
   );
@@ -392,6 +392,6 @@ function lockedOutput(path: string, partialPath: string, error: unknown): WxErro
 
 function fileFailure(path: string, error: unknown): WxError {
   const code = (error as NodeJS.ErrnoException).code;
-  const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-  return new WxError(`Could not write ${path}: ${reason}.`, ExitCode.Failure, { cause: error });
+  const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' ? 'permission denied' : escapeText((error as Error).message);
+  return new WxError(`Could not write ${escapeText(path)}: ${reason}.`, ExitCode.Failure, { cause: error });
 }
