@@ -7,7 +7,21 @@ import module from 'node:module';
 // no such cache, and nothing happens.
 module.enableCompileCache?.();
 // Imported only now, so that the cache covers them: a static import would load them first.
-const [{ main }, { systemStreams }] = await Promise.all([import('../dist/cli.js'), import('../dist/io.js')]);
+let loaded;
+try {
+  loaded = await Promise.all([import('../dist/cli.js'), import('../dist/io.js')]);
+} catch (error) {
+  // A fresh clone has no dist/ until it is built, nor node_modules/ until it is installed: one
+  // line with the next step, not Node's stack trace.
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+  const unbuilt = /^Cannot find module '[^']*[\\/]dist[\\/]/.test(error.message);
+  const line = unbuilt
+    ? 'wx-followers: not built yet (dist/ is missing): run `npm run build` first (after `npm install`).\n'
+    : 'wx-followers: a dependency is missing (node_modules/ is incomplete): run `npm install` first.\n';
+  await new Promise((resolve) => process.stderr.write(line, resolve));
+  process.exit(1);
+}
+const [{ main }, { systemStreams }] = loaded;
 
 const exitCode = await main(process.argv, systemStreams());
 // Exit once stdout and stderr are flushed, rather than when the event loop drains: Node would

@@ -164,7 +164,7 @@ function withConnectionOptions(command: Command): Command {
     .option('--secret <secret>', "the account's AppSecret; '-' reads it from stdin (env WX_SECRET)")
     .option('--base-url <url>', 'API origin (default https://api.weixin.qq.com; env WX_API_BASE_URL)')
     .option('--timeout <ms>', 'per-request timeout in milliseconds (default 30000, at most 2147483647)')
-    .option('--retries <n>', 'retries of a request that failed for a passing reason (default 5)')
+    .option('--retries <n>', 'retries of a request that failed for a passing reason (default 5, at most 100)')
     .option('--proxy <url>', 'forward proxy, http://[user:password@]host:port (config key proxy; env HTTPS_PROXY, NO_PROXY)')
     .option('--no-proxy', 'no proxy this run, whatever the config or the environment say')
     .option('-q, --quiet', 'nothing on stderr but errors');

@@ -67,7 +67,7 @@ export interface ConfigStore {
 export async function openConfigStore(env: NodeJS.ProcessEnv): Promise<ConfigStore> {
   const { default: Conf } = await import('conf');
   const cwd = configDirectory(env);
-  const path = join(cwd, 'config.json');
+  const path = configFilePath(env);
   // conf reads the whole file on every get and set: any of them may meet a file spoilt since.
   const guarded = <Result>(work: () => Result): Result => {
     try {
@@ -77,15 +77,23 @@ export async function openConfigStore(env: NodeJS.ProcessEnv): Promise<ConfigSto
     }
   };
   const conf = guarded(
-    () => new Conf<Record<string, unknown>>({ projectName: 'wx-followers', projectSuffix: '', configFileMode: 0o600, cwd }),
+    () =>
+      new Conf<Record<string, unknown>>({
+        projectName: 'wx-followers',
+        projectSuffix: '',
+        configFileMode: 0o600,
+        cwd,
+        deserialize: parseConfigText,
+      }),
   );
   return {
     path: conf.path,
-    get: (key) => {
-      const value = guarded(() => conf.get(key));
-      // Hand-edited values keep a stray space or line break: they would only be refused later.
-      return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-    },
+    get: (key) =>
+      storedString(
+        path,
+        key,
+        guarded(() => conf.get(key)),
+      ),
     // conf writes a new file and renames it over the old one, so every write leaves it 0600.
     set: (key, value) => guarded(() => conf.set(key, value)),
     delete: (key) => guarded(() => conf.delete(key)),
@@ -100,9 +108,7 @@ export async function openConfigStore(env: NodeJS.ProcessEnv): Promise<ConfigSto
       return { accessToken, expiresAt };
     },
     cacheToken: (owner, token) =>
-      guarded(() =>
-        conf.set(TOKEN_CACHE_KEY, { ...tokenCache(), [owner.appid]: { ...token, secretSha256: secretFingerprint(owner) } }),
-      ),
+      guarded(() => conf.set(TOKEN_CACHE_KEY, { ...tokenCache(), [owner.appid]: { ...token, secretSha256: secretFingerprint(owner) } })),
     forgetToken: (appid) => {
       const { [appid]: _forgotten, ...rest } = tokenCache();
       guarded(() => conf.set(TOKEN_CACHE_KEY, rest));
@@ -129,17 +135,56 @@ export async function peekConfigValue(
   openStore: () => Promise<ConfigStore>,
 ): Promise<string | undefined> {
   // The directory the store itself uses: never one under the current directory.
-  const dir = configDirectory(env);
-  let content: unknown;
+  const path = configFilePath(env);
+  let value: unknown;
   try {
-    content = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    value = parseConfigText(await readFile(path, 'utf8'))[key];
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     return (await openStore()).get(key);
   }
-  const value = typeof content === 'object' && content !== null ? (content as Record<string, unknown>)[key] : undefined;
-  // Trimmed as the store's get trims.
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  return storedString(path, key, value);
+}
+
+/** The config file, where conf keeps it; `config path` prints it without reading the file. */
+export function configFilePath(env: NodeJS.ProcessEnv): string {
+  return join(configDirectory(env), 'config.json');
+}
+
+/** Thrown for a file that is JSON but not an object: conf would take `[1, 2]` for `{"0": 1, "1": 2}`. */
+class NotAnObject extends Error {}
+
+/**
+ * The config file's text as the store reads it. A UTF-8 BOM (Windows Notepad saves one) is
+ * dropped: JSON.parse refuses it, and it is no part of the content.
+ */
+function parseConfigText(text: string): Record<string, unknown> {
+  const content: unknown = JSON.parse(text.startsWith('\ufeff') ? text.slice(1) : text);
+  if (typeof content !== 'object' || content === null || Array.isArray(content)) throw new NotAnObject();
+  return content as Record<string, unknown>;
+}
+
+/**
+ * A stored value: trimmed, since hand-edited values keep a stray space or line break that would
+ * only be refused later; blank is not set. Any other type is a hand edit gone wrong: said,
+ * rather than the key seeming unset (and the user told there are no credentials).
+ */
+function storedString(path: string, key: ConfigKey, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    // Never the value: under a secret's key it may be the secret, unquoted.
+    throw usageError(
+      `The config file ${path} has a value for the key ${key} that is not a string (${jsonType(value)}). ` +
+        `Quote it in the file, or set it again with \`wx-followers config set ${key} ...\`.`,
+    );
+  }
+  return value.trim() !== '' ? value.trim() : undefined;
+}
+
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** Shows enough of a secret to tell two apart, never enough to use it. */
@@ -186,7 +231,12 @@ function absoluteHome(): string {
 function unreadableConfig(path: string, error: unknown): WxError {
   if (error instanceof WxError) return error;
   const code = (error as NodeJS.ErrnoException).code;
-  const why = error instanceof SyntaxError ? 'it is not valid JSON' : `it cannot be read or written (${code ?? 'unknown error'})`;
+  const why =
+    error instanceof SyntaxError
+      ? 'it is not valid JSON'
+      : error instanceof NotAnObject
+        ? 'it is not a JSON object'
+        : `it cannot be read or written (${code ?? 'unknown error'})`;
   return new WxError(
     `The config file ${path} is unusable: ${why}. Fix it by hand (a JSON object such as {"appid": "wx..."}), ` +
       `or move it away to start with an empty one (mv '${path}' '${path}.bad'); then set the values again with \`wx-followers config set\`.`,

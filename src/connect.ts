@@ -9,6 +9,13 @@ import type { Reporter } from './report.js';
 import { TokenManager } from './tokens.js';
 import { packageVersion } from './version.js';
 
+/**
+ * A wait is at most 30 s (a 45011 one up to a minute), so 100 retries already hold one request for
+ * close to an hour: a failure that outlasts them is not passing, and a thousand would leave a cron
+ * run hanging for a day where a rerun with --resume or --state does better.
+ */
+export const MAX_RETRIES = 100;
+
 /** The options every command that calls the API takes. */
 export interface ConnectionOptions extends CredentialOptions {
   baseUrl?: string;
@@ -41,7 +48,7 @@ export async function connect(
 ): Promise<Connection> {
   // A timer holds at most 2^31-1 ms (24.8 days); Node fires a longer one at once, with a warning.
   const timeoutMs = parsePositiveInteger('--timeout', options.timeout, MAX_TIMER_MS) ?? DEFAULT_TIMEOUT_MS;
-  const retries = parseCount('--retries', options.retries) ?? DEFAULT_RETRY_POLICY.retries;
+  const retries = parseCount('--retries', options.retries, MAX_RETRIES) ?? DEFAULT_RETRY_POLICY.retries;
   const store = lazyStore(() => openConfigStore(io.env));
   const baseUrlSetting = await resolveSetting(options.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
@@ -60,6 +67,7 @@ export async function connect(
     },
     onSecret: (secret) => reporter.addSecret(secret),
   });
+  const longWaits = new LongWaitNotice(reporter, io.env);
   const client = new ApiClient({
     baseUrl,
     timeoutMs,
@@ -67,7 +75,7 @@ export async function connect(
     userAgent: `wx-followers/${packageVersion()}`,
     retry: { ...DEFAULT_RETRY_POLICY, retries, delayScale: delayScale(io.env) },
     onWait: (reason, waitMs) => {
-      if (options.quiet !== true) announceLongWait(reporter, reason, waitMs);
+      if (options.quiet !== true) longWaits.announce(reason, waitMs);
     },
     ...(proxy === undefined ? {} : { proxy }),
     ...hooks,
@@ -91,9 +99,32 @@ function delayScale(env: NodeJS.ProcessEnv): number {
  */
 const LONG_WAIT_MS = 60_000;
 
-export function announceLongWait(reporter: Reporter, reason: string, waitMs: number): void {
-  if (waitMs <= LONG_WAIT_MS) return;
-  const seconds = Math.round(waitMs / 1000);
-  const length = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
-  reporter.line(`wx-followers: ${reason}: waiting ${length} before trying again.`);
+/**
+ * Tells long waits on stderr, once for waits that overlap: the calls in flight under --with-info
+ * meet the same Retry-After together, and each would announce it. It remembers until when the
+ * last wait it told runs; a wait that starts before then is told only if it ends much later.
+ */
+export class LongWaitNotice {
+  readonly #reporter: Reporter;
+  readonly #scale: number;
+  readonly #now: () => number;
+  #toldUntil = Number.NEGATIVE_INFINITY;
+
+  constructor(reporter: Reporter, env: NodeJS.ProcessEnv, now: () => number = Date.now) {
+    this.#reporter = reporter;
+    this.#scale = delayScale(env);
+    this.#now = now;
+  }
+
+  announce(reason: string, waitMs: number): void {
+    if (waitMs <= LONG_WAIT_MS) return;
+    // The waits really last waitMs * scale: the times compared are those of the clock.
+    const now = this.#now();
+    const until = now + waitMs * this.#scale;
+    if (now < this.#toldUntil && until <= this.#toldUntil + LONG_WAIT_MS * this.#scale) return;
+    this.#toldUntil = until;
+    const seconds = Math.round(waitMs / 1000);
+    const length = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+    this.#reporter.line(`wx-followers: ${reason}: waiting ${length} before trying again.`);
+  }
 }

@@ -1,6 +1,7 @@
 import type { ConfigKey, ConfigStore } from './config-store.js';
 import { usageError } from './errors.js';
 import { readStdinValue, type IOStreams } from './io.js';
+import { parseAppid } from './options.js';
 
 /** Opens the config store on first use only, and once. */
 export function lazyStore(open: () => Promise<ConfigStore>): () => Promise<ConfigStore> {
@@ -63,6 +64,21 @@ export const HOW_TO_GIVE_APP_CREDENTIALS =
   "Give the account's AppID and AppSecret (--appid and --secret, WX_APPID and WX_SECRET, or " +
   '`wx-followers config set appid ...` and `config set secret -`) and the tool gets and renews its own token.';
 
+/**
+ * The AppID of --appid or WX_APPID, checked at once: with a token given, the AppID is looked up
+ * only when the API refuses the token, and a typo would show only then, after a call.
+ */
+function checkGivenAppid(flagValue: string | undefined, env: NodeJS.ProcessEnv): void {
+  const fromFlag = flagValue?.trim();
+  if (fromFlag === '-') return;
+  if (fromFlag !== undefined && fromFlag !== '') {
+    parseAppid(fromFlag, '--appid');
+    return;
+  }
+  const fromEnv = env['WX_APPID']?.trim();
+  if (fromEnv !== undefined && fromEnv !== '') parseAppid(fromEnv, 'WX_APPID');
+}
+
 export async function resolveCredentials(
   options: CredentialOptions,
   io: IOStreams,
@@ -71,10 +87,13 @@ export async function resolveCredentials(
   if (options.accessToken?.trim() === '-' && options.secret?.trim() === '-') {
     throw usageError('Only one of --access-token and --secret can read stdin.');
   }
+  checkGivenAppid(options.appid, io.env);
   const token = await resolveSetting(options.accessToken, 'WX_ACCESS_TOKEN', 'access-token', io, store);
   const lookUpApp = async (): Promise<AppCredentials | undefined> => {
     const appid = await resolveSetting(options.appid, 'WX_APPID', 'appid', io, store);
     const secret = await resolveSetting(options.secret, 'WX_SECRET', 'secret', io, store);
+    // Also the config store's (a hand edit) and stdin's.
+    if (appid !== undefined) parseAppid(appid.value, appid.origin);
     if (appid !== undefined && secret !== undefined) return { appid: appid.value, secret: secret.value };
     if (token !== undefined) return undefined;
     if (appid !== undefined) {
@@ -83,7 +102,9 @@ export async function resolveCredentials(
       );
     }
     if (secret !== undefined) {
-      throw usageError(`An AppSecret (from ${secret.origin}) but no AppID: give it with --appid, WX_APPID or \`wx-followers config set appid ...\`.`);
+      throw usageError(
+        `An AppSecret (from ${secret.origin}) but no AppID: give it with --appid, WX_APPID or \`wx-followers config set appid ...\`.`,
+      );
     }
     throw usageError(
       'No credentials. Give an access token with --access-token TOKEN (or --access-token - to read it from stdin), ' +

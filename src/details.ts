@@ -1,9 +1,10 @@
 import type { ApiClient, JsonObject } from './api/client.js';
-import { ExitCode, WxError, errcodeDetail, malformedAnswer } from './errors.js';
+import { ExitCode, WxError, errcodeDetail } from './errors.js';
 import { mapInOrder } from './in-order.js';
 import type { DetailsLanguage } from './options.js';
 import type { FollowerPage } from './pager.js';
 import type { PageRows } from './read-ahead.js';
+import { shown } from './shown.js';
 
 /** The API's limit for one batchget call. */
 export const DETAILS_BATCH_SIZE = 100;
@@ -80,6 +81,8 @@ async function fetchDetails(
   lang: DetailsLanguage,
   signal: AbortSignal,
 ): Promise<FollowerInfo[]> {
+  // The check reads the answer the client accepts; kept, so that an answer is read once.
+  let checked: { answer: JsonObject; rows: FollowerInfo[] } | undefined;
   let answer: JsonObject;
   try {
     answer = await client.call(
@@ -87,6 +90,10 @@ async function fetchDetails(
         method: 'POST',
         path: '/cgi-bin/user/info/batchget',
         body: { user_list: openids.map((openid) => ({ openid, lang })) },
+        // Run on every attempt, so that an inconsistent answer is asked again (batchget's quota is large).
+        check: (raw) => {
+          checked = { answer: raw, rows: rowsOf(raw, openids) };
+        },
       },
       signal,
     );
@@ -99,23 +106,39 @@ async function fetchDetails(
       { errcode: error.errcode, errmsg: error.errmsg, cause: error },
     );
   }
+  return checked?.answer === answer ? checked.rows : rowsOf(answer, openids);
+}
+
+/** The rows of a batchget answer in the order asked: exactly one entry for each OpenID asked, and no other. */
+function rowsOf(answer: JsonObject, openids: readonly string[]): FollowerInfo[] {
   const list = answer['user_info_list'];
   if (!Array.isArray(list)) throw malformed('`user_info_list` is not a list');
+  const asked = new Set(openids);
   const byOpenid = new Map<string, FollowerInfo>();
   for (const entry of list) {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw malformed('an entry is not an object');
     const openid = (entry as JsonObject)['openid'];
     if (typeof openid !== 'string') throw malformed('an entry has no `openid`');
+    if (!asked.has(openid)) throw malformed(`an entry for '${shown(openid)}', an OpenID that was not asked for`);
     byOpenid.set(openid, entry as FollowerInfo);
   }
   // The answer's order is not promised; the list's order is what the output keeps.
   return openids.map((openid) => {
     const info = byOpenid.get(openid);
-    if (info === undefined) throw malformed(`no entry for ${openid}`);
+    if (info === undefined) throw malformed(`no entry for ${openid}, an OpenID asked for`);
     return info;
   });
 }
 
+/**
+ * Retried like a failed call; shown only once the retries are spent, when trying again later is
+ * no advice: the API answered the same batch inconsistently every time.
+ */
 function malformed(what: string): WxError {
-  return malformedAnswer('to /cgi-bin/user/info/batchget', what);
+  return new WxError(
+    `The API's answer to /cgi-bin/user/info/batchget is malformed: ${what}. The API answered this batch inconsistently on every try: ` +
+      'run again later, going on from where this run stopped (the line below says how, once rows were written).',
+    ExitCode.Api,
+    { retry: { kind: 'backoff' } },
+  );
 }

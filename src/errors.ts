@@ -1,4 +1,4 @@
-import { shown } from './shown.js';
+import { shownKeepingEnd } from './shown.js';
 
 /** Exit codes are part of the CLI's contract with scripts and cron: never renumber them. */
 export const ExitCode = {
@@ -70,5 +70,5 @@ export function malformedAnswer(subject: string, what: string, retry?: RetryHint
 
 /** "errcode 40001: invalid credential rid: ...", as messages quote it; the errmsg is the API's text, shown escaped. */
 export function errcodeDetail(errcode: number | undefined, errmsg: string | undefined): string {
-  return `errcode ${errcode}: ${errmsg ? shown(errmsg) : 'no errmsg'}`;
+  return `errcode ${errcode}: ${errmsg ? shownKeepingEnd(errmsg) : 'no errmsg'}`;
 }

@@ -336,10 +336,13 @@ function parseDetailsOptions(options: ExportOptions, format: FormatName | undefi
     return undefined;
   }
   if (format === 'text') throw textWithInfo();
-  const concurrency = parsePositiveInteger('--concurrency', options.concurrency) ?? DEFAULT_CONCURRENCY;
-  if (concurrency > MAX_CONCURRENCY) {
-    throw usageError(`--concurrency is at most ${MAX_CONCURRENCY}: more calls at once only meet the API's per-minute limit sooner.`);
-  }
+  const concurrency =
+    parsePositiveInteger(
+      '--concurrency',
+      options.concurrency,
+      MAX_CONCURRENCY,
+      "more calls at once only meet the API's per-minute limit sooner",
+    ) ?? DEFAULT_CONCURRENCY;
   return { lang: options.lang === undefined ? 'zh_CN' : parseLanguage(options.lang), concurrency };
 }
 

@@ -12,6 +12,23 @@ export function isOpenidShape(value: string): boolean {
   return OPENID.test(value);
 }
 
+/**
+ * The platform's AppIDs are 'wx' and 16 hex digits; any letters and digits are let through (and
+ * a length a little either side), so that only a value that cannot be an AppID is refused: a
+ * pasted space, a quote, a terminal escape, the AppSecret in the wrong place.
+ */
+const APPID = /^wx[A-Za-z0-9]{12,24}$/;
+
+/** Checked before any call: a wrong AppID costs a stable_token call and reads as a refused account. */
+export function parseAppid(value: string, origin: string): string {
+  if (!APPID.test(value)) {
+    throw usageError(
+      `The AppID from ${origin} does not look like one: an AppID is 'wx' and 16 letters or digits, such as wx1234567890abcdef (Official Account settings, Development > Basic configuration); got '${shown(value, 40)}'.`,
+    );
+  }
+  return value;
+}
+
 export const DETAILS_LANGUAGES = ['zh_CN', 'zh_TW', 'en'] as const;
 export type DetailsLanguage = (typeof DETAILS_LANGUAGES)[number];
 
@@ -44,21 +61,33 @@ export function parseResume(value: string | undefined): string | undefined {
   return value;
 }
 
-export function parseCount(flag: string, value: string | undefined): number | undefined {
+export function parseCount(flag: string, value: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw usageError(`${flag} takes a whole number, 0 or more; got '${shown(value)}'.`);
-  }
-  return Number(value);
+  if (!/^[0-9]+$/.test(value)) throw usageError(`${flag} takes a whole number, 0 or more; got '${shown(value)}'.`);
+  return atMost(flag, value, max);
 }
 
-export function parsePositiveInteger(flag: string, value: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
+/** `why` says why the bound is what it is, for a value past it. */
+export function parsePositiveInteger(
+  flag: string,
+  value: string | undefined,
+  max = Number.MAX_SAFE_INTEGER,
+  why?: string,
+): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) {
+  if (!/^[1-9][0-9]*$/.test(value)) {
     throw usageError(`${flag} takes a whole number greater than 0; got '${shown(value)}'.`);
   }
-  if (Number(value) > max) throw usageError(`${flag} is at most ${max}; got ${value}.`);
-  return Number(value);
+  return atMost(flag, value, max, why);
+}
+
+/** A whole number past the bound, or past what a double holds exactly, is too large: not "not a number". */
+function atMost(flag: string, digits: string, max: number, why?: string): number {
+  const value = Number(digits);
+  if (!Number.isSafeInteger(value) || value > max) {
+    throw usageError(`${flag} is too large: it is at most ${max}${why === undefined ? '' : ` (${why})`}; got ${shown(digits, 40)}.`);
+  }
+  return value;
 }
 
 /** Loopback addresses only: over plain http the token would cross the network in clear text. */

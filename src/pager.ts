@@ -1,5 +1,7 @@
 import type { JsonObject } from './api/client.js';
 import { ExitCode, WxError, errcodeDetail, malformedAnswer } from './errors.js';
+import { isOpenidShape } from './options.js';
+import { counted, shown } from './shown.js';
 
 /** One answer of a paged list, reduced to what the export needs. */
 export interface FollowerPage {
@@ -7,7 +9,7 @@ export interface FollowerPage {
   openids: string[];
   /** The list's size as the API reports it; the tag list reports none. */
   total: number | undefined;
-  /** The cursor that continues after this page. */
+  /** The cursor that continues after this page: its next_openid, or its last OpenID when that is empty. */
   nextOpenid: string;
 }
 
@@ -48,16 +50,19 @@ export async function* paginate(source: ListSource, startAfter?: string): AsyncG
     }
     const page = checked?.answer === answer ? checked.page : parseListAnswer(answer, description);
     if (page === undefined) return;
-    if (page.nextOpenid !== '' && seen.has(page.nextOpenid)) {
-      const after = cursor === undefined ? 'its first page' : `the page after ${cursor}`;
+    if (seen.has(page.nextOpenid)) {
+      const which = cursor === undefined ? `first page of the ${description}` : `page of the ${description} after ${cursor}`;
+      const gave =
+        answer['next_openid'] === ''
+          ? `ended with ${page.nextOpenid} (its next_openid empty)`
+          : `gave ${page.nextOpenid} as its next_openid`;
       throw new WxError(
-        `The API gave ${page.nextOpenid} as the cursor after ${after} of the ${description}, a cursor already seen in this run: ` +
+        `The API's ${which} ${gave}, a cursor already seen in this run: ` +
           'its pages go round in a circle. Stopped before writing any page twice. Try again later.',
         ExitCode.Api,
       );
     }
-    if (page.openids.length > 0) yield page;
-    if (page.nextOpenid === '') return;
+    yield page;
     seen.add(page.nextOpenid);
     cursor = page.nextOpenid;
   }
@@ -95,25 +100,57 @@ export class UnknownStartError extends WxError {
   }
 }
 
-/** Undefined where the answer ends the list: no `data`, a `count` of 0. */
+/**
+ * Undefined where the answer ends the list: no OpenIDs and a `count` of 0, as the API's last
+ * answer (`{"total":N,"count":0,"next_openid":""}`). Anything that contradicts itself is malformed,
+ * and retried like a failed call: taken for the end, it would end an export short without a word.
+ */
 function parseListAnswer(answer: JsonObject, description: string): FollowerPage | undefined {
-  const malformed = (what: string): WxError => malformedAnswer(`for the ${description}`, what);
+  const malformed = (what: string): WxError => malformedAnswer(`for the ${description}`, what, { kind: 'backoff' });
   const { total, count, data, next_openid: nextOpenid } = answer;
-  if (total !== undefined && typeof total !== 'number') throw malformed('`total` is not a number');
-  if (count !== undefined && typeof count !== 'number') throw malformed('`count` is not a number');
+  if (total !== undefined && !isWholeNumber(total)) throw malformed('`total` is not a whole number, 0 or more');
+  if (count === undefined) throw malformed('it has no `count`');
+  if (!isWholeNumber(count)) throw malformed('`count` is not a whole number, 0 or more');
   if (nextOpenid !== undefined && typeof nextOpenid !== 'string') throw malformed('`next_openid` is not a string');
-  if (data === undefined || count === 0) return undefined;
-  if (typeof data !== 'object' || data === null) throw malformed('`data` is not an object');
-  const list = (data as JsonObject)['openid'];
-  if (!Array.isArray(list)) throw malformed('`data.openid` is not a list');
+  if (nextOpenid !== undefined && nextOpenid !== '' && !isOpenidShape(nextOpenid)) {
+    throw malformed(`\`next_openid\` is '${shown(nextOpenid)}', which is not an OpenID (${OPENID_SHAPE})`);
+  }
   const openids: string[] = [];
-  for (const openid of list) {
-    if (typeof openid !== 'string') throw malformed('`data.openid` holds something other than strings');
-    if (openid !== '') openids.push(openid);
+  let listed = 0;
+  if (data !== undefined) {
+    if (typeof data !== 'object' || data === null) throw malformed('`data` is not an object');
+    const list = (data as JsonObject)['openid'];
+    if (!Array.isArray(list)) throw malformed('`data.openid` is not a list');
+    listed = list.length;
+    for (const openid of list) {
+      if (typeof openid !== 'string') throw malformed('`data.openid` holds something other than strings');
+      if (openid === '') continue;
+      if (!isOpenidShape(openid)) throw malformed(`\`data.openid\` holds '${shown(openid)}', which is not an OpenID (${OPENID_SHAPE})`);
+      openids.push(openid);
+    }
   }
-  if (nextOpenid === undefined && openids.length > 0) {
+  if (openids.length === 0) {
+    if (count === 0) return undefined;
+    throw malformed(
+      data === undefined ? `\`count\` is ${count}, but there is no \`data\`` : `\`count\` is ${count}, but \`data.openid\` holds no OpenID`,
+    );
+  }
+  if (count === 0) throw malformed(`\`count\` is 0, but \`data.openid\` holds ${counted(openids.length, 'OpenID')}`);
+  // The API's published example lists ["","A","B"] with a count of 2: either count will do.
+  if (count !== listed && count !== openids.length) {
+    throw malformed(`\`count\` is ${count}, but \`data.openid\` holds ${counted(openids.length, 'OpenID')}`);
+  }
+  if (nextOpenid === undefined) {
     // Taken for the end, it would end the export far short of the list, without a word.
-    throw malformedAnswer(`for the ${description}`, 'a page of OpenIDs without `next_openid`', { kind: 'backoff' });
+    throw malformed('a page of OpenIDs without `next_openid`');
   }
-  return { openids, total, nextOpenid: nextOpenid ?? '' };
+  // next_openid is documented as the page's last OpenID: an empty one after a page of data is no
+  // end (only an answer without OpenIDs is); the list goes on after that last OpenID.
+  return { openids, total, nextOpenid: nextOpenid === '' ? (openids.at(-1) as string) : nextOpenid };
+}
+
+const OPENID_SHAPE = "letters, digits, '-' and '_', at most 64";
+
+function isWholeNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

@@ -57,6 +57,15 @@ export class TokenManager implements TokenSource {
     return this.#current;
   }
 
+  async discard(held: HeldToken): Promise<void> {
+    if (held.generation === 0 && this.#options.credentials.token !== undefined) return;
+    const app = await this.#app();
+    if (app === undefined) return;
+    const store = await this.#options.store();
+    // Only that token: a newer one that another call renewed since may still be good.
+    if (store.cachedToken(app)?.accessToken === held.value) store.forgetToken(app.appid);
+  }
+
   async #held(value: Promise<string>): Promise<HeldToken> {
     const generation = this.#generation;
     return { value: await value, generation };

@@ -3,7 +3,20 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids, listedFollowers } from './fake-api/followers.js';
 import { FAKE_TOKEN } from './fake-api/server.js';
-import { BIN, cleanEnv, expectOwnerOnly, exportFrom, lines, onLinux, onPosix, resumeCursor, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';
+import {
+  BIN,
+  cleanEnv,
+  expectOwnerOnly,
+  exportFrom,
+  lines,
+  onLinux,
+  onPosix,
+  resumeCursor,
+  runCli,
+  runProcess,
+  tempDir,
+  type CliResult,
+} from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
@@ -13,7 +26,11 @@ describe('formats, exact to the byte', () => {
 
   it.each([
     ['text is one OpenID a line', [], 'oAAAAAAAAAAAAAAAAAAAAAAAAAA1\noBB-BBBBBBBBBBBBBBBBBBBBBB_2\noCCCCCCCCCCCCCCCCCCCCCCCCCC3\n'],
-    ['csv is a header and one row a line', ['--format', 'csv'], 'openid\noAAAAAAAAAAAAAAAAAAAAAAAAAA1\noBB-BBBBBBBBBBBBBBBBBBBBBB_2\noCCCCCCCCCCCCCCCCCCCCCCCCCC3\n'],
+    [
+      'csv is a header and one row a line',
+      ['--format', 'csv'],
+      'openid\noAAAAAAAAAAAAAAAAAAAAAAAAAA1\noBB-BBBBBBBBBBBBBBBBBBBBBB_2\noCCCCCCCCCCCCCCCCCCCCCCCCCC3\n',
+    ],
     [
       'ndjson is one object a line',
       ['-f', 'ndjson'],
@@ -166,7 +183,9 @@ describe('--output', () => {
     expect(first.code).toBe(0);
     const second = await exportFrom(api, ['-f', 'ndjson', '-o', file, '--resume', resumeCursor(first.stderr)]);
     expect(second.code).toBe(0);
-    const expected = allOpenids(api.followers).map((openid) => `{"openid":"${openid}"}\n`).join('');
+    const expected = allOpenids(api.followers)
+      .map((openid) => `{"openid":"${openid}"}\n`)
+      .join('');
     expect(await readFile(file, 'utf8')).toBe(expected);
   });
 
@@ -237,7 +256,12 @@ describe('exit codes and messages', () => {
   it('a JSON answer with a text/plain Content-Type is read all the same', async () => {
     const api = await fake({
       followers: 0,
-      fault: () => ({ kind: 'raw', body: '{"total":1,"count":1,"data":{"openid":["oX"]},"next_openid":""}' }),
+      // The page, then the answer that ends the list, both as text/plain.
+      fault: (call) => ({
+        kind: 'raw',
+        body:
+          call.index === 1 ? '{"total":1,"count":1,"data":{"openid":["oX"]},"next_openid":"oX"}' : '{"total":1,"count":0,"next_openid":""}',
+      }),
     });
     const result = await exportFrom(api);
     expect([result.code, result.stdout.toString()]).toEqual([0, 'oX\n']);
@@ -446,7 +470,7 @@ describe('config', () => {
     await mkdir(dir, { recursive: true });
     const path = join(dir, 'config.json');
     await writeFile(path, '{}', { mode: 0o644 });
-    expect((await runCli(['config', 'set', 'appid', 'wx1'], { env: cleanEnv(dir) })).code).toBe(0);
+    expect((await runCli(['config', 'set', 'appid', 'wx1234567890abcdef'], { env: cleanEnv(dir) })).code).toBe(0);
     await expectOwnerOnly(path);
   });
 });

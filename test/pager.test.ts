@@ -37,10 +37,24 @@ describe('paginate', () => {
     expect(source.cursors).toEqual([undefined, 'b', 'c']);
   });
 
-  it('ends on an empty next_openid without another call', async () => {
-    const source = canned([{ total: 1, count: 1, data: { openid: ['a'] }, next_openid: '' }]);
-    expect(await collect(source)).toEqual([['a']]);
-    expect(source.cursors).toEqual([undefined]);
+  it('goes on after the last OpenID of a page with data and an empty next_openid, and ends on the answer without data', async () => {
+    const source = canned([
+      { total: 3, count: 2, data: { openid: ['a', 'b'] }, next_openid: '' },
+      { total: 3, count: 1, data: { openid: ['c'] }, next_openid: 'c' },
+      { total: 3, count: 0, next_openid: '' },
+    ]);
+    expect(await collect(source)).toEqual([['a', 'b'], ['c']]);
+    expect(source.cursors).toEqual([undefined, 'b', 'c']);
+  });
+
+  it('still catches a cycle through a page whose next_openid is empty', async () => {
+    const source = canned([
+      { total: 9, count: 1, data: { openid: ['a'] }, next_openid: 'a' },
+      { total: 9, count: 1, data: { openid: ['a'] }, next_openid: '' },
+    ]);
+    await expect(collect(source)).rejects.toThrow(
+      /page of the test list after a ended with a \(its next_openid empty\), a cursor already seen/,
+    );
   });
 
   it('ends on a count of 0 even when data is present', async () => {
@@ -57,15 +71,23 @@ describe('paginate', () => {
     expect(await collect(source)).toEqual([['a'], ['b']]);
   });
 
-  it('drops empty strings', async () => {
-    const source = canned([{ total: 2, count: 2, data: { openid: ['', 'a', 'b'] }, next_openid: '' }]);
-    expect(await collect(source)).toEqual([['a', 'b']]);
+  it('drops empty strings, whether count counts them (3) or not (2, the published example)', async () => {
+    for (const count of [2, 3]) {
+      const source = canned([
+        { total: 2, count, data: { openid: ['', 'a', 'b'] }, next_openid: 'b' },
+        { total: 2, count: 0, next_openid: '' },
+      ]);
+      expect(await collect(source)).toEqual([['a', 'b']]);
+    }
   });
 
   it('starts after the resume cursor', async () => {
-    const source = canned([{ total: 2, count: 1, data: { openid: ['b'] }, next_openid: '' }]);
+    const source = canned([
+      { total: 2, count: 1, data: { openid: ['b'] }, next_openid: 'b' },
+      { total: 2, count: 0, next_openid: '' },
+    ]);
     expect(await collect(source, 'a')).toEqual([['b']]);
-    expect(source.cursors).toEqual(['a']);
+    expect(source.cursors).toEqual(['a', 'b']);
   });
 
   it('refuses the cursor it sent handed back with data', async () => {
@@ -73,7 +95,9 @@ describe('paginate', () => {
       { total: 4, count: 2, data: { openid: ['a', 'b'] }, next_openid: 'b' },
       { total: 4, count: 2, data: { openid: ['c', 'd'] }, next_openid: 'b' },
     ]);
-    await expect(collect(source)).rejects.toThrow(/gave b as the cursor .* already seen in this run: its pages go round in a circle/);
+    await expect(collect(source)).rejects.toThrow(
+      /page of the test list after b gave b as its next_openid, a cursor already seen in this run: its pages go round in a circle/,
+    );
   });
 
   it('refuses a cursor seen earlier in the run (A -> B -> A), naming it, before yielding that page', async () => {
@@ -86,14 +110,19 @@ describe('paginate', () => {
     const error = await (async () => {
       for await (const page of paginate(source)) pages.push(page.openids);
     })().catch((caught: unknown) => caught);
-    expect(pages).toEqual([['a1', 'a'], ['b1', 'b']]);
+    expect(pages).toEqual([
+      ['a1', 'a'],
+      ['b1', 'b'],
+    ]);
     expect((error as WxError).exitCode).toBe(5);
-    expect((error as WxError).message).toMatch(/gave a as the cursor after the page after b .*already seen in this run/);
+    expect((error as WxError).message).toMatch(
+      /The API's page of the test list after b gave a as its next_openid, a cursor already seen in this run/,
+    );
   });
 
   it('counts the cursor it started after as seen', async () => {
     const source = canned([{ total: 9, count: 1, data: { openid: ['b'] }, next_openid: 'a' }]);
-    await expect(collect(source, 'a')).rejects.toThrow(/gave a as the cursor/);
+    await expect(collect(source, 'a')).rejects.toThrow(/page of the test list after a gave a as its next_openid/);
   });
 
   it('refuses a page with data and no next_openid through the check, with a retry hint, never as the end', async () => {
@@ -104,13 +133,37 @@ describe('paginate', () => {
   });
 
   it.each([
-    [{ total: '3', count: 1, data: { openid: ['a'] } }],
-    [{ total: 3, count: 1, data: { openid: 'a' }, next_openid: 'a' }],
-    [{ total: 3, count: 1, data: { openid: [1] }, next_openid: 'a' }],
-    [{ total: 3, count: 1, data: { openid: ['a'] }, next_openid: 5 }],
-  ])('refuses a malformed answer %j with a WxError of exit 5', async (answer) => {
+    [{ total: '3', count: 1, data: { openid: ['a'] } }, '`total` is not a whole number'],
+    [{ total: 'nine', count: 1, data: { openid: ['a'] }, next_openid: 'a' }, '`total` is not a whole number'],
+    [{ total: -5, count: 1, data: { openid: ['a'] }, next_openid: 'a' }, '`total` is not a whole number'],
+    [{ total: 1e308, count: 1, data: { openid: ['a'] }, next_openid: 'a' }, '`total` is not a whole number'],
+    [{ total: 3, count: '3', data: { openid: ['a', 'b', 'c'] }, next_openid: 'c' }, '`count` is not a whole number'],
+    [{ total: 3, count: 1, data: { openid: 'a' }, next_openid: 'a' }, '`data.openid` is not a list'],
+    [{ total: 3, count: 1, data: { openid: [1] }, next_openid: 'a' }, 'holds something other than strings'],
+    [{ total: 3, count: 1, data: { openid: ['a'] }, next_openid: 5 }, '`next_openid` is not a string'],
+    [{ total: 3, count: 1, data: { openid: ['a'] }, next_openid: null }, '`next_openid` is not a string'],
+    // Contradictions: only no OpenIDs and a count of 0 end a list.
+    [{ total: 3, count: 0, data: { openid: ['a', 'b'] }, next_openid: 'b' }, '`count` is 0, but `data.openid` holds 2 OpenIDs'],
+    [{ total: 3, count: 2, next_openid: '' }, '`count` is 2, but there is no `data`'],
+    [{ total: 3, count: 1, data: { openid: [''] }, next_openid: '' }, '`count` is 1, but `data.openid` holds no OpenID'],
+    [{}, 'it has no `count`'],
+    [{ errcode: 0, errmsg: 'ok' }, 'it has no `count`'],
+    [{ total: 3, data: { openid: ['a'] }, next_openid: 'a' }, 'it has no `count`'],
+    [{ total: 9, count: 5, data: { openid: ['', 'a', 'b'] }, next_openid: 'b' }, '`count` is 5, but `data.openid` holds 2 OpenIDs'],
+    // Not the shape of an OpenID: shown escaped.
+    [{ total: 3, count: 1, data: { openid: ['a\u001b[2Jb'] }, next_openid: 'a' }, "holds 'a\\u{1b}[2Jb', which is not an OpenID"],
+    [{ total: 3, count: 1, data: { openid: ['a b'] }, next_openid: 'a' }, "holds 'a b', which is not an OpenID"],
+    [{ total: 3, count: 1, data: { openid: ['x'.repeat(65)] }, next_openid: 'a' }, 'which is not an OpenID'],
+    [{ total: 3, count: 1, data: { openid: ['a'] }, next_openid: 'a\nb' }, "`next_openid` is 'a\\u{a}b', which is not an OpenID"],
+    [{ total: 3, count: 0, next_openid: '../x' }, "`next_openid` is '../x', which is not an OpenID"],
+  ])('refuses the malformed answer %j through the check, with a retry hint: %s', async (answer, what) => {
     const error = await collect(canned([answer])).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(WxError);
     expect((error as WxError).exitCode).toBe(5);
+    expect((error as WxError).retry).toEqual({ kind: 'backoff' });
+    expect((error as WxError).message).toMatch(/ is malformed: /);
+    expect((error as WxError).message).toContain(what);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no raw control character may reach a message.
+    expect((error as WxError).message).not.toMatch(/[\u0000-\u001f]/);
   });
 });

@@ -9,6 +9,7 @@ const givenToken: TokenSource = {
     throw refusal;
   },
   isSuperseded: () => false,
+  discard: async () => undefined,
 };
 
 let api: FakeApi | undefined;
@@ -18,7 +19,10 @@ afterEach(async () => {
 });
 
 /** The real client against the real fake server; waits are recorded as asked (unscaled), and shrunk to nothing. */
-async function client(options: FakeApiOptions, policy: Partial<RetryPolicy> = {}): Promise<{ client: ApiClient; waits: [string, number][] }> {
+async function client(
+  options: FakeApiOptions,
+  policy: Partial<RetryPolicy> = {},
+): Promise<{ client: ApiClient; waits: [string, number][] }> {
   api = await startFakeApi(options);
   const waits: [string, number][] = [];
   const apiClient = new ApiClient({
@@ -37,7 +41,11 @@ const listRequest = { method: 'GET', path: '/cgi-bin/user/get' } as const;
 describe('retries', () => {
   it('honours Retry-After on a 503', async () => {
     const { client: apiClient, waits } = await client(
-      { followers: 3, errorHeaders: { 'retry-after': '7' }, fault: (call) => (call.index === 1 ? { kind: 'status', status: 503 } : undefined) },
+      {
+        followers: 3,
+        errorHeaders: { 'retry-after': '7' },
+        fault: (call) => (call.index === 1 ? { kind: 'status', status: 503 } : undefined),
+      },
       { delayScale: 1 / 7000 },
     );
     await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } });
@@ -98,7 +106,11 @@ describe('retries', () => {
   });
 
   it('does not retry what will not pass: 45009, 40001, HTTP 404', async () => {
-    for (const fault of [{ kind: 'errcode', errcode: 45009 }, { kind: 'errcode', errcode: 40001 }, { kind: 'status', status: 404 }] as const) {
+    for (const fault of [
+      { kind: 'errcode', errcode: 45009 },
+      { kind: 'errcode', errcode: 40001 },
+      { kind: 'status', status: 404 },
+    ] as const) {
       const { client: apiClient, waits } = await client({ followers: 3, fault: () => fault });
       await expect(apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } })).rejects.toBeInstanceOf(WxError);
       expect(waits).toEqual([]);

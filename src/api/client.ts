@@ -38,6 +38,11 @@ export interface TokenSource {
   renew(refused: HeldToken, refusal: WxError): Promise<HeldToken>;
   /** Whether a newer token than `held` has been had since. */
   isSuperseded(held: HeldToken): boolean;
+  /**
+   * `held`, just renewed, was refused at once and the call stops: it is not to be kept for a
+   * later run to start with.
+   */
+  discard(held: HeldToken): Promise<void>;
 }
 
 /**
@@ -164,6 +169,8 @@ export class ApiClient {
       } catch (refusal) {
         if (!(refusal instanceof WxError) || !isTokenRefusal(refusal.errcode)) throw refusal;
         if (renewals > 0 && (!tokens.isSuperseded(held) || renewals >= MAX_RENEWALS_A_CALL)) {
+          // Best effort: the refusal is what the person must hear, whatever the cache does.
+          await tokens.discard(held).catch(() => undefined);
           throw new WxError(
             `The API refused the access token just renewed from the AppID and AppSecret too (${errcodeDetail(refusal.errcode, refusal.errmsg)}). ` +
               "Another program may be forcing refreshes of the account's stable token; try again later.",
@@ -345,19 +352,18 @@ function withToken(request: ApiRequest, token: string): ApiRequest {
 function parseAnswer(text: string, path: string): JsonObject {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // A body saved by an editor or a proxy on Windows may start with a UTF-8 byte order mark.
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch {
-    throw new WxError(
-      `The API's answer to ${path} is not JSON (${text.length} bytes, possibly cut off). Try again later.`,
-      ExitCode.Api,
-      { retry: { kind: 'backoff' } },
-    );
+    throw new WxError(`The API's answer to ${path} is not JSON (${text.length} bytes, possibly cut off). Try again later.`, ExitCode.Api, {
+      retry: { kind: 'backoff' },
+    });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new WxError(`The API's answer to ${path} is not a JSON object.`, ExitCode.Api, { retry: { kind: 'backoff' } });
   }
   const answer = json as JsonObject;
-  const errcode = answer['errcode'];
+  const errcode = numericErrcode(answer['errcode']);
   if (errcode !== undefined && errcode !== 0) {
     const errmsg = typeof answer['errmsg'] === 'string' ? answer['errmsg'] : '';
     if (typeof errcode !== 'number') {
@@ -366,6 +372,11 @@ function parseAnswer(text: string, path: string): JsonObject {
     throw errorForErrcode(errcode, errmsg);
   }
   return answer;
+}
+
+/** Some gateways quote the errcode ("40001"): it is read as the number it spells. */
+function numericErrcode(errcode: unknown): unknown {
+  return typeof errcode === 'string' && /^-?[0-9]{1,9}$/.test(errcode.trim()) ? Number(errcode.trim()) : errcode;
 }
 
 /** Exponential backoff with full jitter; Retry-After, when the server sends one, wins. */

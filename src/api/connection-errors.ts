@@ -25,7 +25,15 @@ const UNTRUSTED = new Set([
 const OUT_OF_DATE = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 
 /** The errors of a connection to the proxy itself; behind it, the proxy answers CONNECT with a status. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
  * A request that got no answer, in words a person can act on: a certificate that is not trusted,
@@ -39,11 +47,14 @@ export function connectionFailure(error: unknown, connecting: Connecting): WxErr
   const code = codeOf(error);
   const tls = tlsCause(error);
   if (tls !== undefined) {
-    const detail = `${tls.code}: ${escapeText(tls.message)}`;
+    const detail = `${tls.code}: ${escapeText(tls.message.trim())}`;
     // undici does not say which of the two TLS connections failed when the proxy speaks TLS too.
     const host = proxy?.url.protocol === 'https:' ? `${apiHost} (or the https:// proxy ${proxy.label})` : apiHost;
     if (tls.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-      return stop(`The certificate that ${host} presented is not for that host name (${detail}). Check --base-url; a network that presents another site's certificate is not one to send a token through.`, error);
+      return stop(
+        `The certificate that ${host} presented is not for that host name (${detail}). Check --base-url; a network that presents another site's certificate is not one to send a token through.`,
+        error,
+      );
     }
     if (OUT_OF_DATE.has(tls.code)) {
       return stop(`The certificate that ${host} presented is out of date (${detail}). Check this machine's clock.`, error);
@@ -82,10 +93,14 @@ export function connectionFailure(error: unknown, connecting: Connecting): WxErr
       );
     }
   }
-  return new WxError(`Could not talk to ${origin}${throughProxy(proxy)} (${path}): ${describeNetworkError(error)}. Check the network and --base-url.`, ExitCode.Api, {
-    cause: error,
-    retry: { kind: 'backoff' },
-  });
+  return new WxError(
+    `Could not talk to ${origin}${throughProxy(proxy)} (${path}): ${describeNetworkError(error)}. Check the network and --base-url.`,
+    ExitCode.Api,
+    {
+      cause: error,
+      retry: { kind: 'backoff' },
+    },
+  );
 }
 
 /** ' through the proxy host:port', for messages about a request. */
@@ -137,7 +152,11 @@ function describeNetworkError(error: unknown): string {
   if (error instanceof Error) {
     const code = codeOf(error);
     const causeCode = error.cause instanceof Error ? codeOf(error.cause) : undefined;
-    return [code, causeCode, error.message].filter((part) => part !== undefined && part !== '').join(': ');
+    // OpenSSL's text ends in a line break ("...ssl3_record.c:354:\n"): one line, escaped, as said.
+    return [code, causeCode, error.message.trim()]
+      .filter((part): part is string => part !== undefined && part !== '')
+      .map((part) => escapeText(part))
+      .join(': ');
   }
-  return String(error);
+  return escapeText(String(error).trim());
 }

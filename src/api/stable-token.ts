@@ -31,9 +31,22 @@ export async function fetchStableToken(client: ApiClient, app: AppCredentials): 
     }
     throw error;
   }
-  const { access_token: accessToken, expires_in: expiresInSeconds } = answer;
-  if (typeof accessToken !== 'string' || accessToken === '' || typeof expiresInSeconds !== 'number') {
-    throw new WxError('The API answered stable_token without an access_token and expires_in. Try again later.', ExitCode.Api);
+  const { access_token: accessToken, expires_in: expiresIn } = answer;
+  if (typeof accessToken !== 'string' || accessToken === '') {
+    throw new WxError('The API answered stable_token without an access_token. Try again later.', ExitCode.Api);
   }
-  return { accessToken, expiresInSeconds };
+  return { accessToken, expiresInSeconds: lifetimeSeconds(expiresIn) };
+}
+
+/** The documented lifetime of a token, and the most it lives. */
+const TOKEN_LIFETIME_SECONDS = 7200;
+
+/**
+ * expires_in as the answer gives it, a number or a quoted one; missing or unreadable, the
+ * documented 7200 s: should the token die sooner, the API's refusal renews it anyway.
+ */
+function lifetimeSeconds(expiresIn: unknown): number {
+  const seconds = typeof expiresIn === 'string' && /^[0-9]{1,9}$/.test(expiresIn.trim()) ? Number(expiresIn.trim()) : expiresIn;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) return TOKEN_LIFETIME_SECONDS;
+  return Math.min(seconds, TOKEN_LIFETIME_SECONDS);
 }

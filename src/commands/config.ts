@@ -1,7 +1,18 @@
-import { CONFIG_KEYS, TOKEN_CACHE_KEY, isSecretKey, mask, openConfigStore, parseConfigKey, type ConfigKey } from '../config-store.js';
+import {
+  CONFIG_KEYS,
+  TOKEN_CACHE_KEY,
+  configFilePath,
+  isSecretKey,
+  mask,
+  openConfigStore,
+  parseConfigKey,
+  type ConfigKey,
+  type ConfigStore,
+} from '../config-store.js';
 import { ExitCode, usageError } from '../errors.js';
+import { escapeText } from '../escape.js';
 import { readStdinValue, type IOStreams } from '../io.js';
-import { parseBaseUrl } from '../options.js';
+import { parseAppid, parseBaseUrl } from '../options.js';
 import { maskProxyUrl, parseProxyUrl } from '../proxy.js';
 import { Reporter } from '../report.js';
 
@@ -15,28 +26,34 @@ export type ConfigAction =
 export async function runConfig(request: ConfigAction, io: IOStreams): Promise<ExitCode> {
   const reporter = new Reporter(io);
   try {
+    // The command that finds the file: it must work when the file is broken, so it never reads it.
+    if (request.action === 'path') {
+      io.stdout.write(`${configFilePath(io.env)}\n`);
+      return ExitCode.Ok;
+    }
+    // Every other action reads the whole file first: a broken one is refused (exit 2), never
+    // rewritten, so that a hand-edited secret in it is not lost to a `set` or an `unset`.
     const store = await openConfigStore(io.env);
     switch (request.action) {
-      case 'path':
-        io.stdout.write(`${store.path}\n`);
-        return ExitCode.Ok;
       case 'list': {
         for (const key of CONFIG_KEYS) {
           const value = store.get(key);
           if (value !== undefined) io.stdout.write(`${key}=${shown(key, value)}\n`);
         }
-        const cached = store.cachedTokenCount();
-        if (cached > 0) io.stdout.write(`${TOKEN_CACHE_KEY}=(stable tokens of ${cached} AppID${cached === 1 ? '' : 's'})\n`);
+        const cache = tokenCacheSummary(store);
+        if (cache !== undefined) io.stdout.write(`${TOKEN_CACHE_KEY}=${cache}\n`);
         return ExitCode.Ok;
       }
       case 'get': {
-        const key = parseConfigKey(request.key);
-        const value = store.get(key);
+        // token-cache is listed, so it can be asked for: its summary, never the tokens (not even with --reveal).
+        const key = request.key === TOKEN_CACHE_KEY ? TOKEN_CACHE_KEY : parseConfigKey(request.key);
+        const value = key === TOKEN_CACHE_KEY ? tokenCacheSummary(store) : store.get(key);
         if (value === undefined) {
           reporter.line(`wx-followers: config key ${key} is not set.`);
           return ExitCode.Failure;
         }
-        io.stdout.write(`${request.reveal ? value : shown(key, value)}\n`);
+        // --reveal is for $(...) in scripts: the value as stored, which `config set` checked.
+        io.stdout.write(`${request.reveal || key === TOKEN_CACHE_KEY ? value : shown(key, value)}\n`);
         return ExitCode.Ok;
       }
       case 'unset':
@@ -49,6 +66,13 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
         const given = request.value.trim();
         const value = given === '-' ? await readStdinValue(io, `config set ${key} -`, key) : given;
         if (value === '') throw usageError(`config set ${key} needs a value that is not empty.`);
+        // A pasted escape or line break would be stored, then sent, printed or written into a header.
+        if (CONTROL.test(value)) {
+          throw usageError(
+            `config set ${key}: the value holds a control character (a line break, tab or terminal escape); none of the keys takes one.`,
+          );
+        }
+        if (key === 'appid') parseAppid(value, '`config set appid`');
         if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
         if (key === 'proxy') parseProxyUrl(value, 'config set proxy');
         store.set(key, value);
@@ -60,8 +84,20 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
   }
 }
 
-/** A value as get and list print it: secrets masked, and a proxy URL without its password. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+
+/**
+ * A value as get and list print it: secrets masked, a proxy URL without its password, and
+ * escaped, since a hand-edited file may hold a terminal escape.
+ */
 function shown(key: ConfigKey, value: string): string {
-  if (key === 'proxy') return maskProxyUrl(value);
-  return isSecretKey(key) ? mask(value) : value;
+  if (key === 'proxy') return escapeText(maskProxyUrl(value));
+  return escapeText(isSecretKey(key) ? mask(value) : value);
+}
+
+/** What list and get say of the token cache: how many AppIDs have a token, never a token. */
+function tokenCacheSummary(store: ConfigStore): string | undefined {
+  const cached = store.cachedTokenCount();
+  return cached > 0 ? `(stable tokens of ${cached} AppID${cached === 1 ? '' : 's'})` : undefined;
 }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { everyNth, generatedFollowers } from './followers.js';
+import { serveInstructions } from './demo-instructions.js';
 import { FAKE_TOKEN, startFakeApi } from './server.js';
 
 if (process.argv.includes('--serve')) {
@@ -18,13 +19,10 @@ if (process.argv.includes('--serve')) {
       { id: 134, name: '北京', members: everyNth(followers, 3, 1) },
     ],
     blacklist: everyNth(followers, 50, 7),
+    // A stable token lives ten calls here, so that an export with the AppID and AppSecret shows renewal.
+    tokenLifetimeCalls: 10,
   });
-  process.stderr.write(
-    `Fake WeChat API with 23,000 followers, tags 2 and 134, and a blacklist, at ${api.url}. In another shell:\n` +
-      `  export WX_API_BASE_URL=${api.url} WX_ACCESS_TOKEN=${FAKE_TOKEN}\n` +
-      `  node bin/wx-followers.js tags\n  node bin/wx-followers.js export --with-info --limit 500 | head\n` +
-      'Ctrl-C stops it.\n',
-  );
+  process.stderr.write(serveInstructions(api.url));
   process.on('SIGINT', () => void api.close().then(() => process.exit(0)));
   await new Promise(() => undefined);
 }

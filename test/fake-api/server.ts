@@ -54,6 +54,16 @@ export interface FakeApiOptions {
   cursorCycle?: { from: number; to: number };
   /** Pages of the follower list (0-based) answered with their data and without `next_openid`. */
   omitNextOpenid?: (pageIndex: number) => boolean;
+  /**
+   * Answers of a bad day: what the follower list answers instead of `normal` for page `pageIndex`
+   * (0-based; the answer after the last page is the page past it), a string as the body's text;
+   * undefined keeps the normal answer.
+   */
+  listAnswer?: (normal: Record<string, unknown>, pageIndex: number) => object | string | undefined;
+  /** What stable_token answers instead of its normal `{access_token, expires_in}`. */
+  stableTokenAnswer?: (normal: Record<string, unknown>) => object;
+  /** What batchget answers instead of `normal` (`{user_info_list}`); undefined keeps it. */
+  detailsAnswer?: (normal: { user_info_list: Record<string, unknown>[] }) => object | undefined;
   /** stable_token hands out one and the same string every time it issues a token, each issue a fresh lifetime. */
   sameTokenString?: boolean;
   /** Decides, for each call, whether it fails and how. */
@@ -248,7 +258,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     }
     if (!Array.isArray(asked) || asked.length === 0) return apiError(47001, 'data format error');
     if (asked.length > 100) return apiError(40032, 'invalid openid list size, at most 100');
-    const infos: object[] = [];
+    const infos: Record<string, unknown>[] = [];
     for (const entry of asked as { openid?: unknown; lang?: unknown }[]) {
       if (typeof entry.openid !== 'string') return apiError(47001, 'data format error');
       if (entry.lang !== undefined && !['zh_CN', 'zh_TW', 'en'].includes(String(entry.lang))) {
@@ -258,7 +268,8 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       if (index < 0) return apiError(40003, `invalid openid ${entry.openid}`);
       infos.push(followerInfo(entry.openid, index));
     }
-    return { user_info_list: options.detailsReversed === true ? infos.reverse() : infos };
+    const normal = { user_info_list: options.detailsReversed === true ? infos.reverse() : infos };
+    return options.detailsAnswer?.(normal) ?? normal;
   }
 
   async function writeHuge(response: ServerResponse, fault: { bytes: number; declared?: boolean }): Promise<void> {
@@ -322,7 +333,8 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     if (body['force_refresh'] === true || stableToken === undefined || !isLive(stableToken)) {
       stableToken = newToken('STABLE');
     }
-    return { access_token: stableToken, expires_in: 7200 };
+    const normal = { access_token: stableToken, expires_in: 7200 };
+    return options.stableTokenAnswer?.(normal) ?? normal;
   }
 
   function checkToken(call: RecordedCall): object | undefined {
@@ -341,7 +353,12 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   function followerPage(call: RecordedCall): object | string {
     const sent = call.query.get('next_openid');
     const cursor = sent === '' && options.emptyCursorStarts === true ? null : sent;
-    if (options.cachePages !== true) return renderPage(followers, cursor, pageSize, true);
+    if (options.cachePages !== true) {
+      const normal = renderPage(followers, cursor, pageSize, true) as Record<string, unknown>;
+      if (options.listAnswer === undefined || normal['errcode'] !== undefined) return normal;
+      const start = cursor === null ? 0 : followers.indexOf(cursor) + 1;
+      return options.listAnswer(normal, Math.floor(start / pageSize)) ?? normal;
+    }
     let page = cachedPages.get(cursor);
     if (page === undefined) {
       page = JSON.stringify(renderPage(followers, cursor, pageSize, true));
@@ -408,7 +425,9 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await Promise.all(
-        [server, tlsServer].map((listening) => new Promise<void>((resolve) => (listening === undefined ? resolve() : listening.close(() => resolve())))),
+        [server, tlsServer].map(
+          (listening) => new Promise<void>((resolve) => (listening === undefined ? resolve() : listening.close(() => resolve()))),
+        ),
       );
     },
   };
