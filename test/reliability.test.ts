@@ -119,7 +119,8 @@ posixOnly('signals', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const closed = new Promise((resolve) => child.on('close', resolve));
-    // The first page is read whole; then the reader stops, and the second page waits on the pipe.
+    // The first page is read whole; then the reader stops, and the second page waits on the pipe
+    // (the third page asked for, ahead, says that the second is being written).
     const firstPage = lines(allOpenids(api.followers).slice(0, 10_000));
     const read: Buffer[] = [];
     let readBytes = 0;
@@ -129,7 +130,7 @@ posixOnly('signals', () => {
       if (readBytes >= firstPage.length) child.stdout.pause();
     };
     child.stdout.on('data', onData);
-    while (readBytes < firstPage.length || api.calls.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (readBytes < firstPage.length || api.calls.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
     child.kill('SIGINT');
     while (!stderr.includes('\n')) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(stderr).toBe('wx-followers: SIGINT: finishing the page in hand, then stopping. A second Ctrl-C quits at once.\n');
