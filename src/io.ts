@@ -14,9 +14,11 @@ export interface IOStreams {
   env: NodeJS.ProcessEnv;
   /**
    * Calls the handler on SIGINT, SIGTERM, SIGHUP or SIGBREAK and gives back the unsubscribe. The
-   * process ends at once on a second signal: the way out when a graceful stop hangs.
+   * process ends at once on a second signal: the way out when a graceful stop hangs. `onQuit`
+   * runs just before that exit, synchronously: its last words (where the output stands) and
+   * the removal of its locks.
    */
-  onInterrupt(handler: (signal: InterruptSignal) => void): () => void;
+  onInterrupt(handler: (signal: InterruptSignal) => void, onQuit?: (signal: InterruptSignal) => void): () => void;
 }
 
 /**
@@ -49,7 +51,7 @@ export function systemStreams(): IOStreams {
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
-    onInterrupt: (handler) => {
+    onInterrupt: (handler, onQuit) => {
       let firstAt: number | undefined;
       const listener = (signal: InterruptSignal): void => {
         const now = Date.now();
@@ -61,7 +63,11 @@ export function systemStreams(): IOStreams {
         // conf's atomic writer (when-exit) raises the same signal again at once after its own
         // clean-up: that echo is not a person's second Ctrl-C.
         if (now - firstAt < SIGNAL_ECHO_MS) return;
-        process.exit(signalExitCode(signal));
+        try {
+          onQuit?.(signal);
+        } finally {
+          process.exit(signalExitCode(signal));
+        }
       };
       for (const signal of INTERRUPT_SIGNALS) process.on(signal, listener);
       return () => {

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ExitCode, WxError, usageError } from './errors.js';
+import { escapeText } from './escape.js';
+import { FileLock, lockHolder } from './lock.js';
 import { isOpenidShape } from './options.js';
 import { shown } from './shown.js';
 import { renameRetrying, samePath } from './platform-fs.js';
@@ -49,19 +49,14 @@ export interface StartingPoint {
   continueAtBytes: number | undefined;
 }
 
-/** A lock older than this from another host is taken to be left by a crash. */
-const FOREIGN_LOCK_EXPIRY_MS = 24 * 60 * 60 * 1000;
-
 export class Checkpoint {
   readonly start: StartingPoint;
   readonly #path: string;
-  readonly #lockPath: string;
   #state: ExportState;
-  #lockNonce: string | undefined;
+  #lock: FileLock | undefined;
 
   private constructor(path: string, state: ExportState, start: StartingPoint) {
     this.#path = path;
-    this.#lockPath = `${path}.lock`;
     this.#state = state;
     this.start = start;
   }
@@ -72,7 +67,11 @@ export class Checkpoint {
    */
   static async open(path: string, output: string, kind: ExportKind): Promise<Checkpoint> {
     const { format } = kind;
-    const nonce = await takeLock(`${path}.lock`);
+    const lockPath = `${path}.lock`;
+    const lock = await FileLock.take(
+      lockPath,
+      (owner) => `Another run (${lockHolder(owner)}) is using this state file; ${escapeText(lockPath)} is its lock. Let it finish.`,
+    );
     try {
       const previous = await readState(path);
       const outputPath = resolve(output);
@@ -80,19 +79,19 @@ export class Checkpoint {
       if (previous !== undefined && !previous.done) {
         if (!samePath(previous.output, outputPath)) {
           throw usageError(
-            `The state file ${path} belongs to an unfinished export into ${shown(previous.output)}, not ${outputPath}. Use another --state file, or finish that export first.`,
+            `The state file ${escapeText(path)} belongs to an unfinished export into ${shown(previous.output)}, not ${escapeText(outputPath)}. Use another --state file, or finish that export first.`,
           );
         }
         if (format !== undefined && format !== previous.format) {
           throw usageError(
-            `The state file ${path} belongs to an unfinished ${previous.format} export; --format ${format} would mix two formats in ${shown(previous.output)}.`,
+            `The state file ${escapeText(path)} belongs to an unfinished ${previous.format} export; --format ${format} would mix two formats in ${shown(previous.output)}.`,
           );
         }
         const previousList = previous.list ?? 'follower list';
         if (previousList !== kind.list || (previous.withInfo ?? false) !== kind.withInfo) {
           const what = (list: string, withInfo: boolean): string => `the ${list}${withInfo ? ' with details' : ''}`;
           throw usageError(
-            `The state file ${path} belongs to an unfinished export of ${what(shown(previousList), previous.withInfo ?? false)}, not of ${what(kind.list, kind.withInfo)}. Run the command that started it, or use another --state file.`,
+            `The state file ${escapeText(path)} belongs to an unfinished export of ${what(shown(previousList), previous.withInfo ?? false)}, not of ${what(kind.list, kind.withInfo)}. Run the command that started it, or use another --state file.`,
           );
         }
         const checkpoint = new Checkpoint(path, previous, {
@@ -101,7 +100,7 @@ export class Checkpoint {
           written: previous.written,
           continueAtBytes: previous.cursor === undefined ? undefined : previous.outputBytes,
         });
-        checkpoint.#lockNonce = nonce;
+        checkpoint.#lock = lock;
         return checkpoint;
       }
       const fresh: ExportState = {
@@ -124,11 +123,11 @@ export class Checkpoint {
         written: 0,
         continueAtBytes: undefined,
       });
-      checkpoint.#lockNonce = nonce;
+      checkpoint.#lock = lock;
       await checkpoint.#write();
       return checkpoint;
     } catch (error) {
-      await fs.rm(`${path}.lock`, { force: true });
+      await lock.release();
       throw error;
     }
   }
@@ -146,9 +145,12 @@ export class Checkpoint {
 
   /** Removes the lock if it is still this run's: another run may have judged it stale and taken it. */
   async release(): Promise<void> {
-    const owner = await readLock(this.#lockPath);
-    if (owner !== undefined && owner.nonce !== undefined && owner.nonce !== this.#lockNonce) return;
-    await fs.rm(this.#lockPath, { force: true });
+    await this.#lock?.release();
+  }
+
+  /** On the way out of a process that ends at once (a second Ctrl-C). */
+  releaseNow(): void {
+    this.#lock?.releaseNow();
   }
 
   /** Write a temp file, fsync it, rename it over the state: a crash leaves the old state or the new. */
@@ -165,9 +167,13 @@ export class Checkpoint {
       await renameRetrying(temp, this.#path);
     } catch (error) {
       await fs.rm(temp, { force: true });
-      throw new WxError(`Could not write the state file ${this.#path}: ${(error as Error).message}.`, ExitCode.Failure, {
-        cause: error,
-      });
+      throw new WxError(
+        `Could not write the state file ${escapeText(this.#path)}: ${escapeText((error as Error).message)}.`,
+        ExitCode.Failure,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }
@@ -186,96 +192,6 @@ async function createReplacing(path: string): Promise<FileHandle> {
   return fs.open(path, CREATE_EXCLUSIVE, 0o644);
 }
 
-interface LockOwner {
-  pid: number;
-  host: string;
-  since: number;
-  /**
-   * When the process started, in clock ticks since boot (Linux, /proc/PID/stat): a pid alone is
-   * handed to another process once its owner is gone, and that one would hold the lock forever.
-   * Absent in older locks and where /proc is not.
-   */
-  started?: number;
-  /** This run's own mark, so that it removes only its own lock. Absent in older locks. */
-  nonce?: string;
-}
-
-/** Gives the nonce written into the lock. */
-async function takeLock(lockPath: string): Promise<string> {
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const handle = await fs.open(lockPath, CREATE_EXCLUSIVE, 0o644);
-      const started = await processStart(process.pid);
-      const owner: LockOwner = {
-        pid: process.pid,
-        host: hostname(),
-        since: Date.now(),
-        ...(started === undefined ? {} : { started }),
-        nonce: randomUUID(),
-      };
-      await handle.writeFile(JSON.stringify(owner));
-      await handle.close();
-      return owner.nonce as string;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new WxError(`Could not lock ${lockPath}: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
-      }
-    }
-    const owner = await readLock(lockPath);
-    if (owner !== undefined && (await isAlive(owner))) {
-      throw new WxError(
-        `Another run (pid ${owner.pid} on ${owner.host}, since ${new Date(owner.since).toISOString()}) is using this state file; ${lockPath} is its lock. Let it finish.`,
-        ExitCode.Failure,
-      );
-    }
-    // Left by a run that crashed or was killed: take it over.
-    await fs.rm(lockPath, { force: true });
-  }
-  throw new WxError(`Could not lock ${lockPath}: another run keeps taking it.`, ExitCode.Failure);
-}
-
-async function readLock(lockPath: string): Promise<LockOwner | undefined> {
-  try {
-    const owner = JSON.parse(await fs.readFile(lockPath, 'utf8')) as Partial<LockOwner>;
-    if (typeof owner.pid !== 'number' || typeof owner.host !== 'string' || typeof owner.since !== 'number') return undefined;
-    return {
-      pid: owner.pid,
-      host: owner.host,
-      since: owner.since,
-      ...(typeof owner.started === 'number' ? { started: owner.started } : {}),
-      ...(typeof owner.nonce === 'string' ? { nonce: owner.nonce } : {}),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-async function isAlive(owner: LockOwner): Promise<boolean> {
-  if (owner.host !== hostname()) return Date.now() - owner.since < FOREIGN_LOCK_EXPIRY_MS;
-  try {
-    process.kill(owner.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  if (owner.started === undefined) return true;
-  // The pid lives; it is the owner only if it started when the owner did.
-  const started = await processStart(owner.pid);
-  return started === undefined || started === owner.started;
-}
-
-/** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), where Linux tells it. */
-async function processStart(pid: number): Promise<number | undefined> {
-  try {
-    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const started = Number(fields[19]);
-    return Number.isSafeInteger(started) ? started : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function readState(path: string): Promise<ExportState | undefined> {
   let text: string;
   try {
@@ -285,12 +201,18 @@ async function readState(path: string): Promise<ExportState | undefined> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'ELOOP') {
-      throw usageError(`The state file ${path} is a symbolic link; it is left as it is. Point --state at the file itself, or remove the link.`);
+      throw usageError(
+        `The state file ${escapeText(path)} is a symbolic link; it is left as it is. Point --state at the file itself, or remove the link.`,
+      );
     }
-    throw new WxError(`Could not read the state file ${path}: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
+    throw new WxError(`Could not read the state file ${escapeText(path)}: ${escapeText((error as Error).message)}.`, ExitCode.Failure, {
+      cause: error,
+    });
   }
   const corrupt = (why: string): WxError =>
-    usageError(`The state file ${path} is not a wx-followers state (${why}). Remove it to start a fresh export, or point --state elsewhere.`);
+    usageError(
+      `The state file ${escapeText(path)} is not a wx-followers state (${why}). Remove it to start a fresh export, or point --state elsewhere.`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(text);

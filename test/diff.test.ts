@@ -47,7 +47,10 @@ describe('diff', () => {
     const path = await files({ old: FORMATS.text(OLD), new: FORMATS.text(NEW) });
     const csv = await diff([path('old'), path('new'), '--format', 'csv']);
     expect(csv.stdout.toString()).toBe(
-      `change,openid\n${ids.slice(8, 12).map((id) => `added,${id}\n`).join('')}removed,${ids[0]}\nremoved,${ids[2]}\n`,
+      `change,openid\n${ids
+        .slice(8, 12)
+        .map((id) => `added,${id}\n`)
+        .join('')}removed,${ids[0]}\nremoved,${ids[2]}\n`,
     );
     const ndjson = await diff([path('old'), path('new'), '-f', 'ndjson']);
     expect(ndjson.stdout.toString().split('\n')[0]).toBe(`{"change":"added","openid":"${ids[8]}"}`);
@@ -81,7 +84,10 @@ describe('diff', () => {
   });
 
   it('writes an OpenID once however often it appears', async () => {
-    const path = await files({ old: FORMATS.text([ids[0] as string, ids[0] as string]), new: FORMATS.text([ids[1] as string, ids[1] as string]) });
+    const path = await files({
+      old: FORMATS.text([ids[0] as string, ids[0] as string]),
+      new: FORMATS.text([ids[1] as string, ids[1] as string]),
+    });
     expect((await diff([path('old'), path('new')])).stdout.toString()).toBe(`+${ids[1]}\n-${ids[0]}\n`);
   });
 
@@ -107,13 +113,51 @@ describe('diff', () => {
     expect((await diff([path('ndjson'), path('good')])).stderr).toContain(`${path('ndjson')} line 2 is not part of an export: not JSON`);
     expect((await diff([path('good'), path('csv')])).stderr).toContain(`${path('csv')} line 3 is not part of an export`);
     const unending = await files({ quote: `openid,remark\n${OLD[0]},"never closed\n${'more\n'.repeat(3)}`, long: 'o'.repeat(3 << 20) });
-    expect((await diff([unending('quote'), path('good')])).stderr).toContain(`${unending('quote')} line 2 is not part of an export: a quoted CSV field that never ends`);
+    expect((await diff([unending('quote'), path('good')])).stderr).toContain(
+      `${unending('quote')} looks cut off: line 2 opens a quoted CSV field that never ends`,
+    );
     const long = await diff([unending('long'), path('good')]);
     expect(long.code).toBe(2);
     expect(long.stderr).toContain(`${unending('long')} line 1 is not part of an export: a line longer than 1 MiB`);
     const missing = await diff([path('good'), path('nothing-here')]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/Cannot read .*nothing-here: ENOENT/);
+    expect(missing.stderr).toBe(
+      `wx-followers: ${path('nothing-here')} does not exist. diff takes two export files, such as the files export -o wrote (or - for one read from stdin).\n`,
+    );
+  });
+
+  it.each([
+    [
+      'a text export cut in its last line',
+      `${FORMATS.text(OLD)}${OLD[0]?.slice(0, 10)}`,
+      "its last line does not end with a line break, as every export's does",
+    ],
+    [
+      'an export without its last line break',
+      FORMATS.ndjson(OLD).slice(0, -1),
+      "its last line does not end with a line break, as every export's does",
+    ],
+    [
+      'a CSV cut inside a quoted field',
+      `openid,remark\n${OLD[0]},"a remark cut`,
+      "its last line does not end with a line break, as every export's does",
+    ],
+    [
+      'a CSV cut inside a quoted field, at a line break',
+      `openid,remark\n${OLD[0]},"a remark\ncut\n`,
+      'line 2 opens a quoted CSV field that never ends',
+    ],
+  ])('refuses %s with exit 2, naming the file as cut off', async (_name, text, why) => {
+    const path = await files({ good: FORMATS.text(OLD), cut: text });
+    for (const args of [
+      [path('cut'), path('good')],
+      [path('good'), path('cut')],
+    ]) {
+      const result = await diff(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(`wx-followers: ${path('cut')} looks cut off: ${why}. Export it again, or give diff a whole export.\n`);
+      expect(result.stdout.toString()).toBe('');
+    }
   });
 
   it('reads the exports --with-info writes, whose remarks span lines, as the same list', async () => {
@@ -137,9 +181,13 @@ describe('diff', () => {
   // A terminal made by util-linux's `script -qec`: macOS's takes other flags, Windows has none.
   it.runIf(onLinux)('prints the counts on stderr when it is a terminal', async () => {
     const path = await files({ old: FORMATS.text(OLD), new: FORMATS.text(NEW) });
-    const result = await runProcess('script', ['-qec', `"${process.execPath}" "${BIN}" diff ${path('old')} ${path('new')} > ${path('out')}`, '/dev/null'], {
-      env: cleanEnv(await tempDir()),
-    });
+    const result = await runProcess(
+      'script',
+      ['-qec', `"${process.execPath}" "${BIN}" diff ${path('old')} ${path('new')} > ${path('out')}`, '/dev/null'],
+      {
+        env: cleanEnv(await tempDir()),
+      },
+    );
     expect(result.code).toBe(0);
     expect(result.stdout.toString()).toContain('4 added, 2 removed.');
   });

@@ -112,14 +112,15 @@ describe('messages that say what happened', () => {
       withInfo: false,
       cursor: unknown,
       written: 5,
-      outputBytes: 0,
+      // FILE.partial ends with the cursor, as the run checks before any call.
+      outputBytes: unknown.length + 1,
       total: 10,
       startedAt: now,
       updatedAt: now,
       done: false,
     };
     await writeFile(statePath, JSON.stringify(state));
-    await writeFile(`${output}.partial`, '');
+    await writeFile(`${output}.partial`, `${unknown}\n`);
     const result = await exportFrom(api, ['--state', statePath, '-o', output]);
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(new RegExp(`does not know ${unknown}, the OpenID the follower list was to go on after`));

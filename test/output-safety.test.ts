@@ -18,7 +18,8 @@ async function flakyApi(): Promise<{ api: FakeApi; failing: { now: boolean } }> 
   let cut: string | undefined;
   const api = await fake({
     followers: 23_000,
-    fault: (call) => (failing.now && cut !== undefined && call.query.get('next_openid') === cut ? { kind: 'errcode', errcode: -1 } : undefined),
+    fault: (call) =>
+      failing.now && cut !== undefined && call.query.get('next_openid') === cut ? { kind: 'errcode', errcode: -1 } : undefined,
   });
   cut = api.followers.at(19_999);
   return { api, failing };
@@ -48,13 +49,25 @@ describe('checked before the first call', () => {
     expect((await readdir(dir)).sort()).toEqual(['plain']);
   });
 
+  it('shows a path with control characters escaped', async () => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    const result = await exportFrom(api, ['-o', join(dir, 'no\u001b[31mdir', 'x')]);
+    expect([result.code, api.calls.length]).toEqual([2, 0]);
+    expect(result.stderr).toContain(`--output ${dir}/no\\u{1b}[31mdir/x: the folder ${dir}/no\\u{1b}[31mdir does not exist`);
+    expect(result.stderr).not.toContain('\u001b');
+  });
+
   // Each case makes a symlink, which Windows allows only to administrators or in Developer Mode.
   it.runIf(onPosix).each([
     ['the output', (dir: string) => ({ output: join(dir, 'same.txt'), state: join(dir, 'same.txt') })],
     ["the output's .partial", (dir: string) => ({ output: join(dir, 'same.txt'), state: join(dir, 'same.txt.partial') })],
     ["the output, as the state's lock", (dir: string) => ({ output: join(dir, 's.lock'), state: join(dir, 's') })],
     ['the output, spelt another way', (dir: string) => ({ output: join(dir, 'same.txt'), state: join(dir, 'sub', '..', 'same.txt') })],
-    ["the output's .partial, through a linked folder", (dir: string) => ({ output: join(dir, 'same.txt'), state: join(dir, 'alias', 'same.txt.partial') })],
+    [
+      "the output's .partial, through a linked folder",
+      (dir: string) => ({ output: join(dir, 'same.txt'), state: join(dir, 'alias', 'same.txt.partial') }),
+    ],
   ])('--state naming %s is exit 2 without a call, the file untouched', async (_name, paths) => {
     const api = await fake({ followers: 23_000 });
     const dir = await tempDir();
@@ -78,6 +91,52 @@ describe('checked before the first call', () => {
     expect([result.code, api.calls.length]).toEqual([2, 0]);
     expect(result.stderr).toMatch(/name the same file/);
     expect(await readFile(join(dir, 'out.txt'), 'utf8')).toBe('yesterday\n');
+  });
+});
+
+/** An export that writes a few pages and then waits on a slow call until it is signalled. */
+async function slowExport(
+  api: FakeApi,
+  args: readonly string[],
+): Promise<{ child: ReturnType<typeof spawn>; exited: Promise<number | null>; stderr: () => string }> {
+  const dir = await tempDir();
+  const child = spawn(process.execPath, [BIN, 'export', '--base-url', api.url, ...args], {
+    env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  while (api.calls.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
+  return { child, exited, stderr: () => stderr };
+}
+
+// Signals are sent to a child only on POSIX.
+describe.runIf(onPosix)('two runs on one output', () => {
+  it('the second is refused with exit 1 before any call, and the first completes its own FILE.partial and lock', async () => {
+    const api = await fake({
+      followers: 50_000,
+      pageSize: 1_000,
+      fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined),
+    });
+    const dir = await tempDir();
+    const file = join(dir, 'out.txt');
+    const first = await slowExport(api, ['-o', file]);
+    const calls = api.calls.length;
+    const second = await exportFrom(api, ['-o', file]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `Another run \\(pid ${first.child.pid} on .*\\) is writing to ${file}; ${file}\\.partial\\.lock is its lock\\. Let it finish, or give this run another --output\\.`,
+      ),
+    );
+    expect(api.calls.length).toBe(calls);
+    expect((await readdir(dir)).sort()).toEqual(['out.txt.partial', 'out.txt.partial.lock']);
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(130);
+    const kept = await readFile(`${file}.partial`, 'utf8');
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept).toBe(lines(allOpenids(api.followers).slice(0, kept.split('\n').length - 1)));
+    expect(await readdir(dir)).toEqual(['out.txt.partial']);
   });
 });
 
@@ -143,6 +202,44 @@ describe.runIf(onPosix)('an output that is not a regular file', () => {
     expect(await readdir(dir)).toEqual(['pipe']);
   });
 
+  it('a FIFO whose reader goes away after the first page: exit 1, saying so and naming the cursor', async () => {
+    const api = await fake({ followers: 23_000 });
+    const dir = await tempDir();
+    const fifo = join(dir, 'pipe');
+    expect((await runProcess('mkfifo', [fifo], {})).code).toBe(0);
+    const firstPage = lines(allOpenids(api.followers).slice(0, 10_000));
+    const reader = spawn('head', ['-c', String(firstPage.length), fifo]);
+    const read: Buffer[] = [];
+    reader.stdout.on('data', (chunk: Buffer) => read.push(chunk));
+    const readerDone = new Promise((resolve) => reader.on('close', resolve));
+    const result = await exportFrom(api, ['-o', fifo]);
+    await readerDone;
+    expect(Buffer.concat(read).toString()).toBe(firstPage);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^wx-followers: The reader of .*pipe went away\.\n/);
+    expect(resumeCursor(result.stderr)).toBe(api.followers.at(9_999));
+  });
+
+  it('a FIFO with no reader: says it waits for one, and Ctrl-C stops the wait', async () => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    const fifo = join(dir, 'pipe');
+    expect((await runProcess('mkfifo', [fifo], {})).code).toBe(0);
+    const child = spawn(process.execPath, [BIN, 'export', '--base-url', api.url, '-o', fifo], {
+      env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    while (!stderr.includes('waiting for one')) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(stderr).toBe(`wx-followers: ${fifo} is a named pipe with no reader yet: waiting for one (Ctrl-C stops).\n`);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/Interrupted \(SIGINT\)/);
+    expect(api.calls).toHaveLength(0);
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+  });
+
   it('with --state is exit 2: a state continues a file', async () => {
     const api = await fake({ followers: 10 });
     const dir = await tempDir();
@@ -200,7 +297,11 @@ describe.runIf(onPosix)('no link followed where the tool creates or truncates', 
     const dir = await tempDir();
     const victim = join(dir, 'victim.txt');
     await planted(name.includes('symlink') ? 'symlink' : 'hard link', join(dir, at), victim);
-    if (at === 'state') await writeFile(victim, `${JSON.stringify({ version: 1, output: join(dir, 'out.txt'), format: 'text', cursor: undefined, written: 0, outputBytes: 0, startedAt: 'x', updatedAt: 'x', done: true })}\n`);
+    if (at === 'state')
+      await writeFile(
+        victim,
+        `${JSON.stringify({ version: 1, output: join(dir, 'out.txt'), format: 'text', cursor: undefined, written: 0, outputBytes: 0, startedAt: 'x', updatedAt: 'x', done: true })}\n`,
+      );
     const before = await readFile(victim, 'utf8');
     const result = await exportFrom(api, ['-o', join(dir, 'out.txt'), '--state', join(dir, 'state')]);
     expect([result.code, result.stderr]).toEqual([0, '']);
@@ -213,7 +314,12 @@ describe.runIf(onPosix)('no link followed where the tool creates or truncates', 
     const state = join(dir, 'state');
     const victim = join(dir, 'victim.txt');
     await planted(kind, `${state}.tmp-${process.pid}`, victim);
-    const checkpoint = await Checkpoint.open(state, join(dir, 'out.txt'), { format: undefined, defaultFormat: 'text', list: 'follower list', withInfo: false });
+    const checkpoint = await Checkpoint.open(state, join(dir, 'out.txt'), {
+      format: undefined,
+      defaultFormat: 'text',
+      list: 'follower list',
+      withInfo: false,
+    });
     await checkpoint.record('oCursor', 1, 10, 1);
     await checkpoint.release();
     expect(await readFile(victim, 'utf8')).toBe('precious\n');
@@ -272,7 +378,13 @@ describe('--resume into a file', () => {
 
   it('reads a CSV with details to its last record: a multi-line remark, a guarded OpenID', async () => {
     // The 4th follower's remark is two lines; an OpenID starting with '-' is written '-... by the formula guard.
-    const openids = ['oAAAAAAAAAAAAAAAAAAAAAAAAAA1', 'oBBBBBBBBBBBBBBBBBBBBBBBBBB2', 'oCCCCCCCCCCCCCCCCCCCCCCCCCC3', '-DDDDDDDDDDDDDDDDDDDDDDDDDD4', 'oEEEEEEEEEEEEEEEEEEEEEEEEEE5'];
+    const openids = [
+      'oAAAAAAAAAAAAAAAAAAAAAAAAAA1',
+      'oBBBBBBBBBBBBBBBBBBBBBBBBBB2',
+      'oCCCCCCCCCCCCCCCCCCCCCCCCCC3',
+      '-DDDDDDDDDDDDDDDDDDDDDDDDDD4',
+      'oEEEEEEEEEEEEEEEEEEEEEEEEEE5',
+    ];
     const api = await fake({ followers: listedFollowers(openids) });
     const dir = await tempDir();
     const file = join(dir, 'details.csv');
@@ -314,31 +426,36 @@ describe('--resume into a file', () => {
 
 describe('a FILE.partial kept by a failed run', () => {
   // The printed command is for a POSIX shell (mv), run here through sh.
-  it.runIf(onPosix)('is moved to FILE.partial.prev with a word, the nightly run completes, and the printed command continues the old one', async () => {
-    const { api, failing } = await flakyApi();
-    const dir = await tempDir();
-    const file = join(dir, 'followers.csv');
-    const nightly = ['-f', 'csv', '-o', file, '--retries', '0'];
-    const night1 = await exportFrom(api, nightly);
-    expect(night1.code).toBe(5);
-    const kept = await readFile(`${file}.partial`, 'utf8');
-    expect(kept).toBe(`openid\n${lines(allOpenids(api.followers).slice(0, 20_000))}`);
+  it.runIf(onPosix)(
+    'is moved to FILE.partial.prev with a word, the nightly run completes, and the printed command continues the old one',
+    async () => {
+      const { api, failing } = await flakyApi();
+      const dir = await tempDir();
+      const file = join(dir, 'followers.csv');
+      const nightly = ['-f', 'csv', '-o', file, '--retries', '0'];
+      const night1 = await exportFrom(api, nightly);
+      expect(night1.code).toBe(5);
+      const kept = await readFile(`${file}.partial`, 'utf8');
+      expect(kept).toBe(`openid\n${lines(allOpenids(api.followers).slice(0, 20_000))}`);
 
-    failing.now = false;
-    const night2 = await exportFrom(api, nightly);
-    expect(night2.code).toBe(0);
-    expect(await readFile(file, 'utf8')).toBe(`openid\n${lines(allOpenids(api.followers))}`);
-    expect(await readFile(`${file}.partial.prev`, 'utf8')).toBe(kept);
-    const command = `mv ${file}.partial.prev ${file}.partial && wx-followers export -f csv -o ${file} --resume ${api.followers.at(19_999)}`;
-    expect(night2.stderr).toBe(`wx-followers: an earlier run left ${file}.partial; it is moved to ${file}.partial.prev, and this run starts afresh. To continue it instead: ${command}\n`);
+      failing.now = false;
+      const night2 = await exportFrom(api, nightly);
+      expect(night2.code).toBe(0);
+      expect(await readFile(file, 'utf8')).toBe(`openid\n${lines(allOpenids(api.followers))}`);
+      expect(await readFile(`${file}.partial.prev`, 'utf8')).toBe(kept);
+      const command = `mv ${file}.partial.prev ${file}.partial && wx-followers export -f csv -o ${file} --resume ${api.followers.at(19_999)}`;
+      expect(night2.stderr).toBe(
+        `wx-followers: an earlier run left ${file}.partial; it is moved to ${file}.partial.prev, and this run starts afresh. To continue it instead: ${command}\n`,
+      );
 
-    // What the message says, run as it says: the old partial completes.
-    const [mv, cli] = command.split(' && ');
-    expect((await runProcess('sh', ['-c', mv as string], {})).code).toBe(0);
-    const continued = await exportFrom(api, (cli as string).split(' ').slice(2));
-    expect([continued.code, continued.stderr]).toEqual([0, '']);
-    expect(await readFile(file, 'utf8')).toBe(`openid\n${lines(allOpenids(api.followers))}`);
-  });
+      // What the message says, run as it says: the old partial completes.
+      const [mv, cli] = command.split(' && ');
+      expect((await runProcess('sh', ['-c', mv as string], {})).code).toBe(0);
+      const continued = await exportFrom(api, (cli as string).split(' ').slice(2));
+      expect([continued.code, continued.stderr]).toEqual([0, '']);
+      expect(await readFile(file, 'utf8')).toBe(`openid\n${lines(allOpenids(api.followers))}`);
+    },
+  );
 
   it('on a third failed night, the older FILE.partial.prev is replaced, and stderr says so', async () => {
     const { api } = await flakyApi();

@@ -12,8 +12,19 @@ const fake = useFakes();
 
 describe('transient failures in an export', () => {
   it('are retried and the output is whole', async () => {
-    const faults = [{ kind: 'reset' }, { kind: 'status', status: 503 }, { kind: 'errcode', errcode: -1 }, { kind: 'truncate' }, { kind: 'slow', delayMs: 500 }, { kind: 'errcode', errcode: 45011 }] as const;
-    const api = await fake({ followers: 23_000, pageSize: 2_000, fault: (call) => (call.index % 2 === 0 ? faults[(call.index / 2) % faults.length] : undefined) });
+    const faults = [
+      { kind: 'reset' },
+      { kind: 'status', status: 503 },
+      { kind: 'errcode', errcode: -1 },
+      { kind: 'truncate' },
+      { kind: 'slow', delayMs: 500 },
+      { kind: 'errcode', errcode: 45011 },
+    ] as const;
+    const api = await fake({
+      followers: 23_000,
+      pageSize: 2_000,
+      fault: (call) => (call.index % 2 === 0 ? faults[(call.index / 2) % faults.length] : undefined),
+    });
     const result = await exportFrom(api, ['--timeout', '200', '-f', 'csv']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -21,7 +32,10 @@ describe('transient failures in an export', () => {
   });
 
   it('stop with exit 5, the errcode and the cursor once --retries are spent', async () => {
-    const api = await fake({ followers: 23_000, fault: (call) => (call.index > 1 ? { kind: 'errcode', errcode: -1, errmsg: 'system error' } : undefined) });
+    const api = await fake({
+      followers: 23_000,
+      fault: (call) => (call.index > 1 ? { kind: 'errcode', errcode: -1, errmsg: 'system error' } : undefined),
+    });
     const result = await exportFrom(api, ['--retries', '2']);
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/busy \(errcode -1: system error.*Gave up after 2 retries/);
@@ -50,11 +64,18 @@ posixOnly('signals', () => {
    * Windows: the CLI runs in a wrapper that raises it when SIGUSR2 comes.
    */
   async function interrupt(seen: 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGBREAK', exitCode: number): Promise<void> {
-    const api = await fake({ followers: 50_000, pageSize: 1_000, fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined) });
+    const api = await fake({
+      followers: 50_000,
+      pageSize: 1_000,
+      fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined),
+    });
     const dir = await tempDir();
     const file = join(dir, 'followers.csv');
     const wrapper = join(dir, 'wrapper.mjs');
-    await writeFile(wrapper, `process.on('SIGUSR2', () => process.emit('SIGBREAK', 'SIGBREAK'));\nawait import(${JSON.stringify(pathToFileURL(BIN).href)});\n`);
+    await writeFile(
+      wrapper,
+      `process.on('SIGUSR2', () => process.emit('SIGBREAK', 'SIGBREAK'));\nawait import(${JSON.stringify(pathToFileURL(BIN).href)});\n`,
+    );
     // With the AppID and AppSecret the config store is open for the token cache, and with it the
     // exit hook of conf's writer, which raises the signal a second time.
     const child = spawn(process.execPath, [wrapper, 'export', '--base-url', api.url, '-f', 'csv', '-o', file], {
@@ -90,17 +111,72 @@ posixOnly('signals', () => {
     await interrupt('SIGBREAK', 149);
   });
 
+  it('Ctrl-C while stdout drains slowly says so at once; a second quits at once, naming the last OpenID written whole', async () => {
+    // Pages of 1.4 MB: far more than a pipe and the reader's buffer hold, so that the second page
+    // cannot drain while the reader stands still, however the machine is loaded.
+    const api = await fake({ followers: 200_000, pageSize: 50_000 });
+    const dir = await tempDir();
+    const child = spawn(process.execPath, [BIN, 'export', '--base-url', api.url], { env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }) });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    // The first page is read whole; then the reader stops, and the second page waits on the pipe
+    // (the third page asked for, ahead, says that the second is being written).
+    const firstPage = lines(allOpenids(api.followers).slice(0, 50_000));
+    const read: Buffer[] = [];
+    let readBytes = 0;
+    const onData = (chunk: Buffer): void => {
+      read.push(chunk);
+      readBytes += chunk.length;
+      if (readBytes >= firstPage.length) child.stdout.pause();
+    };
+    child.stdout.on('data', onData);
+    while (readBytes < firstPage.length || api.calls.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    child.kill('SIGINT');
+    while (!stderr.includes('\n')) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(stderr).toBe('wx-followers: SIGINT: finishing the page in hand, then stopping. A second Ctrl-C quits at once.\n');
+    // Past the window in which a signal raised again at once counts as the first.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    // Then read what is still in the pipe, up to its end.
+    child.stdout.off('data', onData);
+    child.stdout.on('data', (chunk: Buffer) => read.push(chunk));
+    child.stdout.resume();
+    await closed;
+    expect(stderr).toMatch(/quit at once \(a second ctrl-c\): the output may end in a cut line\. The last OpenID written whole is /);
+    // Everything up to the named OpenID is there, whole; the page after it did not get through.
+    const cursor = api.followers.indexOf(resumeCursor(stderr));
+    expect(cursor).toBeGreaterThanOrEqual(49_999);
+    expect(
+      Buffer.concat(read)
+        .toString()
+        .startsWith(lines(allOpenids(api.followers).slice(0, cursor + 1))),
+    ).toBe(true);
+    expect(Buffer.concat(read).length).toBeLessThan(lines(allOpenids(api.followers)).length);
+  });
+
   // A terminal of util-linux's `script`, closed under the export as a person closes the window.
   it.runIf(onLinux)('a closed terminal stops it as SIGHUP, exit 129, though its message can no longer be written', async () => {
-    const api = await fake({ followers: 50_000, pageSize: 1_000, fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined) });
+    const api = await fake({
+      followers: 50_000,
+      pageSize: 1_000,
+      fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined),
+    });
     const dir = await tempDir();
     const file = join(dir, 'followers.csv');
     const exitFile = join(dir, 'exit');
     // The shell in the terminal dies with it: the CLI's own exit hook says how it ended.
     const hook = join(dir, 'exit-hook.mjs');
-    await writeFile(hook, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', (code) => writeFileSync(${JSON.stringify(exitFile)}, String(code)));\n`);
+    await writeFile(
+      hook,
+      `import { writeFileSync } from 'node:fs';\nprocess.on('exit', (code) => writeFileSync(${JSON.stringify(exitFile)}, String(code)));\n`,
+    );
     const command = `"${process.execPath}" --import "${pathToFileURL(hook).href}" "${BIN}" export --base-url ${api.url} -f csv -o ${file}`;
-    const terminal = spawn('script', ['-qec', command, '/dev/null'], { env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN, TERM: 'xterm-256color' }) });
+    const terminal = spawn('script', ['-qec', command, '/dev/null'], {
+      env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN, TERM: 'xterm-256color' }),
+    });
     const closed = new Promise((resolve) => terminal.on('close', resolve));
     while (api.calls.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
     // Its progress is on screen when the window goes.
@@ -198,6 +274,39 @@ describe('--state', () => {
     expect(api.calls.at(-1)?.rawQuery).not.toContain('next_openid');
   });
 
+  it.each([
+    [
+      'a cursor edited to an earlier OpenID',
+      (state: Record<string, unknown>, api: FakeApi) => ({ ...state, cursor: api.followers.at(4_999) }),
+      /and .*followers\.csv\.partial ends there with OpenID /,
+    ],
+    [
+      'outputBytes past the end of FILE.partial',
+      (state: Record<string, unknown>) => ({ ...state, outputBytes: (state['outputBytes'] as number) + 100 }),
+      /and .*followers\.csv\.partial is only \d+ bytes long/,
+    ],
+  ])('refuses a state that does not agree with FILE.partial (%s): exit 2 before any call, both untouched', async (_name, edit, problem) => {
+    const api = await fake({ followers: 23_000, pageSize: 5_000, dailyQuota: 2 });
+    const dir = await tempDir();
+    const statePath = join(dir, 'followers.state');
+    expect((await stateRun(api, dir)).code).toBe(4);
+    const state = JSON.parse(await readFile(statePath, 'utf8')) as Record<string, unknown>;
+    await writeFile(statePath, JSON.stringify(edit(state, api)));
+    const before = [await readFile(statePath), await readFile(join(dir, 'followers.csv.partial'))];
+    api.newDay();
+    const calls = api.calls.length;
+    const result = await stateRun(api, dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /The state file .*followers\.state and .*followers\.csv\.partial do not agree: the state records OpenID /,
+    );
+    expect(result.stderr).toMatch(problem);
+    expect(result.stderr).toMatch(/To start the export afresh, remove .*followers\.state and .*followers\.csv\.partial\.\n$/);
+    expect(result.stderr).not.toMatch(/same --state again/);
+    expect(api.calls.length).toBe(calls);
+    expect([await readFile(statePath), await readFile(join(dir, 'followers.csv.partial'))]).toEqual(before);
+  });
+
   it('makes --limit one chunk of a longer export that the next run continues', async () => {
     const api = await fake({ followers: 23_000 });
     const dir = await tempDir();
@@ -214,7 +323,10 @@ describe('--state', () => {
   it('refuses a second run while the first holds the lock, before any request', async () => {
     const api = await fake({ followers: 10 });
     const dir = await tempDir();
-    await writeFile(join(dir, 'followers.state.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), since: Date.now() }));
+    await writeFile(
+      join(dir, 'followers.state.lock'),
+      JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), since: Date.now() }),
+    );
     const result = await stateRun(api, dir);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`Another run \\(pid ${process.pid} `));
@@ -226,7 +338,10 @@ describe('--state', () => {
     const dir = await tempDir();
     const dead = spawn(process.execPath, ['-e', '0']);
     await new Promise((resolve) => dead.on('close', resolve));
-    await writeFile(join(dir, 'followers.state.lock'), JSON.stringify({ pid: dead.pid, host: (await import('node:os')).hostname(), since: Date.now() }));
+    await writeFile(
+      join(dir, 'followers.state.lock'),
+      JSON.stringify({ pid: dead.pid, host: (await import('node:os')).hostname(), since: Date.now() }),
+    );
     const result = await stateRun(api, dir);
     expect(result.code).toBe(0);
     await expect(stat(join(dir, 'followers.state.lock'))).rejects.toThrow();

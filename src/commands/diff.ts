@@ -5,7 +5,7 @@ import { readExport, type OpenidBatch } from '../diff/read-export.js';
 import { OpenidTable } from '../diff/openid-table.js';
 import { checkBom, parseFormat } from '../options.js';
 import { Reporter } from '../report.js';
-import { shown } from '../shown.js';
+import { escapeText } from '../escape.js';
 import { changeFormat, type Change } from '../sinks/change-formats.js';
 import { StreamOutput } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
@@ -89,12 +89,21 @@ async function openExport(path: string, io: IOStreams): Promise<ExportInput> {
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw usageError(`Cannot read ${shown(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'is not readable by this user'
+          : `cannot be read (${code ?? (error as Error).message})`;
+    throw usageError(
+      `${escapeText(path)} ${why}. diff takes two export files, such as the files export -o wrote (or - for one read from stdin).`,
+    );
   }
   const stats = await handle.stat();
   if (stats.isDirectory()) {
     await handle.close();
-    throw usageError(`Cannot read ${shown(path)}: it is a directory. diff takes two export files.`);
+    throw usageError(`Cannot read ${escapeText(path)}: it is a directory. diff takes two export files.`);
   }
   const { size } = stats;
   const stream = handle.createReadStream({ highWaterMark: 1 << 20 });

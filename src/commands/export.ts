@@ -5,11 +5,13 @@ import { connect, LongWaitNotice, type ConnectionOptions } from '../connect.js';
 import type { DetailsOptions, FollowerInfo } from '../details.js';
 import { ExitCode, WxError } from '../errors.js';
 import { MAX_CONCURRENCY, planExport, setAsideMessage, textWithInfo, type ExportPlan } from '../export-plan.js';
-import { signalExitCode, type IOStreams } from '../io.js';
+import { signalExitCode, type InterruptSignal, type IOStreams } from '../io.js';
+import { escapeText } from '../escape.js';
 import { checkBom } from '../options.js';
 import { UnknownStartError, type ListSource } from '../pager.js';
 import { createProgress, type Progress } from '../progress.js';
 import { readAhead, type PageRows, type PagesAhead } from '../read-ahead.js';
+import type { FileLock } from '../lock.js';
 import { Reporter } from '../report.js';
 import { counted } from '../shown.js';
 import { recordFormat, type FormatName, type RecordFormat } from '../sinks/formats.js';
@@ -72,19 +74,28 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
   const interruption = new AbortController();
   // Every call in flight listens to the run's signal: up to --concurrency of them, plus a wait.
   setMaxListeners(2 * MAX_CONCURRENCY + 8, interruption.signal);
-  const stopListening = io.onInterrupt((signal) => interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))));
+  const stopListening = io.onInterrupt(
+    (signal) => {
+      // Said at once, even with --quiet: a person who pressed Ctrl-C waits on a slow output to drain.
+      progress?.stop();
+      reporter.line(`wx-followers: ${signal}: finishing the page in hand, then stopping. ${againToQuit(signal)} quits at once.`);
+      interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal)));
+    },
+    (signal) => quitNow(signal),
+  );
   const advance: Advance = { written: 0, cursor: undefined, recorded: undefined, total: undefined };
   let client: ApiClient | undefined;
   let output: Output | undefined;
   let fileOutput: FileOutput | undefined;
   let checkpoint: Checkpoint | undefined;
+  let outputLock: FileLock | undefined;
   let progress: Progress | undefined;
   /** Where a stop's output so far is, for the stop message: FILE.partial, or nothing to name. */
   let keptIn: string | undefined;
   try {
     // Every option and path is checked here, before any request.
     const plan = await planExport(options);
-    ({ checkpoint } = plan);
+    ({ checkpoint, outputLock } = plan);
     // Again with the format a --state file holds; the lock is released below.
     checkBom(options.bom, plan.format);
     const { details, resume, format } = plan;
@@ -132,7 +143,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       reporter.line(
         checkpoint === undefined
           ? 'wx-followers: give --resume an OpenID that an earlier export of the same list and account printed or wrote, or leave it out to start from the beginning.'
-          : `wx-followers: the state file ${options.state ?? ''} holds it: the account's list has changed under it. Remove the state file (and ${keptIn ?? 'the output so far'}) to start afresh.`,
+          : `wx-followers: the state file ${escapeText(options.state ?? '')} holds it: the account's list has changed under it. Remove the state file (and ${escapeText(keptIn ?? 'the output so far')}) to start afresh.`,
       );
     } else if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
       await reportStop(reporter, keptIn, advance, checkpoint !== undefined);
@@ -142,12 +153,43 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     stopListening();
     await client?.close();
     await checkpoint?.release();
+    await outputLock?.release();
+  }
+
+  /** The second signal: the process ends now, in the middle of a page; say where the output stands. */
+  function quitNow(signal: InterruptSignal): void {
+    const head = `wx-followers: quit at once (${againToQuit(signal).toLowerCase()})`;
+    fileOutput?.cutBackNow();
+    const { cursor } = advance;
+    if (checkpoint !== undefined) {
+      reporter.line(`${head}. To continue, run the same command with the same --state again: it goes on from the last page it recorded.`);
+    } else if (cursor === undefined) {
+      reporter.line(`${head}, before a page was written whole. Run again to export from the start.`);
+    } else if (fileOutput !== undefined) {
+      reporter.line(
+        `${head}. ${counted(advance.written, 'OpenID')} written (kept in ${escapeText(keptIn ?? '')}). To continue, run again with --resume ${cursor}`,
+      );
+    } else {
+      reporter.line(
+        `${head}: the output may end in a cut line. The last OpenID written whole is ${cursor}: drop what follows its line. To continue, run again with --resume ${cursor}`,
+      );
+    }
+    checkpoint?.releaseNow();
+    outputLock?.releaseNow();
   }
 
   async function openOutput(plan: ExportPlan): Promise<Output> {
     const { output } = plan;
     if (output.kind === 'stdout') return new StreamOutput(io.stdout, plan.resume === undefined);
-    if (output.kind === 'special') return SpecialFileOutput.open(output.path, plan.resume === undefined);
+    if (output.kind === 'special') {
+      return SpecialFileOutput.open(output.path, plan.resume === undefined, {
+        signal: interruption.signal,
+        onWait: () => {
+          if (options.quiet !== true)
+            reporter.line(`wx-followers: ${escapeText(output.path)} is a named pipe with no reader yet: waiting for one (Ctrl-C stops).`);
+        },
+      });
+    }
     fileOutput = await FileOutput.open(output.path, output.opening);
     // Said even with --quiet: a file an earlier run left is moved, and the person must learn where.
     if (fileOutput.setAside !== undefined) reporter.line(await setAsideMessage(plan, output.partialPath, fileOutput.setAside));
@@ -185,7 +227,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
       progress.stop();
       if (options.quiet !== true) {
         reporter.line(
-          `wx-followers: stopped at --limit ${limit} with ${counted(advance.written, 'OpenID')} in ${keptIn ?? ''}. Run the same command again to go on.`,
+          `wx-followers: stopped at --limit ${limit} with ${counted(advance.written, 'OpenID')} in ${escapeText(keptIn ?? '')}. Run the same command again to go on.`,
         );
       }
       return;
@@ -193,7 +235,7 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     await sink.finish();
     await checkpoint?.complete();
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-    const where = options.output === undefined ? '' : ` to ${options.output}`;
+    const where = options.output === undefined ? '' : ` to ${escapeText(options.output)}`;
     progress.succeed(`Exported ${counted(advance.written - writtenBefore, 'OpenID')}${where} in ${seconds} s.`);
     if (limitReached && options.quiet !== true && advance.cursor !== undefined) {
       reporter.line(`wx-followers: stopped at --limit ${limit}. To continue, run again with --resume ${advance.cursor}`);
@@ -238,11 +280,15 @@ async function recordStop(checkpoint: Checkpoint | undefined, fileOutput: FileOu
   }
 }
 
+function againToQuit(signal: InterruptSignal): string {
+  return `A second ${signal === 'SIGINT' ? 'Ctrl-C' : signal}`;
+}
+
 /** How to go on after a stop: the cursor, and where the output so far is. */
 async function reportStop(reporter: Reporter, keptIn: string | undefined, advance: Advance, withState: boolean): Promise<void> {
   if (advance.cursor === undefined && !withState) return;
   // Only a file that is there: a run that stopped before its first page leaves none.
-  const kept = keptIn !== undefined && (await stat(keptIn).catch(() => undefined)) !== undefined ? ` (kept in ${keptIn})` : '';
+  const kept = keptIn !== undefined && (await stat(keptIn).catch(() => undefined)) !== undefined ? ` (kept in ${escapeText(keptIn)})` : '';
   const written = `${counted(advance.written, 'OpenID')} written${kept}`;
   if (withState) {
     const resume = advance.recorded === undefined ? '' : ` (it holds --resume ${advance.recorded})`;

@@ -1,5 +1,6 @@
 import { usageError, type WxError } from '../errors.js';
 import { isOpenidShape } from '../options.js';
+import { escapeText } from '../escape.js';
 import { shown } from '../shown.js';
 
 /**
@@ -42,9 +43,9 @@ export async function* readExport(input: AsyncIterable<Buffer>, name: string): A
     const batch = reader.lines(bytes, end);
     if (batch.bounds.length > 0) yield batch;
   }
-  const last = rest === undefined ? undefined : reader.lines(Buffer.concat([rest, Buffer.from('\n')]), rest.length + 1);
+  // Every export ends its last line with '\n': a file without one was cut off (a run killed, a copy cut short).
+  if (rest !== undefined) reader.cutOff("its last line does not end with a line break, as every export's does");
   reader.end();
-  if (last !== undefined && last.bounds.length > 0) yield last;
 }
 
 class LineReader {
@@ -139,7 +140,11 @@ class LineReader {
   }
 
   end(): void {
-    if (this.#open !== undefined) throw this.#notAnExport(this.#open.startLine, 'a quoted CSV field that never ends');
+    if (this.#open !== undefined) this.cutOff(`line ${this.#open.startLine} opens a quoted CSV field that never ends`);
+  }
+
+  cutOff(why: string): never {
+    throw usageError(`${escapeText(this.#name)} looks cut off: ${why}. Export it again, or give diff a whole export.`);
   }
 
   #first(line: string): string | undefined {
@@ -182,7 +187,7 @@ class LineReader {
 
   #notAnExport(lineNumber: number, why: string): WxError {
     return usageError(
-      `${this.#name} line ${lineNumber} is not part of an export: ${why}. diff reads the text, CSV or NDJSON that export writes.`,
+      `${escapeText(this.#name)} line ${lineNumber} is not part of an export: ${why}. diff reads the text, CSV or NDJSON that export writes.`,
     );
   }
 }

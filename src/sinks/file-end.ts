@@ -27,23 +27,28 @@ const PLAIN_NDJSON = /^\{"openid":"[A-Za-z0-9_-]+"\}$/;
  * Reads the first line and the last record of an export file, with the parser diff uses. A text,
  * NDJSON or OpenID CSV file is read at its tail only: each of its records is one line. A CSV with
  * details is read whole, since a quoted remark may hold line breaks and only the start tells
- * which quote opens a field.
+ * which quote opens a field. With `length`, only the file's first `length` bytes are read.
  */
-export async function readFileEnd(path: string): Promise<FileEnd> {
+export async function readFileEnd(path: string, length?: number): Promise<FileEnd> {
   // Read only: a link is followed here (FILE may be one); FILE.partial links are refused before (export-plan).
   const handle = await fs.open(path, constants.O_RDONLY);
   try {
-    const { size } = await handle.stat();
+    // With a length, the file as if cut there: what a --state run keeps of FILE.partial.
+    const size = Math.min((await handle.stat()).size, length ?? Number.POSITIVE_INFINITY);
     if (size === 0) return { kind: undefined, lastOpenid: undefined };
     const head = await readAt(handle, 0, Math.min(size, TAIL_BYTES));
     const firstNewline = head.indexOf(0x0a);
     if (firstNewline < 0) return { kind: undefined, lastOpenid: undefined };
-    const firstLine = head.toString('utf8', 0, firstNewline).replace(/\r$/, '').replace(/^\uFEFF/, '');
+    const firstLine = head
+      .toString('utf8', 0, firstNewline)
+      .replace(/\r$/, '')
+      .replace(/^\uFEFF/, '');
     const kind = kindOf(firstLine);
     if (kind === undefined) return { kind, lastOpenid: undefined };
     const last = await readAt(handle, size - 1, 1);
     if (last[0] !== 0x0a) return { kind, lastOpenid: undefined };
-    if (kind.format === 'csv' && kind.withInfo) return { kind, lastOpenid: await lastOf(handle.createReadStream({ start: 0, autoClose: false }), path) };
+    if (kind.format === 'csv' && kind.withInfo)
+      return { kind, lastOpenid: await lastOf(handle.createReadStream({ start: 0, end: size - 1, autoClose: false }), path) };
     const start = Math.max(0, size - TAIL_BYTES);
     let tail = await readAt(handle, start, size - start);
     if (start > 0) {

@@ -1,6 +1,8 @@
-import { constants, promises as fs } from 'node:fs';
+import { constants, ftruncateSync, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, WxError, usageError } from '../errors.js';
+import { escapeText } from '../escape.js';
 import { isLockedError, renameRetrying } from '../platform-fs.js';
 import { O_NOFOLLOW } from './file-end.js';
 
@@ -62,7 +64,7 @@ export class StreamOutput implements Output {
 
 function streamFailure(error: unknown): WxError {
   if ((error as NodeJS.ErrnoException).code === 'EPIPE') return readerGone(error);
-  return new WxError(`Could not write to stdout: ${(error as Error).message}.`, ExitCode.Failure, { cause: error });
+  return new WxError(`Could not write to stdout: ${escapeText((error as Error).message)}.`, ExitCode.Failure, { cause: error });
 }
 
 /**
@@ -122,9 +124,9 @@ export class FileOutput implements Output {
         const size = handle === undefined ? undefined : (await handle.stat()).size;
         if (handle === undefined || size === undefined || size < opening.bytes) {
           await handle?.close();
-          throw new WxError(
-            `${partialPath} is ${size === undefined ? 'gone' : 'shorter than the state file records'}, so the export cannot go on from its state. Remove the state file to start afresh.`,
-            ExitCode.Failure,
+          // Checked in the plan; changed since by someone else.
+          throw usageError(
+            `${escapeText(partialPath)} is ${size === undefined ? 'gone' : 'shorter than the state file records'}, so the export cannot go on from its state. Remove the state file and ${escapeText(partialPath)} to start afresh.`,
           );
         }
         await handle.truncate(opening.bytes);
@@ -183,6 +185,19 @@ export class FileOutput implements Output {
     }
   }
 
+  /**
+   * The process ends now (a second Ctrl-C), maybe in the middle of a page: cut that page off,
+   * so that FILE.partial ends with the last OpenID written whole, as the message says.
+   */
+  cutBackNow(): void {
+    if (this.#complete) return;
+    try {
+      ftruncateSync(this.#handle.fd, this.#bytes);
+    } catch {
+      // A --resume checks the file's end before it continues it.
+    }
+  }
+
   async finish(): Promise<void> {
     try {
       await this.#handle.sync();
@@ -227,7 +242,9 @@ async function createExclusive(path: string): Promise<FileHandle> {
     return await fs.open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o644);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw usageError(`${path} appeared while this run was starting; refusing to write through it. Check who else writes there, remove it and run again.`);
+      throw usageError(
+        `${escapeText(path)} appeared while this run was starting; refusing to write through it. Check who else writes there, remove it and run again.`,
+      );
     }
     throw error;
   }
@@ -251,7 +268,9 @@ export async function openExisting(path: string): Promise<FileHandle> {
 }
 
 export function linkRefused(path: string, what: string): WxError {
-  return usageError(`${path} ${what}: writing to it would change another file. It is left as it is; remove it (or look into who put it there) and run again.`);
+  return usageError(
+    `${escapeText(path)} ${what}: writing to it would change another file. It is left as it is; remove it (or look into who put it there) and run again.`,
+  );
 }
 
 /**
@@ -269,11 +288,21 @@ export class SpecialFileOutput implements Output {
     this.startsEmpty = startsEmpty;
   }
 
-  /** Without O_CREAT: if the device went away, nothing is created in its place. */
-  static async open(path: string, startsEmpty: boolean): Promise<SpecialFileOutput> {
+  /**
+   * Without O_CREAT: if the device went away, nothing is created in its place. A FIFO with no
+   * reader would block open() in a thread that no signal stops: it is tried without blocking
+   * until a reader comes (`onWait` once), and the wait ends with the signal.
+   */
+  static async open(path: string, startsEmpty: boolean, wait: { signal: AbortSignal; onWait: () => void }): Promise<SpecialFileOutput> {
     try {
-      return new SpecialFileOutput(path, await fs.open(path, constants.O_WRONLY | constants.O_APPEND), startsEmpty);
+      const probe = (await fs.stat(path)).isFIFO() ? await waitForReader(path, wait.signal, wait.onWait) : undefined;
+      try {
+        return new SpecialFileOutput(path, await fs.open(path, constants.O_WRONLY | constants.O_APPEND), startsEmpty);
+      } finally {
+        await probe?.close();
+      }
     } catch (error) {
+      if (error instanceof WxError) throw error;
       throw fileFailure(path, error);
     }
   }
@@ -289,7 +318,10 @@ export class SpecialFileOutput implements Output {
         }
       }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EPIPE') throw readerGone(error);
+      // Not quiet, unlike stdout's reader: the person named this pipe, and learns where to go on.
+      if ((error as NodeJS.ErrnoException).code === 'EPIPE') {
+        throw new WxError(`The reader of ${escapeText(this.#path)} went away.`, ExitCode.Failure, { cause: error });
+      }
       throw fileFailure(this.#path, error);
     }
   }
@@ -304,6 +336,28 @@ export class SpecialFileOutput implements Output {
 
   async abandon(): Promise<void> {
     await this.#handle.close().catch(() => undefined);
+  }
+}
+
+const READER_POLL_MS = 100;
+
+/** Until a FIFO has a reader: O_NONBLOCK opens it at once then, and fails with ENXIO before; gives that probe. */
+async function waitForReader(path: string, signal: AbortSignal, onWait: () => void): Promise<FileHandle> {
+  for (let waited = false; ; waited = true) {
+    if (signal.aborted) throw signal.reason;
+    try {
+      // Kept open until the blocking open is done: closed before, the reader would see the end of
+      // its input (no writer left) and go, and the blocking open would wait for the next.
+      return await fs.open(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+    }
+    if (!waited) onWait();
+    try {
+      await sleep(READER_POLL_MS, undefined, { signal });
+    } catch {
+      throw signal.reason;
+    }
   }
 }
 
@@ -330,7 +384,7 @@ async function exists(path: string): Promise<boolean> {
 function lockedOutput(path: string, partialPath: string, error: unknown): WxError {
   const code = (error as NodeJS.ErrnoException).code;
   return new WxError(
-    `Could not replace ${path}: it is open in another program, or read-only (${code}). The complete export is in ${partialPath} (kept): close ${path} there (or make it writable), then rename ${partialPath} to ${path}.`,
+    `Could not replace ${escapeText(path)}: it is open in another program, or read-only (${code}). The complete export is in ${escapeText(partialPath)} (kept): close ${escapeText(path)} there (or make it writable), then rename ${escapeText(partialPath)} to ${escapeText(path)}.`,
     ExitCode.Failure,
     { cause: error },
   );
@@ -338,6 +392,6 @@ function lockedOutput(path: string, partialPath: string, error: unknown): WxErro
 
 function fileFailure(path: string, error: unknown): WxError {
   const code = (error as NodeJS.ErrnoException).code;
-  const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-  return new WxError(`Could not write ${path}: ${reason}.`, ExitCode.Failure, { cause: error });
+  const reason = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' ? 'permission denied' : escapeText((error as Error).message);
+  return new WxError(`Could not write ${escapeText(path)}: ${reason}.`, ExitCode.Failure, { cause: error });
 }
