@@ -112,7 +112,13 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx
   config
     .command('set <key> <value>')
     .description("store a value; '-' reads it from stdin")
-    .addHelpText('after', examples('wx-followers config set appid wx1234567890abcdef', 'wx-followers config set secret -   (paste, then Ctrl-D; Windows: Ctrl-Z, Enter)'))
+    .addHelpText(
+      'after',
+      examples(
+        'wx-followers config set appid wx1234567890abcdef',
+        'wx-followers config set secret -   (paste, then Ctrl-D; Windows: Ctrl-Z, Enter)',
+      ),
+    )
     .action(async (key: string, value: string) => {
       exitCode = await runConfigAction({ action: 'set', key, value }, io);
     });

@@ -6,7 +6,5 @@ const ESCAPED = /[\\\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2
  * characters, and the invisible ones that reorder or hide text, become \u{...} escapes.
  */
 export function escapeText(text: string): string {
-  return text.replace(ESCAPED, (char) =>
-    char === '\\' ? '\\\\' : `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`,
-  );
+  return text.replace(ESCAPED, (char) => (char === '\\' ? '\\\\' : `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`));
 }

@@ -116,12 +116,16 @@ async function readTyped(io: IOStreams, prompt: string): Promise<string> {
       };
       const onData = (chunk: Buffer | string): void => {
         for (const character of String(chunk)) {
-          if (character === '\r' || character === '\n' || character === '\u0004') return finish();
+          if (character === '\r' || character === '\n' || character === '\u0004') {
+            finish();
+            return;
+          }
           if (character === '\u0003') {
             // Raw mode turns Ctrl-C into a character: it still means stop.
             terminal.off('data', onData);
             terminal.off('end', finish);
-            return reject(new WxError('Interrupted (SIGINT).', ExitCode.Interrupted));
+            reject(new WxError('Interrupted (SIGINT).', ExitCode.Interrupted));
+            return;
           }
           if (character === '\u007f' || character === '\b') typed = typed.slice(0, -1);
           else if (character === '\u0015') typed = [];

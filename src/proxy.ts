@@ -25,7 +25,9 @@ const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 export function parseProxyUrl(value: string, from: string): ForwardProxy {
   const scheme = SCHEME.exec(value)?.[1]?.toLowerCase();
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
-    throw usageError(`The proxy from ${from} uses ${scheme}://: only http:// and https:// proxies are supported (e.g. http://proxy.example:3128).`);
+    throw usageError(
+      `The proxy from ${from} uses ${scheme}://: only http:// and https:// proxies are supported (e.g. http://proxy.example:3128).`,
+    );
   }
   let url: URL;
   try {
@@ -127,7 +129,10 @@ function fromEnv(env: NodeJS.ProcessEnv, names: readonly string[]): { value: str
  * CIDR range, any of them with `:port` to match that port only.
  */
 export function noProxyMatches(noProxy: string, origin: URL): boolean {
-  const host = origin.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  const host = origin.hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
   const port = Number(origin.port || (origin.protocol === 'https:' ? 443 : 80));
   for (const raw of noProxy.split(/[\s,]+/)) {
     const entry = splitPort(raw.trim().toLowerCase());

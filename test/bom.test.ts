@@ -55,7 +55,9 @@ describe('--bom', () => {
 
   it('goes with the CSV of tags and of diff, and diff reads it back', async () => {
     const api = await fake({ followers: 3, tags: [{ id: 2, name: '星标组', members: generatedFollowers(0) }] });
-    const tags = await runCli(['tags', '--base-url', api.url, '-f', 'csv', '--bom'], { env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN }) });
+    const tags = await runCli(['tags', '--base-url', api.url, '-f', 'csv', '--bom'], {
+      env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+    });
     expect(tags.code).toBe(0);
     expect(tags.stdout).toEqual(Buffer.concat([BOM, Buffer.from('id,name,count\n2,星标组,0\n')]));
 

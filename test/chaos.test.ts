@@ -80,7 +80,9 @@ describe.concurrent('chaos: faults on 30% of the calls, token expiry and a daily
       const listCalls = api.calls.filter((call) => call.path === '/cgi-bin/user/get').length;
       const refusals = faults + quotaDays;
       expect(refusals / listCalls).toBeGreaterThanOrEqual(0.2);
-      report.push(`seed ${seed} (${byState ? '--state' : '--resume'}): ${runs + 1} runs, ${quotaDays} quota days, ${faults} faults in ${listCalls} list calls`);
+      report.push(
+        `seed ${seed} (${byState ? '--state' : '--resume'}): ${runs + 1} runs, ${quotaDays} quota days, ${faults} faults in ${listCalls} list calls`,
+      );
     } finally {
       await api.close();
     }

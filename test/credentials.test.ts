@@ -2,14 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
-import {
-  FAKE_APPID,
-  FAKE_SECRET,
-  FAKE_TOKEN,
-  type FakeApi,
-  type FakeApiOptions,
-  type RecordedCall,
-} from './fake-api/server.js';
+import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type FakeApiOptions, type RecordedCall } from './fake-api/server.js';
 import { secretFingerprint } from '../src/config-store.js';
 import { cleanEnv, expectOwnerOnly, lines, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
@@ -131,7 +124,9 @@ describe('an explicit token', () => {
     const result = await exportWith(api, { ...APP, WX_ACCESS_TOKEN: 'EXPIRED_TOKEN_0000000' });
     expect(result.code).toBe(0);
     expect(result.stdout.toString()).toBe(lines(allOpenids(api.followers)));
-    expect(result.stderr).toMatch(/^wx-followers: the access token from WX_ACCESS_TOKEN was refused \(errcode 40001\); using a token from the AppID and AppSecret instead\.\n$/);
+    expect(result.stderr).toMatch(
+      /^wx-followers: the access token from WX_ACCESS_TOKEN was refused \(errcode 40001\); using a token from the AppID and AppSecret instead\.\n$/,
+    );
     const quiet = await exportWith(api, { ...APP, WX_ACCESS_TOKEN: 'EXPIRED_TOKEN_0000000' }, ['--quiet']);
     expect([quiet.code, quiet.stderr]).toEqual([0, '']);
   });
@@ -160,9 +155,7 @@ describe('refusals of the AppID and AppSecret', () => {
     const api = await fake({
       followers: 3,
       fault: (call) =>
-        stableErrcode !== undefined && call.path === '/cgi-bin/stable_token'
-          ? { kind: 'errcode', errcode: stableErrcode }
-          : undefined,
+        stableErrcode !== undefined && call.path === '/cgi-bin/stable_token' ? { kind: 'errcode', errcode: stableErrcode } : undefined,
     });
     const result = await exportWith(api, { ...APP, ...env });
     expect(result.code).toBe(3);
@@ -211,7 +204,7 @@ describe('precedence of the AppID and AppSecret: flag, env, config', () => {
     expect((await exportWith(api, {}, [], await withConfig(FAKE_APPID, FAKE_SECRET))).code).toBe(0);
   });
 
-  it("reads the secret from stdin with --secret -", async () => {
+  it('reads the secret from stdin with --secret -', async () => {
     const api = await fake({ followers: 2 });
     const result = await runCli(['export', '--base-url', api.url, '--appid', FAKE_APPID, '--secret', '-'], {
       env: cleanEnv(await tempDir()),
@@ -260,12 +253,20 @@ describe('secrets', () => {
       { name: 'wrong appid', options: { secret }, env: { WX_APPID: 'wx1111111111111111', WX_SECRET: secret } },
       {
         name: 'stable_token 40164 echoing',
-        options: { secret, fault: (call) => (call.path === '/cgi-bin/stable_token' ? { kind: 'errcode', errcode: 40164, errmsg: `ip secret=${secret}` } : undefined) },
+        options: {
+          secret,
+          fault: (call) =>
+            call.path === '/cgi-bin/stable_token' ? { kind: 'errcode', errcode: 40164, errmsg: `ip secret=${secret}` } : undefined,
+        },
         env: { WX_APPID: FAKE_APPID, WX_SECRET: secret },
       },
       {
         name: 'given token refused, fallback refused too',
-        options: { secret, token, fault: (call) => (call.path === '/cgi-bin/user/get' ? { kind: 'errcode', errcode: 40001, errmsg: echo('cred') } : undefined) },
+        options: {
+          secret,
+          token,
+          fault: (call) => (call.path === '/cgi-bin/user/get' ? { kind: 'errcode', errcode: 40001, errmsg: echo('cred') } : undefined),
+        },
         env: { WX_ACCESS_TOKEN: token, WX_APPID: FAKE_APPID, WX_SECRET: secret },
       },
       {
@@ -284,8 +285,17 @@ describe('secrets', () => {
         env: { WX_ACCESS_TOKEN: token },
       },
       { name: 'connection reset', options: { token, fault: () => ({ kind: 'reset' }) }, env: { WX_ACCESS_TOKEN: token } },
-      { name: 'quota', options: { token, fault: () => ({ kind: 'errcode', errcode: 45009, errmsg: echoToken('quota') }) }, env: { WX_ACCESS_TOKEN: token } },
-      { name: 'insecure base url', options: {}, env: { WX_ACCESS_TOKEN: token, WX_SECRET: secret, WX_APPID: FAKE_APPID }, args: ['--base-url', 'http://example.com'] },
+      {
+        name: 'quota',
+        options: { token, fault: () => ({ kind: 'errcode', errcode: 45009, errmsg: echoToken('quota') }) },
+        env: { WX_ACCESS_TOKEN: token },
+      },
+      {
+        name: 'insecure base url',
+        options: {},
+        env: { WX_ACCESS_TOKEN: token, WX_SECRET: secret, WX_APPID: FAKE_APPID },
+        args: ['--base-url', 'http://example.com'],
+      },
     ];
     for (const path of paths) {
       const api = await fake({ followers: 30, ...path.options });

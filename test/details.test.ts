@@ -26,7 +26,10 @@ function csvRow(info: Record<string, unknown>): string {
 }
 
 function expectedCsv(list: FollowerList, from = 0, to = list.size): string {
-  return allOpenids(list).slice(from, to).map((openid, offset) => csvRow(followerInfo(openid, from + offset))).join('');
+  return allOpenids(list)
+    .slice(from, to)
+    .map((openid, offset) => csvRow(followerInfo(openid, from + offset)))
+    .join('');
 }
 
 function expectedNdjson(list: FollowerList, from = 0, to = list.size): string {
@@ -74,8 +77,12 @@ describe('export --with-info', () => {
       `\noWx-Fake_0000000000000000004,1,2017-07-14T06:40:28Z,uWx-Union_4,en,"'=HYPERLINK(""http://evil.example"",""click"")",0,,ADD_SCENE_SEARCH,0,\n` +
         'oWx-Fake_0000000000000000005,0,,,,,,,,,\n',
     );
-    expect(csv).toContain('\noWx-Fake_0000000000000000009,1,2017-07-14T11:41:03Z,,zh_CN,\'\tindented,0,2;104,ADD_SCENE_QR_CODE,9,"campaign,2"\n');
-    expect(csv).toContain('\noWx-Fake_000000000000000000a,1,2017-07-14T12:41:10Z,uWx-Union_a,en,"\'\rreturned",0,2;100,ADD_SCENE_PROFILE_CARD,0,\n');
+    expect(csv).toContain(
+      '\noWx-Fake_0000000000000000009,1,2017-07-14T11:41:03Z,,zh_CN,\'\tindented,0,2;104,ADD_SCENE_QR_CODE,9,"campaign,2"\n',
+    );
+    expect(csv).toContain(
+      '\noWx-Fake_000000000000000000a,1,2017-07-14T12:41:10Z,uWx-Union_a,en,"\'\rreturned",0,2;100,ADD_SCENE_PROFILE_CARD,0,\n',
+    );
     // Pages of 120 are asked for as 100 + 20; the last page of 90 as one batch. In any order: the
     // calls in flight reach the server over several connections, whichever comes first.
     expect(
@@ -96,7 +103,9 @@ describe('export --with-info', () => {
         '"remark":"=HYPERLINK(\\"http://evil.example\\",\\"click\\")","groupid":0,"tagid_list":[],"subscribe_scene":"ADD_SCENE_SEARCH","qr_scene":0,"qr_scene_str":""}',
     );
     expect(ndjson.split('\n')[5]).toBe('{"subscribe":0,"openid":"oWx-Fake_0000000000000000005"}');
-    const langs = detailCalls(api).flatMap((call) => (JSON.parse(call.body) as { user_list: { lang: string }[] }).user_list.map((entry) => entry.lang));
+    const langs = detailCalls(api).flatMap((call) =>
+      (JSON.parse(call.body) as { user_list: { lang: string }[] }).user_list.map((entry) => entry.lang),
+    );
     expect(new Set(langs)).toEqual(new Set(['en']));
   });
 
@@ -233,7 +242,9 @@ describe('the fake batchget', () => {
   it('refuses more than 100 OpenIDs, as the real one does', async () => {
     const api = await fake({ followers: 200 });
     const post = async (count: number): Promise<Record<string, unknown>> => {
-      const user_list = allOpenids(api.followers).slice(0, count).map((openid) => ({ openid, lang: 'zh_CN' }));
+      const user_list = allOpenids(api.followers)
+        .slice(0, count)
+        .map((openid) => ({ openid, lang: 'zh_CN' }));
       const response = await fetch(`${api.url}/cgi-bin/user/info/batchget?access_token=${FAKE_TOKEN}`, {
         method: 'POST',
         body: JSON.stringify({ user_list }),

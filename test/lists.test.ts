@@ -158,7 +158,9 @@ describe('tags', () => {
     const text = await tags(api, []);
     expect(text.code).toBe(0);
     expect(text.stdout.toString()).toBe('2\t星标组\t30\n134\t北京\t10000\n135\tVIP, "gold"\t6\n');
-    expect((await tags(api, ['--format', 'csv'])).stdout.toString()).toBe('id,name,count\n2,星标组,30\n134,北京,10000\n135,"VIP, ""gold""",6\n');
+    expect((await tags(api, ['--format', 'csv'])).stdout.toString()).toBe(
+      'id,name,count\n2,星标组,30\n134,北京,10000\n135,"VIP, ""gold""",6\n',
+    );
     expect((await tags(api, ['-f', 'ndjson'])).stdout.toString()).toBe(
       '{"id":2,"name":"星标组","count":30}\n{"id":134,"name":"北京","count":10000}\n{"id":135,"name":"VIP, \\"gold\\"","count":6}\n',
     );
@@ -168,9 +170,13 @@ describe('tags', () => {
   // A terminal made by util-linux's `script -qec`: macOS's takes other flags, Windows has none.
   it.runIf(onLinux)('draws an aligned table on a terminal, wide characters counted twice', async () => {
     const api = await fake(account());
-    const result = await runProcess('script', ['-qec', `stty cols 80 rows 24; "${process.execPath}" "${BIN}" tags --base-url ${api.url}`, '/dev/null'], {
-      env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN, TERM: 'xterm-256color' }),
-    });
+    const result = await runProcess(
+      'script',
+      ['-qec', `stty cols 80 rows 24; "${process.execPath}" "${BIN}" tags --base-url ${api.url}`, '/dev/null'],
+      {
+        env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN, TERM: 'xterm-256color' }),
+      },
+    );
     expect(result.code).toBe(0);
     expect(result.stdout.toString().replaceAll('\r\n', '\n')).toBe(
       [

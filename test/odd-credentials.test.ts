@@ -138,7 +138,7 @@ describe('the config store', () => {
     }
   });
 
-  it("`config set secret -` on a terminal prompts on stderr and does not echo what is typed", async () => {
+  it('`config set secret -` on a terminal prompts on stderr and does not echo what is typed', async () => {
     const dir = await tempDir();
     const typed = 'TYPED_SECRET_5e4d3c2b1a0f';
     const child = spawn('script', ['-qec', `"${process.execPath}" "${BIN}" config set secret -`, '/dev/null'], {
@@ -193,13 +193,17 @@ describe('diff inputs', () => {
     const good = join(dir, 'good.txt');
     await writeFile(good, 'oWx-Fake_0000000000000000001\n');
     const directory = await runCli(['diff', good, sub]);
-    expect([directory.code, directory.stderr]).toEqual([2, `wx-followers: Cannot read ${sub}: it is a directory. diff takes two export files.\n`]);
+    expect([directory.code, directory.stderr]).toEqual([
+      2,
+      `wx-followers: Cannot read ${sub}: it is a directory. diff takes two export files.\n`,
+    ]);
 
     const bad = join(dir, 'bad.txt');
     await writeFile(bad, 'oWx-Fake_0000000000000000001\n\u001b[2J\u001b]0;x\u0007evil\u202e\n');
     const result = await runCli(['diff', good, bad]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("line 2 is not part of an export: '\\u{1b}[2J\\u{1b}]0;x\\u{7}evil\\u{202e}' is not an OpenID");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not get through.
     expect(result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
   });
 });

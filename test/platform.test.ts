@@ -73,7 +73,7 @@ describe('renames on Windows', () => {
     expect(onLinux.calls()).toBe(1);
   });
 
-  it("leave the complete export in FILE.partial when FILE stays open in another program, and say so", async () => {
+  it('leave the complete export in FILE.partial when FILE stays open in another program, and say so', async () => {
     const dir = await tempDir();
     const path = join(dir, 'followers.csv');
     await writeFile(path, 'the old export, open in Excel\n');
@@ -103,7 +103,10 @@ describe('renames on Windows', () => {
     renameFails('EPERM', 2);
     const checkpoint = await Checkpoint.open(join(dir, 'followers.state'), join(dir, 'followers.csv'), KIND);
     await checkpoint.release();
-    expect(JSON.parse(await readFile(join(dir, 'followers.state'), 'utf8'))).toMatchObject({ output: join(dir, 'followers.csv'), done: false });
+    expect(JSON.parse(await readFile(join(dir, 'followers.state'), 'utf8'))).toMatchObject({
+      output: join(dir, 'followers.csv'),
+      done: false,
+    });
   });
 });
 
@@ -127,7 +130,9 @@ describe('the output a state file belongs to', () => {
   it('is another file on Linux when the case differs', async () => {
     const dir = await unfinishedState();
     pretendPlatform('linux');
-    await expect(Checkpoint.open(join(dir, 'followers.state'), join(dir, 'FOLLOWERS.CSV'), KIND)).rejects.toThrow(/belongs to an unfinished export into/);
+    await expect(Checkpoint.open(join(dir, 'followers.state'), join(dir, 'FOLLOWERS.CSV'), KIND)).rejects.toThrow(
+      /belongs to an unfinished export into/,
+    );
     await expect(stat(join(dir, 'followers.state.lock'))).rejects.toThrow();
   });
 });

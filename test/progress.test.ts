@@ -70,7 +70,11 @@ describe('progress', () => {
   });
 
   it('shows nothing with --no-progress or --quiet, nor when stderr is not a TTY', async () => {
-    for (const [args, tty] of [[['--no-progress'], true], [['--quiet'], true], [[], false]] as const) {
+    for (const [args, tty] of [
+      [['--no-progress'], true],
+      [['--quiet'], true],
+      [[], false],
+    ] as const) {
       const [code, captured] = await run([...args], {}, tty);
       expect(code).toBe(0);
       expect(captured.stderr()).toBe('');

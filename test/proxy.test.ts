@@ -69,7 +69,12 @@ describe('HTTPS_PROXY', () => {
     const result = await cli(['export'], { https_proxy: proxy.url, WX_ACCESS_TOKEN: '', WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET });
     expect([result.code, result.stderr]).toEqual([0, '']);
     expect(result.stdout.toString()).toBe(lines(allOpenids(api.followers)));
-    expect(api.calls.map((call) => call.path)).toEqual(['/cgi-bin/stable_token', '/cgi-bin/user/get', '/cgi-bin/user/get', '/cgi-bin/user/get']);
+    expect(api.calls.map((call) => call.path)).toEqual([
+      '/cgi-bin/stable_token',
+      '/cgi-bin/user/get',
+      '/cgi-bin/user/get',
+      '/cgi-bin/user/get',
+    ]);
     expect(proxy.connects).toEqual([CONNECT_API]);
   });
 
@@ -83,7 +88,9 @@ describe('HTTPS_PROXY', () => {
     expect(proxy.connects).toEqual([CONNECT_API, CONNECT_API]);
     const untrusted = await cli(['tags'], { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: '' });
     expect(untrusted.code).toBe(5);
-    expect(untrusted.stderr).toContain(`The certificate that api.weixin.qq.com (or the https:// proxy ${new URL(proxy.url).host}) presented is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE`);
+    expect(untrusted.stderr).toContain(
+      `The certificate that api.weixin.qq.com (or the https:// proxy ${new URL(proxy.url).host}) presented is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
+    );
     expect(proxy.connects).toHaveLength(2);
   });
 
@@ -101,7 +108,11 @@ describe('HTTPS_PROXY', () => {
 
   it('keeps retries and timeouts: resets, 503s and a slow answer are retried through new tunnels, output whole', async () => {
     const faults = [{ kind: 'reset' }, { kind: 'status', status: 503 }, { kind: 'slow', delayMs: 2_000 }] as const;
-    const api = await secureApi({ followers: 10_000, pageSize: 1_000, fault: (call) => (call.index % 3 === 0 ? faults[(call.index / 3) % 3] : undefined) });
+    const api = await secureApi({
+      followers: 10_000,
+      pageSize: 1_000,
+      fault: (call) => (call.index % 3 === 0 ? faults[(call.index / 3) % 3] : undefined),
+    });
     const proxy = await proxyTo(api);
     const result = await cli(['export', '--timeout', '300'], { HTTPS_PROXY: proxy.url });
     expect([result.code, result.stderr]).toEqual([0, '']);
@@ -115,7 +126,9 @@ describe('HTTPS_PROXY', () => {
     const proxy = await proxyTo(api);
     const result = await cli(['export', '--timeout', '200', '--retries', '0'], { HTTPS_PROXY: proxy.url });
     expect(result.code).toBe(5);
-    expect(result.stderr).toContain(`No answer from https://api.weixin.qq.com through the proxy 127.0.0.1:${proxy.port} within 200 ms (/cgi-bin/user/get)`);
+    expect(result.stderr).toContain(
+      `No answer from https://api.weixin.qq.com through the proxy 127.0.0.1:${proxy.port} within 200 ms (/cgi-bin/user/get)`,
+    );
   });
 
   it('names the cursor when the daily quota stops the run', async () => {
@@ -246,7 +259,8 @@ describe('NO_PROXY', () => {
       ['[::1]:443', new URL('https://[::1]:8443'), false],
       ['', api, false],
     ];
-    for (const [noProxy, origin, expected] of cases) expect([noProxy, origin.host, noProxyMatches(noProxy, origin)]).toEqual([noProxy, origin.host, expected]);
+    for (const [noProxy, origin, expected] of cases)
+      expect([noProxy, origin.host, noProxyMatches(noProxy, origin)]).toEqual([noProxy, origin.host, expected]);
   });
 });
 
@@ -269,7 +283,9 @@ describe('a refusing or missing proxy', () => {
     const result = await cli(['export', '--retries', '1'], { HTTPS_PROXY: down.replace('http://', 'http://wx:DOWN_proxy_pass@') });
     expect(result.code).toBe(5);
     expect(result.stderr).toContain(`Could not reach the proxy ${new URL(down).host} (from HTTPS_PROXY): ECONNREFUSED`);
-    expect(result.stderr).toMatch(/Check that the proxy is running and its host and port, or run with --no-proxy\. \(Gave up after 1 retry\.\)/);
+    expect(result.stderr).toMatch(
+      /Check that the proxy is running and its host and port, or run with --no-proxy\. \(Gave up after 1 retry\.\)/,
+    );
     expect(result.stderr).not.toContain('DOWN_proxy_pass');
   });
 
@@ -278,7 +294,9 @@ describe('a refusing or missing proxy', () => {
     const proxy = await proxyTo(api, { refuseStatus: 403 });
     const result = await cli(['export'], { HTTPS_PROXY: proxy.url });
     expect(result.code).toBe(5);
-    expect(result.stderr).toContain(`The proxy 127.0.0.1:${proxy.port} (from HTTPS_PROXY) did not open a tunnel to api.weixin.qq.com:443 (HTTP 403). Check that it allows CONNECT to api.weixin.qq.com:443.`);
+    expect(result.stderr).toContain(
+      `The proxy 127.0.0.1:${proxy.port} (from HTTPS_PROXY) did not open a tunnel to api.weixin.qq.com:443 (HTTP 403). Check that it allows CONNECT to api.weixin.qq.com:443.`,
+    );
     expect(proxy.connects).toEqual([CONNECT_API]);
   });
 
@@ -287,7 +305,9 @@ describe('a refusing or missing proxy', () => {
     const proxy = await proxyTo(api, { refuseStatus: 502 });
     const result = await cli(['export', '--retries', '2'], { HTTPS_PROXY: proxy.url });
     expect(result.code).toBe(5);
-    expect(result.stderr).toContain(`did not open a tunnel to api.weixin.qq.com:443 (HTTP 502). It could not reach the API: check its network, or try again later. (Gave up after 2 retries.)`);
+    expect(result.stderr).toContain(
+      `did not open a tunnel to api.weixin.qq.com:443 (HTTP 502). It could not reach the API: check its network, or try again later. (Gave up after 2 retries.)`,
+    );
     expect(proxy.connects).toHaveLength(3);
   });
 });
@@ -298,7 +318,9 @@ describe('certificates', () => {
     const proxy = await proxyTo(api);
     const result = await cli(['export'], { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: '' });
     expect(result.code).toBe(5);
-    expect(result.stderr).toMatch(/^wx-followers: The certificate that api\.weixin\.qq\.com presented is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate[^)]*\)\. .*NODE_EXTRA_CA_CERTS=\/path\/to\/ca\.pem/);
+    expect(result.stderr).toMatch(
+      /^wx-followers: The certificate that api\.weixin\.qq\.com presented is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate[^)]*\)\. .*NODE_EXTRA_CA_CERTS=\/path\/to\/ca\.pem/,
+    );
     expect(result.stdout.toString()).toBe('');
     expect(api.calls).toEqual([]);
     expect(proxy.connects).toEqual([CONNECT_API]);
@@ -308,7 +330,9 @@ describe('certificates', () => {
     const api = await secureApi({ followers: 5 });
     const result = await cli(['export', '--base-url', `https://127.0.0.1:${api.tlsPort}`]);
     expect(result.code).toBe(5);
-    expect(result.stderr).toMatch(/The certificate that 127\.0\.0\.1:\d+ presented is not for that host name \(ERR_TLS_CERT_ALTNAME_INVALID/);
+    expect(result.stderr).toMatch(
+      /The certificate that 127\.0\.0\.1:\d+ presented is not for that host name \(ERR_TLS_CERT_ALTNAME_INVALID/,
+    );
   });
 });
 
@@ -343,7 +367,7 @@ describe('40164 (IP not on the whitelist)', () => {
     const proxy = await proxyTo(api);
     const result = await cli(['export'], { HTTPS_PROXY: proxy.url });
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain('The API saw this call come from 203.0.113.7, an address that is not on the account\'s IP whitelist');
+    expect(result.stderr).toContain("The API saw this call come from 203.0.113.7, an address that is not on the account's IP whitelist");
     expect(result.stderr).toContain('not in whitelist\\u{1b}[2J\\u{202e} rid: ');
     expect(result.stderr).toMatch(/go through a forward proxy on a whitelisted server: --proxy http:\/\/host:port/);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC is what must not get through.

@@ -125,7 +125,7 @@ function notWhitelisted(errmsg: string): WxError {
     `The API saw this call come ${who} that is not on the account's IP whitelist (${errcodeDetail(40164, errmsg)}). ` +
       'Add it to the whitelist in the Official Account settings (Development > Basic configuration), or, from another network ' +
       '(a laptop, an office, a CI runner), go through a forward proxy on a whitelisted server: --proxy http://host:port, ' +
-      'the config key proxy, or HTTPS_PROXY. Through a proxy, the address the API sees is its server\'s.',
+      "the config key proxy, or HTTPS_PROXY. Through a proxy, the address the API sees is its server's.",
     ExitCode.Credentials,
     { errcode: 40164, errmsg },
   );

@@ -92,7 +92,11 @@ async function writeOpenids(file: string, from: number, to: number): Promise<voi
 async function benchInstall(folder: string, spec: string, probe: string): Promise<string | undefined> {
   const dir = join(BENCH_DEPS, folder);
   const target = join(dir, 'node_modules', probe);
-  const present = async (): Promise<boolean> => access(target).then(() => true, () => false);
+  const present = async (): Promise<boolean> =>
+    access(target).then(
+      () => true,
+      () => false,
+    );
   if (!(await present())) {
     process.stderr.write(`bench: npm install --no-save ${spec} into ${dir}\n`);
     await new Promise<void>((resolve) =>
@@ -138,7 +142,9 @@ const compare = (row: Row, base: Row, limit: number, key: 'wallMs' | 'rssMiB', t
   rows.push(row);
 };
 
-process.stderr.write(`bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB\n`);
+process.stderr.write(
+  `bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB\n`,
+);
 
 // Export wall time, 1M followers: floor and tool alternate, A B A B; the SDK loop in each round too.
 if (CASES.has('export')) {
@@ -165,7 +171,13 @@ if (CASES.has('export')) {
   const floorRow = summarize('floor: undici request loop, 1M followers', floor);
   rows.push(floorRow);
   for (const format of formats) {
-    compare(summarize(`export --format ${format}, 1M followers`, tool.get(format) ?? []), floorRow, 1.1, 'wallMs', '<= 1.10 x floor (wall)');
+    compare(
+      summarize(`export --format ${format}, 1M followers`, tool.get(format) ?? []),
+      floorRow,
+      1.1,
+      'wallMs',
+      '<= 1.10 x floor (wall)',
+    );
   }
   if (sdkArgs === undefined) {
     rows.push({ what: `${SDK_PACKAGE} loop: not installed (npm install failed)`, wallMs: NaN, cpuMs: NaN, rssMiB: NaN });
@@ -177,7 +189,14 @@ if (CASES.has('export')) {
   const before = api.connections();
   await measure(exportArgs(api, 'text'), tokenEnv);
   const connections = api.connections() - before;
-  rows.push({ what: `TCP connections in one export: ${connections}`, wallMs: NaN, cpuMs: NaN, rssMiB: NaN, target: '1', ok: connections === 1 });
+  rows.push({
+    what: `TCP connections in one export: ${connections}`,
+    wallMs: NaN,
+    cpuMs: NaN,
+    rssMiB: NaN,
+    target: '1',
+    ok: connections === 1,
+  });
   await api.close();
 }
 
@@ -206,7 +225,13 @@ if (CASES.has('memory')) {
     rows.push(small.floor, big.floor);
     compare(small.tool, small.floor, Number.POSITIVE_INFINITY, 'rssMiB', '(the tool at 1M)');
     compare({ ...big.tool }, big.floor, 1.2, 'rssMiB', '<= 1.2 x floor at 10M (RSS)');
-    compare({ ...big.tool, what: `export, ${BIG.toLocaleString('en-US')} vs itself at 1M` }, small.tool, 1.15, 'rssMiB', '<= 1.15 x tool at 1M (RSS)');
+    compare(
+      { ...big.tool, what: `export, ${BIG.toLocaleString('en-US')} vs itself at 1M` },
+      small.tool,
+      1.15,
+      'rssMiB',
+      '<= 1.15 x tool at 1M (RSS)',
+    );
   }
 }
 
@@ -216,7 +241,8 @@ if (CASES.has('startup')) {
   const nodes: string[] = [process.execPath];
   for (const major of OTHER_NODES) {
     const binary = await benchInstall(`node${major}`, `node@${major}`, 'node/bin/node');
-    if (binary === undefined) rows.push({ what: `node@${major}: not installed (npm install failed)`, wallMs: NaN, cpuMs: NaN, rssMiB: NaN });
+    if (binary === undefined)
+      rows.push({ what: `node@${major}: not installed (npm install failed)`, wallMs: NaN, cpuMs: NaN, rssMiB: NaN });
     else nodes.push(binary);
   }
   for (const node of nodes) {
@@ -305,11 +331,29 @@ if (CASES.has('diff')) {
     tool.push(await measure(toolArgs));
     comm.push(await wallTime('bash', ['-c', commScript]));
   }
-  const commRow: Row = { what: `LC_ALL=C comm -3 <(sort old) <(sort new), ${size.toLocaleString('en-US')} each`, wallMs: median(comm), cpuMs: NaN, rssMiB: NaN };
+  const commRow: Row = {
+    what: `LC_ALL=C comm -3 <(sort old) <(sort new), ${size.toLocaleString('en-US')} each`,
+    wallMs: median(comm),
+    cpuMs: NaN,
+    rssMiB: NaN,
+  };
   rows.push(commRow);
-  compare(summarize(`wx-followers diff old new, ${size.toLocaleString('en-US')} each`, tool), commRow, 1, 'wallMs', '<= 1 x sort + comm (wall)');
+  compare(
+    summarize(`wx-followers diff old new, ${size.toLocaleString('en-US')} each`, tool),
+    commRow,
+    1,
+    'wallMs',
+    '<= 1 x sort + comm (wall)',
+  );
   const peak = summarize('diff peak RSS', tool).rssMiB;
-  rows.push({ what: `diff peak RSS: ${peak.toFixed(0)} MiB`, wallMs: NaN, cpuMs: NaN, rssMiB: peak, target: '< 1024 MiB', ok: peak < 1024 });
+  rows.push({
+    what: `diff peak RSS: ${peak.toFixed(0)} MiB`,
+    wallMs: NaN,
+    cpuMs: NaN,
+    rssMiB: peak,
+    target: '< 1024 MiB',
+    ok: peak < 1024,
+  });
 }
 
 await rm(scratch, { recursive: true, force: true });

@@ -25,12 +25,47 @@ export async function makeCertificates(hosts: readonly string[]): Promise<TestCe
   try {
     const path = (name: string): string => join(dir, name);
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    await run('openssl', ['req', '-x509', ...ec, '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '2', '-subj', '/CN=wx-followers test CA']);
-    await run('openssl', ['req', ...ec, '-keyout', path('server.key'), '-out', path('server.csr'), '-subj', `/CN=${hosts[0] ?? 'localhost'}`]);
+    await run('openssl', [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      path('ca.key'),
+      '-out',
+      path('ca.crt'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=wx-followers test CA',
+    ]);
+    await run('openssl', [
+      'req',
+      ...ec,
+      '-keyout',
+      path('server.key'),
+      '-out',
+      path('server.csr'),
+      '-subj',
+      `/CN=${hosts[0] ?? 'localhost'}`,
+    ]);
     await writeFile(path('san.ext'), `subjectAltName=${hosts.map((host) => `DNS:${host}`).join(',')}\n`);
     await run('openssl', [
-      'x509', '-req', '-in', path('server.csr'), '-CA', path('ca.crt'), '-CAkey', path('ca.key'),
-      '-set_serial', '1', '-days', '2', '-extfile', path('san.ext'), '-out', path('server.crt'),
+      'x509',
+      '-req',
+      '-in',
+      path('server.csr'),
+      '-CA',
+      path('ca.crt'),
+      '-CAkey',
+      path('ca.key'),
+      '-set_serial',
+      '1',
+      '-days',
+      '2',
+      '-extfile',
+      path('san.ext'),
+      '-out',
+      path('server.crt'),
     ]);
     const [key, cert] = await Promise.all([readFile(path('server.key'), 'utf8'), readFile(path('server.crt'), 'utf8')]);
     // Only the CA's certificate has to stay on disk, for the CLI's NODE_EXTRA_CA_CERTS.
