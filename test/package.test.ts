@@ -43,12 +43,13 @@ describe('the npm package', () => {
     await api?.close();
   });
 
-  it('holds the compiled code and the shim, and no tests, fixtures or TypeScript sources', () => {
+  it('holds the compiled code, the shim and both READMEs, and no tests, fixtures or TypeScript sources', () => {
     const paths = pack.files.map((file) => file.path);
     expect(paths).toContain('bin/wx-followers.js');
     expect(paths).toContain('dist/cli.js');
     expect(paths).toContain('README.md');
-    expect(paths.filter((path) => !/^(bin|dist)\/|^(README\.md|package\.json|LICENSE)$/.test(path))).toEqual([]);
+    expect(paths).toContain('README.zh-CN.md');
+    expect(paths.filter((path) => !/^(bin|dist)\/|^(README(\.zh-CN)?\.md|package\.json|LICENSE)$/.test(path))).toEqual([]);
     expect(paths.filter((path) => path.endsWith('.ts'))).toEqual([]);
   });
 
