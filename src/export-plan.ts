@@ -10,7 +10,7 @@ import { linkRefused, partialPathOf, type FileOpening } from './sinks/output.js'
 import { blacklist, followerList, taggedFollowers, type ListChoice } from './sources.js';
 import { Checkpoint } from './state.js';
 import { FileLock, lockHolder } from './lock.js';
-import { escapeText } from './escape.js';
+import { escapeText } from './shown.js';
 
 /** Where the rows go, as settled before the first call. */
 export type OutputPlan =

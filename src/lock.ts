@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constants, promises as fs, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ExitCode, WxError } from './errors.js';
-import { escapeText } from './escape.js';
+import { escapeText } from './shown.js';
 import { O_NOFOLLOW } from './sinks/file-end.js';
 
 /** A lock older than this from another host is taken to be left by a crash. */

@@ -1,4 +1,4 @@
-import { escapeText } from '../escape.js';
+import { escapeText } from '../shown.js';
 import { ExitCode, WxError } from '../errors.js';
 import type { ForwardProxy } from '../proxy.js';
 

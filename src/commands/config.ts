@@ -10,7 +10,7 @@ import {
   type ConfigStore,
 } from '../config-store.js';
 import { ExitCode, usageError } from '../errors.js';
-import { escapeText } from '../escape.js';
+import { escapeText } from '../shown.js';
 import { readStdinValue, type IOStreams } from '../io.js';
 import { parseAppid, parseBaseUrl } from '../options.js';
 import { maskProxyUrl, parseProxyUrl } from '../proxy.js';

@@ -5,7 +5,7 @@ import { readExport, type OpenidBatch } from '../diff/read-export.js';
 import { OpenidTable } from '../diff/openid-table.js';
 import { checkBom, parseFormat } from '../options.js';
 import { Reporter } from '../report.js';
-import { escapeText } from '../escape.js';
+import { escapeText } from '../shown.js';
 import { changeFormat, type Change } from '../sinks/change-formats.js';
 import { StreamOutput } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';

@@ -1,7 +1,6 @@
 import { usageError, type WxError } from '../errors.js';
 import { isOpenidShape } from '../options.js';
-import { escapeText } from '../escape.js';
-import { shown } from '../shown.js';
+import { escapeText, shown } from '../shown.js';
 
 /**
  * OpenIDs as bytes: the i-th is `bytes[bounds[2i]]` up to `bytes[bounds[2i + 1]]`. A text export is

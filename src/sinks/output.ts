@@ -2,7 +2,7 @@ import { constants, ftruncateSync, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, WxError, usageError } from '../errors.js';
-import { escapeText } from '../escape.js';
+import { escapeText } from '../shown.js';
 import { isLockedError, renameRetrying } from '../platform-fs.js';
 import { O_NOFOLLOW } from './file-end.js';
 
