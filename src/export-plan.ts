@@ -6,7 +6,7 @@ import { usageError, type WxError } from './errors.js';
 import { checkBom, parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from './options.js';
 import { readFileEnd, type ExportFileKind } from './sinks/file-end.js';
 import type { FormatName } from './sinks/formats.js';
-import { linkRefused, partialPathOf, type FileOpening } from './sinks/output.js';
+import { linkRefused, partialPathOf, setAsidePathOf, type FileOpening } from './sinks/output.js';
 import { blacklist, followerList, taggedFollowers, type ListChoice } from './sources.js';
 import { Checkpoint } from './state.js';
 import { FileLock, lockHolder } from './lock.js';
@@ -266,8 +266,9 @@ async function checkStatePath(state: string, output: string): Promise<void> {
   if (stateStats?.isDirectory() === true) throw usageError(`--state ${escapeText(state)} is a directory: give a file name in it.`);
   const statePath = await canonical(state);
   const outputPath = await canonical(output);
-  const taken = [outputPath, `${outputPath}.partial`, `${outputPath}.partial.prev`, outputLockPathOf(`${outputPath}.partial`)];
-  const clash = [statePath, `${statePath}.lock`].some((name) => taken.includes(name)) || taken.includes(`${statePath}.lock`);
+  const partialPath = partialPathOf(outputPath);
+  const taken = [outputPath, partialPath, setAsidePathOf(partialPath), outputLockPathOf(partialPath)];
+  const clash = [statePath, `${statePath}.lock`].some((name) => taken.includes(name));
   const sameFile = await sameInode(state, output);
   if (clash || sameFile) {
     throw usageError(

@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { constants, promises as fs, rmSync } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ExitCode, WxError } from './errors.js';
+import { CREATE_EXCLUSIVE } from './platform-fs.js';
 import { escapeText } from './shown.js';
-import { O_NOFOLLOW } from './sinks/file-end.js';
 
 /** A lock older than this from another host is taken to be left by a crash. */
 const FOREIGN_LOCK_EXPIRY_MS = 24 * 60 * 60 * 1000;
-
-/** Created, never opened through a name planted there: O_EXCL fails on a symlink, a dangling one too. */
-const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
 
 export interface LockOwner {
   pid: number;

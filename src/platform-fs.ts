@@ -1,6 +1,12 @@
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import { posix, win32 } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Undefined on Windows, where a link is not followed by open anyway. */
+export const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/** Created, never opened through a name planted there: O_EXCL fails on a symlink, a dangling one too. */
+export const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
 
 /**
  * What Windows answers while another program holds a file open (Excel keeps its workbook

@@ -60,7 +60,8 @@ function decode(part: string): string {
   }
 }
 
-function labelOf(url: URL): string {
+/** `host:port`, the default port spelled out: how messages name a proxy or a tunnel's target. */
+export function labelOf(url: URL): string {
   const port = url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port;
   return `${url.hostname}:${port}`;
 }

@@ -5,8 +5,7 @@ import { ExitCode, WxError, usageError } from './errors.js';
 import { FileLock, lockHolder } from './lock.js';
 import { isOpenidShape } from './options.js';
 import { escapeText, shown } from './shown.js';
-import { renameRetrying, samePath } from './platform-fs.js';
-import { O_NOFOLLOW } from './sinks/file-end.js';
+import { CREATE_EXCLUSIVE, O_NOFOLLOW, renameRetrying, samePath } from './platform-fs.js';
 import { isFormatName, type FormatName } from './sinks/formats.js';
 
 /** What `--state FILE` records after each page, so that the next cron run goes on from there. */
@@ -176,9 +175,6 @@ export class Checkpoint {
     }
   }
 }
-
-/** Created, never opened through a name planted there: O_EXCL fails on a symlink, a dangling one too. */
-const CREATE_EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
 
 /** A file of ours whose name someone may have planted (a link, a leftover): that name is replaced. */
 async function createReplacing(path: string): Promise<FileHandle> {

@@ -1,6 +1,6 @@
 import { escapeText } from '../shown.js';
 import { ExitCode, WxError } from '../errors.js';
-import type { ForwardProxy } from '../proxy.js';
+import { type ForwardProxy, labelOf } from '../proxy.js';
 
 export interface Connecting {
   /** The API origin, `https://api.weixin.qq.com`. */
@@ -79,10 +79,10 @@ export function connectionFailure(error: unknown, connecting: Connecting): WxErr
     if (status !== undefined) {
       const transient = status >= 500;
       const message =
-        `${capitalized(named)} did not open a tunnel to ${tunnelTarget(origin)} (HTTP ${status}). ` +
+        `${capitalized(named)} did not open a tunnel to ${labelOf(new URL(origin))} (HTTP ${status}). ` +
         (transient
           ? 'It could not reach the API: check its network, or try again later.'
-          : `Check that it allows CONNECT to ${tunnelTarget(origin)}.`);
+          : `Check that it allows CONNECT to ${labelOf(new URL(origin))}.`);
       return new WxError(message, ExitCode.Api, { cause: error, ...(transient ? { retry: { kind: 'backoff' } } : {}) });
     }
     if (code !== undefined && UNREACHABLE.has(code)) {
@@ -114,11 +114,6 @@ function stop(message: string, cause: unknown): WxError {
 
 function capitalized(text: string): string {
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
-}
-
-function tunnelTarget(origin: string): string {
-  const url = new URL(origin);
-  return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
 }
 
 function codeOf(error: unknown): string | undefined {

@@ -16,9 +16,6 @@ export interface ExportFileKind {
   withInfo: boolean;
 }
 
-/** Undefined on Windows, where a link is not followed by open anyway. */
-export const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-
 /** Far more than a record of OpenIDs; a CSV with details is read whole (its remarks may span lines). */
 const TAIL_BYTES = 64 * 1024;
 const PLAIN_NDJSON = /^\{"openid":"[A-Za-z0-9_-]+"\}$/;

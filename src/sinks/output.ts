@@ -3,8 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, WxError, usageError } from '../errors.js';
 import { escapeText } from '../shown.js';
-import { isLockedError, renameRetrying } from '../platform-fs.js';
-import { O_NOFOLLOW } from './file-end.js';
+import { O_NOFOLLOW, isLockedError, renameRetrying } from '../platform-fs.js';
 
 /** Where the encoded pages go. */
 export interface Output {
