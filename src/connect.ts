@@ -29,7 +29,10 @@ export interface ConnectionOptions extends CredentialOptions {
 /** What the running command adds: how to stop it, and who is told of waits. */
 export interface ConnectionHooks {
   signal?: AbortSignal;
+  /** Told of every wait before a retry (a progress bar's note), beside the long-wait line on stderr. */
   onWait?: WaitListener;
+  /** A progress bar already shows each wait: no long-wait line on stderr. */
+  waitsShown?: boolean;
   /** Calls the command makes at once (details batches); 1 keeps a list walk on one connection. */
   connections?: number;
 }
@@ -68,6 +71,7 @@ export async function connect(
     onSecret: (secret) => reporter.addSecret(secret),
   });
   const longWaits = new LongWaitNotice(reporter, io.env);
+  const { onWait, waitsShown, ...clientHooks } = hooks;
   const client = new ApiClient({
     baseUrl,
     timeoutMs,
@@ -75,10 +79,11 @@ export async function connect(
     userAgent: `wx-followers/${packageVersion()}`,
     retry: { ...DEFAULT_RETRY_POLICY, retries, delayScale: delayScale(io.env) },
     onWait: (reason, waitMs) => {
-      if (options.quiet !== true) longWaits.announce(reason, waitMs);
+      onWait?.(reason, waitMs);
+      if (options.quiet !== true && waitsShown !== true) longWaits.announce(reason, waitMs);
     },
     ...(proxy === undefined ? {} : { proxy }),
-    ...hooks,
+    ...clientHooks,
   });
   return { client, tokens };
 }
@@ -104,7 +109,7 @@ const LONG_WAIT_MS = 60_000;
  * meet the same Retry-After together, and each would announce it. It remembers until when the
  * last wait it told runs; a wait that starts before then is told only if it ends much later.
  */
-export class LongWaitNotice {
+class LongWaitNotice {
   readonly #reporter: Reporter;
   readonly #scale: number;
   readonly #now: () => number;

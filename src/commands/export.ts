@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { ApiClient } from '../api/client.js';
-import { connect, LongWaitNotice, type ConnectionOptions } from '../connect.js';
+import { connect, type ConnectionOptions } from '../connect.js';
 import type { DetailsOptions, FollowerInfo } from '../details.js';
 import { ExitCode, WxError } from '../errors.js';
 import { MAX_CONCURRENCY, planExport, setAsideMessage, textWithInfo, type ExportPlan } from '../export-plan.js';
@@ -105,13 +105,10 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
 
     progress = await createProgress(io, options);
     const shownProgress = progress;
-    const longWaits = new LongWaitNotice(reporter, io.env);
     ({ client } = await connect(options, io, reporter, {
       signal: interruption.signal,
-      onWait: (reason, waitMs) => {
-        shownProgress.note(reason);
-        if (!shownProgress.shown && options.quiet !== true) longWaits.announce(reason, waitMs);
-      },
+      onWait: (reason) => shownProgress.note(reason),
+      waitsShown: shownProgress.shown,
       connections: details?.concurrency ?? 1,
     }));
     output = await openOutput(plan);
