@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { setTimeout as nextTimerTurn } from 'node:timers/promises';
+import { setImmediate as afterIo } from 'node:timers/promises';
 
 /** How a piece of work ended, once it has. */
 type Outcome<Result> = { value: Result } | { failure: unknown };
@@ -20,8 +20,8 @@ type SourceEnd = { end: true } | { failure: unknown };
  * once a piece of work has failed; then, or when the consumer stops early, the work still running
  * is aborted and the source ended.
  *
- * A result is handed over on a timer turn of the event loop after the one it settled in, and the
- * next item starts as it is handed over, before the consumer works on it (encodes, writes).
+ * A result is handed over after the I/O callbacks of the turn it settled in, and the next item
+ * starts as it is handed over, before the consumer works on it (encodes, writes).
  *
  * The items may come from an async source (the batches of pages still being fetched): waiting
  * for the next item never holds back a result that is ready, and a failure of the source also
@@ -97,10 +97,11 @@ export async function* mapInOrder<Item, Result>(
     for (;;) {
       const head = started[0];
       if (head?.outcome !== undefined) {
-        // A later turn than the I/O callbacks that settled it: undici writes the calls waiting
-        // for a connection in setImmediate callbacks, which then go out before this result is
-        // encoded and written.
-        await nextTimerTurn(0);
+        // After the I/O callbacks that settled it, and after the immediates they queued: undici
+        // frees a connection that an answer came on in a setImmediate callback, so that the next
+        // call goes out on it at once, and the answers that came in beside this one are read
+        // before it is encoded and written.
+        await afterIo();
         started.shift();
         fill();
         const { outcome } = head;

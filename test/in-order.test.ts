@@ -1,3 +1,4 @@
+import { access } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mapInOrder } from '../src/in-order.js';
 
@@ -74,8 +75,8 @@ describe('mapInOrder', () => {
     await tick();
     expect(started).toEqual([0]);
     const order: string[] = [];
-    // An answer comes in an I/O callback, as undici's do; so do the immediates queued beside it.
-    setImmediate(() => {
+    // An answer comes in an I/O callback, as undici's do, which queues an immediate beside it.
+    access('.', () => {
       settle(0);
       setImmediate(() => order.push('immediate after the answer'));
     });
