@@ -104,6 +104,9 @@ export async function* mapInOrder<Item, Result>(
         await afterIo();
         started.shift();
         fill();
+        // The next item comes from an async source and its call is made a few promise jobs later:
+        // it goes out before the consumer works on this result.
+        await afterIo();
         const { outcome } = head;
         if ('failure' in outcome) throw outcome.failure;
         yield outcome.value;

@@ -88,6 +88,30 @@ describe('mapInOrder', () => {
     await results.return(undefined);
   });
 
+  it('makes the next call before the consumer works on a result, when the items come from an async source and the call is made a few promise jobs after the work starts', async () => {
+    const sent: number[] = [];
+    const answers = new Map<number, () => void>();
+    async function* batches(): AsyncGenerator<number> {
+      for (let item = 0; item < 3; item += 1) yield item;
+    }
+    // As the client does: a token to await, then the request.
+    const work = async (item: number): Promise<string> => {
+      await Promise.resolve();
+      await Promise.resolve();
+      sent.push(item);
+      await new Promise<void>((resolve) => answers.set(item, resolve));
+      return `result ${item}`;
+    };
+    const results = mapInOrder(batches(), 1, work);
+    const first = results.next();
+    await tick();
+    expect(sent).toEqual([0]);
+    access('.', () => answers.get(0)?.());
+    expect((await first).value).toBe('result 0');
+    expect(sent).toEqual([0, 1]);
+    await results.return(undefined);
+  });
+
   it('starts no item once a piece of work has failed', async () => {
     const { work, started, settle } = controlledWork();
     const results = mapInOrder([0, 1, 2, 3, 4], 2, work);
