@@ -1,7 +1,8 @@
+import { createRequire } from 'node:module';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import type { FollowerInfo } from '../src/details.js';
-import { DETAILS_COLUMNS, detailsCells, detailsFormat } from '../src/sinks/details-formats.js';
+import { DETAILS_COLUMNS, detailsCells, detailsCsv, detailsFormat } from '../src/sinks/details-formats.js';
 import { followerInfo } from './fake-api/followers.js';
 
 /** Cell values that csv-stringify quotes or changes, and some it leaves as they are. */
@@ -40,5 +41,21 @@ describe('--with-info CSV', () => {
     // Both paths were taken.
     expect(text).toContain('"VIP, wholesale"');
     expect(rows.some((each) => !detailsCells(each).some((cell) => /[,"\r\n]/.test(cell)))).toBe(true);
+  });
+
+  it('loads csv-stringify only when a row first needs quoting, and once', () => {
+    let loads = 0;
+    const csv = detailsCsv(() => {
+      loads += 1;
+      return createRequire(import.meta.url)('csv-stringify/sync') as typeof import('csv-stringify/sync');
+    });
+    expect(csv.header).toBe(stringify([[...DETAILS_COLUMNS]]));
+    const plain = [row('oA'), row('oB', { remark: 'VIP' })];
+    expect(csv.encode(plain)).toBe(stringified(plain));
+    expect(loads).toBe(0);
+    const quoted = [row('oC', { remark: 'a, b' }), row('oD', { remark: 'say "hi"' })];
+    expect(csv.encode(quoted)).toBe(stringified(quoted));
+    expect(csv.encode([...quoted, ...plain])).toBe(stringified([...quoted, ...plain]));
+    expect(loads).toBe(1);
   });
 });
