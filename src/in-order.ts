@@ -55,7 +55,13 @@ export async function* mapInOrder<Item, Result>(
   const start = (item: Item): void => {
     const entry: Started<Result> = {};
     started.push(entry);
-    work(item, controller.signal).then(
+    let running: Promise<Result>;
+    try {
+      running = work(item, controller.signal);
+    } catch (failure) {
+      running = Promise.reject(failure);
+    }
+    running.then(
       (value) => {
         entry.outcome = { value };
         notify();

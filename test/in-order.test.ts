@@ -112,6 +112,16 @@ describe('mapInOrder', () => {
     await results.return(undefined);
   });
 
+  it('takes work that throws at once for a failure in its turn', async () => {
+    const work = (item: number): Promise<string> => {
+      if (item === 1) throw new Error('item 1 threw');
+      return Promise.resolve(`result ${item}`);
+    };
+    const results = mapInOrder([0, 1, 2], 2, work);
+    expect((await results.next()).value).toBe('result 0');
+    await expect(results.next()).rejects.toThrow('item 1 threw');
+  });
+
   it('starts no item once a piece of work has failed', async () => {
     const { work, started, settle } = controlledWork();
     const results = mapInOrder([0, 1, 2, 3, 4], 2, work);
