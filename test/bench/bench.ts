@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { FAKE_TOKEN, startFakeApi, type FakeApi } from '../fake-api/server.js';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
-const BIN = here('../../../bin/wx-followers.js');
+const BIN = here('../../../bin/wx-followers.cjs');
 const FLOOR = here('./floor.js');
 const SDK = here('./sdk.js');
 /** Installed for the bench only, never a dependency: node-webot's SDK and the other Node majors. */
