@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import { ExitCode, WxError, usageError } from './errors.js';
 
 /**
@@ -44,10 +45,13 @@ export function systemStreams(): IOStreams {
   // nobody left to read its message.
   process.stderr.on('error', () => undefined);
   return {
-    stdin: process.stdin,
+    // Made when first read: most runs never read stdin, and making it costs a few ms of start-up.
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     stderr: process.stderr,
-    stdinIsTTY: process.stdin.isTTY === true,
+    stdinIsTTY: isatty(0),
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,

@@ -1,5 +1,6 @@
 import type { JsonObject } from './api/client.js';
 import { ExitCode, WxError, errcodeDetail, malformedAnswer } from './errors.js';
+import { checkedPieces, piecesOf, type OpenidPiece } from './openid-pieces.js';
 import { isOpenidShape } from './options.js';
 import { counted, shown } from './shown.js';
 
@@ -7,6 +8,8 @@ import { counted, shown } from './shown.js';
 export interface FollowerPage {
   /** The OpenIDs of this page, in the API's order, without the empty strings the API sometimes sends. */
   openids: string[];
+  /** The same OpenIDs in pieces, each joined once: what the OpenID formats write. */
+  pieces: OpenidPiece[];
   /** The list's size as the API reports it; the tag list reports none. */
   total: number | undefined;
   /** The cursor that continues after this page: its next_openid, or its last OpenID when that is empty. */
@@ -115,18 +118,24 @@ function parseListAnswer(answer: JsonObject, description: string): FollowerPage 
   if (nextOpenid !== undefined && nextOpenid !== '' && !isOpenidShape(nextOpenid)) {
     throw malformed(`\`next_openid\` is '${shown(nextOpenid)}', which is not an OpenID (${OPENID_SHAPE})`);
   }
-  const openids: string[] = [];
+  let openids: string[] = [];
+  let pieces: OpenidPiece[] | undefined;
   let listed = 0;
   if (data !== undefined) {
     if (typeof data !== 'object' || data === null) throw malformed('`data` is not an object');
     const list = (data as JsonObject)['openid'];
     if (!Array.isArray(list)) throw malformed('`data.openid` is not a list');
     listed = list.length;
-    for (const openid of list) {
-      if (typeof openid !== 'string') throw malformed('`data.openid` holds something other than strings');
-      if (openid === '') continue;
-      if (!isOpenidShape(openid)) throw malformed(`\`data.openid\` holds '${shown(openid)}', which is not an OpenID (${OPENID_SHAPE})`);
-      openids.push(openid);
+    pieces = checkedPieces(list);
+    if (pieces !== undefined) {
+      openids = list as string[];
+    } else {
+      for (const openid of list) {
+        if (typeof openid !== 'string') throw malformed('`data.openid` holds something other than strings');
+        if (openid === '') continue;
+        if (!isOpenidShape(openid)) throw malformed(`\`data.openid\` holds '${shown(openid)}', which is not an OpenID (${OPENID_SHAPE})`);
+        openids.push(openid);
+      }
     }
   }
   if (openids.length === 0) {
@@ -146,7 +155,7 @@ function parseListAnswer(answer: JsonObject, description: string): FollowerPage 
   }
   // next_openid is documented as the page's last OpenID: an empty one after a page of data is no
   // end (only an answer without OpenIDs is); the list goes on after that last OpenID.
-  return { openids, total, nextOpenid: nextOpenid === '' ? (openids.at(-1) as string) : nextOpenid };
+  return { openids, pieces: pieces ?? piecesOf(openids), total, nextOpenid: nextOpenid === '' ? (openids.at(-1) as string) : nextOpenid };
 }
 
 const OPENID_SHAPE = "letters, digits, '-' and '_', at most 64";

@@ -1,5 +1,6 @@
 import type { WriteStream } from 'node:tty';
 import { colorEnabled, type IOStreams } from './io.js';
+import { grouped } from './shown.js';
 
 /** What the export loop tells about its advance; shown to a person only when stderr is a TTY. */
 export interface Progress {
@@ -116,6 +117,6 @@ class TtyProgress implements Progress {
 
   #rate(count: number): string {
     const seconds = (performance.now() - this.#startedAt) / 1000;
-    return seconds > 0 ? Math.round(count / seconds).toLocaleString('en-US') : '-';
+    return seconds > 0 ? grouped(Math.round(count / seconds)) : '-';
   }
 }

@@ -1,8 +1,11 @@
+import { piecesOf, type OpenidPiece } from './openid-pieces.js';
 import { paginate, type FollowerPage, type ListSource } from './pager.js';
 
 /** Rows of a page, a page or a batch at a time, as the export loop writes them. */
 export interface PageRows<Row> {
   rows: readonly Row[];
+  /** When the rows are the page's OpenIDs: the same in pieces (FollowerPage.pieces). */
+  pieces?: readonly OpenidPiece[];
   page: FollowerPage;
   /** The last rows of the page: once written, the page is done (and a --state records it). */
   endsPage: boolean;
@@ -64,7 +67,8 @@ export function readAhead(source: ListSource, startAfter: string | undefined, op
         return { done: true, value: undefined };
       }
       if (limit !== undefined && yielded + page.openids.length > limit) {
-        page = { ...page, openids: page.openids.slice(0, limit - yielded) };
+        const openids = page.openids.slice(0, limit - yielded);
+        page = { ...page, openids, pieces: piecesOf(openids) };
         limitReached = true;
       }
       yielded += page.openids.length;

@@ -30,5 +30,10 @@ export function shownKeepingEnd(text: string, maxLength = 200): string {
 
 /** 1 OpenID, 2 OpenIDs; the count grouped as people read it (10,000). */
 export function counted(count: number, singular: string, plural = `${singular}s`): string {
-  return `${count.toLocaleString('en-US')} ${count === 1 ? singular : plural}`;
+  return `${grouped(count)} ${count === 1 ? singular : plural}`;
+}
+
+/** toLocaleString('en-US') of a whole number, without loading ICU's locale data (10 ms of a run). */
+export function grouped(count: number): string {
+  return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

@@ -219,13 +219,13 @@ describe('npm run demo -- --serve', () => {
   });
 });
 
-describe('bin/wx-followers.js before `npm run build`', () => {
+describe('bin/wx-followers.cjs before `npm run build`', () => {
   it('says in one line to build first, exit 1, no stack trace', async () => {
     const clone = await tempDir();
     await mkdir(join(clone, 'bin'));
-    await copyFile(BIN, join(clone, 'bin', 'wx-followers.js'));
+    await copyFile(BIN, join(clone, 'bin', 'wx-followers.cjs'));
     await copyFile(join(BIN, '..', '..', 'package.json'), join(clone, 'package.json'));
-    const result = await runProcess(process.execPath, [join(clone, 'bin', 'wx-followers.js'), '--help'], { env: cleanEnv(clone) });
+    const result = await runProcess(process.execPath, [join(clone, 'bin', 'wx-followers.cjs'), '--help'], { env: cleanEnv(clone) });
     expect([result.code, result.stdout.toString(), result.stderr]).toEqual([
       1,
       '',

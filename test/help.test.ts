@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 
@@ -9,5 +10,23 @@ describe('--help', () => {
     expect(result.code).toBe(0);
     // Each example runs this command, maybe behind a pipe or inside $(...).
     expect(result.stdout.toString()).toMatch(new RegExp(`\\nExamples:\\n(  \\$ .*wx-followers ${command}\\b.*\\n){2,3}$`));
+  });
+});
+
+describe('--help and --version alone', () => {
+  // Answered by the bin before anything is loaded (dist/help.txt, package.json): they must say
+  // what commander says when it answers the same question.
+  it.each([['--help'], ['-h']])('%s prints what `help` prints through commander', async (flag) => {
+    const [early, viaCommander] = await Promise.all([runCli([flag]), runCli(['help'])]);
+    expect(viaCommander.stdout.toString()).toMatch(/^Usage: wx-followers \[options\] \[command\]\n/);
+    expect([early.code, early.stdout.toString(), early.stderr]).toEqual([0, viaCommander.stdout.toString(), '']);
+  });
+
+  it.each([['--version'], ['-V']])('%s prints the version of package.json, as commander does', async (flag) => {
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    // Two flags: not the early answer, so commander's.
+    const [early, viaCommander] = await Promise.all([runCli([flag]), runCli([flag, flag])]);
+    expect(viaCommander.stdout.toString()).toBe(`${version}\n`);
+    expect([early.code, early.stdout.toString(), early.stderr]).toEqual([0, `${version}\n`, '']);
   });
 });

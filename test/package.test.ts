@@ -45,8 +45,9 @@ describe('the npm package', () => {
 
   it('holds the compiled code, the shim and both READMEs, and no tests, fixtures or TypeScript sources', () => {
     const paths = pack.files.map((file) => file.path);
-    expect(paths).toContain('bin/wx-followers.js');
-    expect(paths).toContain('dist/cli.js');
+    expect(paths).toContain('bin/wx-followers.cjs');
+    expect(paths).toContain('dist/main.cjs');
+    expect(paths).toContain('dist/help.txt');
     expect(paths).toContain('README.md');
     expect(paths).toContain('README.zh-CN.md');
     expect(paths.filter((path) => !/^(bin|dist)\/|^(README(\.zh-CN)?\.md|package\.json|LICENSE)$/.test(path))).toEqual([]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../src/api/client.js';
 import { WxError } from '../src/errors.js';
-import { paginate, type ListSource } from '../src/pager.js';
+import { paginate, type FollowerPage, type ListSource } from '../src/pager.js';
 
 /** A list source over canned answers: the pager is tested alone, without HTTP. */
 function canned(answers: JsonObject[]): ListSource & { cursors: (string | undefined)[] } {
@@ -18,6 +18,13 @@ function canned(answers: JsonObject[]): ListSource & { cursors: (string | undefi
       return answer;
     },
   };
+}
+
+/** A page of 10,000 OpenIDs with `odd` at index `at`. */
+function bigPage(at: number, odd: unknown): JsonObject {
+  const openids: unknown[] = Array.from({ length: 10_000 }, (_, index) => `oPage_${String(index).padStart(22, '0')}`);
+  openids[at] = odd;
+  return { total: 20_000, count: 10_000, data: { openid: openids }, next_openid: 'oPage_last' };
 }
 
 async function collect(source: ListSource, startAfter?: string): Promise<string[][]> {
@@ -79,6 +86,28 @@ describe('paginate', () => {
       ]);
       expect(await collect(source)).toEqual([['a', 'b']]);
     }
+  });
+
+  it('takes a page of 10,000 OpenIDs of every allowed character and length, and its pieces hold them in order', async () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const openids = Array.from({ length: 10_000 }, (_, index) =>
+      alphabet
+        .slice(index % 64)
+        .repeat(2)
+        .slice(0, 1 + (index % 64)),
+    );
+    const pages: FollowerPage[] = [];
+    for await (const page of paginate(
+      canned([
+        { total: 10_000, count: 10_000, data: { openid: openids }, next_openid: 'x' },
+        { total: 10_000, count: 0, next_openid: '' },
+      ]),
+    )) {
+      pages.push(page);
+    }
+    expect(pages.map((page) => page.openids)).toEqual([openids]);
+    expect(pages[0]?.pieces.map((piece) => piece.joined).join('\n')).toBe(openids.join('\n'));
+    expect(pages[0]?.pieces.flatMap((piece) => piece.openids)).toEqual(openids);
   });
 
   it('starts after the resume cursor', async () => {
@@ -156,6 +185,9 @@ describe('paginate', () => {
     [{ total: 3, count: 1, data: { openid: ['x'.repeat(65)] }, next_openid: 'a' }, 'which is not an OpenID'],
     [{ total: 3, count: 1, data: { openid: ['a'] }, next_openid: 'a\nb' }, "`next_openid` is 'a\\u{a}b', which is not an OpenID"],
     [{ total: 3, count: 0, next_openid: '../x' }, "`next_openid` is '../x', which is not an OpenID"],
+    // A line break inside an OpenID would pass for two lines of an export.
+    [{ total: 3, count: 1, data: { openid: ['a\nb'] }, next_openid: 'a' }, "holds 'a\\u{a}b', which is not an OpenID"],
+    [{ total: 9, count: 2, data: { openid: ['a', 'b\n'] }, next_openid: 'a' }, "holds 'b\\u{a}', which is not an OpenID"],
   ])('refuses the malformed answer %j through the check, with a retry hint: %s', async (answer, what) => {
     const error = await collect(canned([answer])).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(WxError);
@@ -165,5 +197,19 @@ describe('paginate', () => {
     expect((error as WxError).message).toContain(what);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no raw control character may reach a message.
     expect((error as WxError).message).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  // Deep in a page of 10,000, where OpenIDs are checked a piece of the page at a time.
+  it.each(
+    [0, 2_047, 2_048, 5_000, 9_999].flatMap((at): [number, unknown, string][] => [
+      [at, 'o-bad,openid', "holds 'o-bad,openid', which is not an OpenID"],
+      [at, 'o-line\nbreak', "holds 'o-line\\u{a}break', which is not an OpenID"],
+      [at, `o${'x'.repeat(64)}`, `holds 'o${'x'.repeat(64)}', which is not an OpenID`],
+      [at, 42, 'holds something other than strings'],
+    ]),
+  )('refuses a page of 10,000 OpenIDs with one odd value at %i (%j): %s', async (at, odd, what) => {
+    const error = await collect(canned([bigPage(at, odd)])).catch((caught: unknown) => caught);
+    expect((error as WxError).retry).toEqual({ kind: 'backoff' });
+    expect((error as WxError).message).toContain(what);
   });
 });

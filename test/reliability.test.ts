@@ -198,7 +198,7 @@ posixOnly('signals', () => {
 
 posixOnly('the signal hook of the process', () => {
   const script = (steps: string): string => `
-    import { systemStreams } from ${JSON.stringify(new URL('../dist/io.js', import.meta.url).href)};
+    import { systemStreams } from ${JSON.stringify(new URL('../dist/main.cjs', import.meta.url).href)};
     const calls = [];
     systemStreams().onInterrupt((signal) => { calls.push(signal); process.stderr.write('handled ' + signal + '\\n'); });
     setInterval(() => undefined, 1000);

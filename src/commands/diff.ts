@@ -5,7 +5,7 @@ import { readExport, type OpenidBatch } from '../diff/read-export.js';
 import { OpenidTable } from '../diff/openid-table.js';
 import { checkBom, parseFormat } from '../options.js';
 import { Reporter } from '../report.js';
-import { escapeText } from '../shown.js';
+import { escapeText, grouped } from '../shown.js';
 import { changeFormat, type Change } from '../sinks/change-formats.js';
 import { StreamOutput } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
@@ -67,7 +67,7 @@ export async function runDiff(oldPath: string, newPath: string, options: DiffOpt
     }
     await flush();
     await sink.finish();
-    if (io.stderrIsTTY) reporter.line(`${added.toLocaleString('en-US')} added, ${removed.toLocaleString('en-US')} removed.`);
+    if (io.stderrIsTTY) reporter.line(`${grouped(added)} added, ${grouped(removed)} removed.`);
     return ExitCode.Ok;
   } catch (error) {
     return reporter.error(error);

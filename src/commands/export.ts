@@ -202,9 +202,9 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     // A call of its own, made only for a person watching the bar; without it the bar counts.
     const knownSize = progress.shown && run.source.size !== undefined ? await run.source.size().catch(() => undefined) : undefined;
     const pages = readAhead(run.source, run.resume, { limit, ahead: run.readAhead });
-    for await (const { rows: batch, page, endsPage } of rows.of(pages)) {
+    for await (const { rows: batch, pieces, page, endsPage } of rows.of(pages)) {
       advance.total = page.total;
-      await sink.writePage(batch);
+      await sink.writePage(batch, pieces);
       advance.written += batch.length;
       const last = batch.at(-1);
       if (last !== undefined) advance.cursor = rows.openidOf(last);
@@ -243,7 +243,7 @@ async function openidRows(format: FormatName): Promise<Rows<string>> {
   return {
     format: await recordFormat(format),
     of: async function* (pages) {
-      for await (const page of pages) yield { rows: page.openids, page, endsPage: true };
+      for await (const page of pages) yield { rows: page.openids, pieces: page.pieces, page, endsPage: true };
     },
     openidOf: (openid) => openid,
   };

@@ -4,6 +4,7 @@ import { ExitCode } from '../errors.js';
 import type { IOStreams } from '../io.js';
 import { checkBom, parseFormat } from '../options.js';
 import { Reporter } from '../report.js';
+import { grouped } from '../shown.js';
 import { StreamOutput } from '../sinks/output.js';
 import { Sink } from '../sinks/sink.js';
 import { oneLine, tagFormat } from '../sinks/tag-formats.js';
@@ -43,7 +44,7 @@ export async function runTags(options: TagsOptions, io: IOStreams): Promise<Exit
 
 /** Columns padded to the widest cell, counting a CJK character as two columns, as terminals draw it. */
 function table(tags: readonly Tag[]): string {
-  const rows = [['ID', 'NAME', 'FOLLOWERS'], ...tags.map((tag) => [String(tag.id), oneLine(tag.name), tag.count.toLocaleString('en-US')])];
+  const rows = [['ID', 'NAME', 'FOLLOWERS'], ...tags.map((tag) => [String(tag.id), oneLine(tag.name), grouped(tag.count)])];
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => displayWidth(row[column] ?? ''))));
   const pad = (text: string, column: number): string => {
     const room = ' '.repeat((widths[column] ?? 0) - displayWidth(text));

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { OpenidPiece } from '../openid-pieces.js';
 
 export const FORMAT_NAMES = ['text', 'csv', 'ndjson'] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
@@ -8,12 +9,19 @@ export interface RecordFormat<Row> {
   /** Written once at the top of an output that starts empty. */
   readonly header: string;
   encode(rows: readonly Row[]): string;
+  /** The bytes of encode(piece.openids), for OpenIDs known to need no quoting or escaping. */
+  encodePiece?(piece: OpenidPiece): string;
 }
 
 const text: RecordFormat<string> = {
   header: '',
   encode: (openids) => (openids.length === 0 ? '' : `${openids.join('\n')}\n`),
+  encodePiece: linesOf,
 };
+
+function linesOf({ joined }: OpenidPiece): string {
+  return joined === '' ? '' : `${joined}\n`;
+}
 
 /** What JSON.stringify leaves as it is: no quote, backslash, control or non-ASCII character. */
 const JSON_PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
@@ -28,6 +36,7 @@ const ndjson: RecordFormat<string> = {
     for (const openid of openids) lines += `{"openid":${JSON.stringify(openid)}}\n`;
     return lines;
   },
+  encodePiece: ({ openids }) => (openids.length === 0 ? '' : `{"openid":"${openids.join('"}\n{"openid":"')}"}\n`),
 };
 
 type CsvStringify = typeof import('csv-stringify/sync');
@@ -51,6 +60,7 @@ function csv(load: () => CsvStringify): RecordFormat<string> {
       stringify ??= load().stringify;
       return stringify([openids as string[]], options);
     },
+    encodePiece: linesOf,
   };
 }
 

@@ -6,6 +6,9 @@ import { escapeText } from '../shown.js';
 import { O_NOFOLLOW, isLockedError, renameRetrying } from '../platform-fs.js';
 
 /** Where the encoded pages go. */
+/** Text, or bytes a caller has encoded already (in a buffer it reuses once the write resolves). */
+export type Slice = string | Uint8Array;
+
 export interface Output {
   /** Whether nothing stands in the output yet, so that it needs a header. */
   readonly startsEmpty: boolean;
@@ -13,7 +16,7 @@ export interface Output {
    * Writes one page, given in slices; resolves when all of it is handed to the system, so that
    * at most one page waits in memory. A page is written whole or, in a file, not at all.
    */
-  write(slices: readonly string[]): Promise<void>;
+  write(slices: readonly Slice[]): Promise<void>;
   /** The export is complete: make the output final. */
   finish(): Promise<void>;
   /** The export stopped early: keep what was written, so that a resumed run can go on. */
@@ -40,7 +43,7 @@ export class StreamOutput implements Output {
     stream.on('error', this.#onError);
   }
 
-  async write(slices: readonly string[]): Promise<void> {
+  async write(slices: readonly Slice[]): Promise<void> {
     if (this.#failure !== undefined) throw streamFailure(this.#failure);
     await Promise.all(
       slices.map(
@@ -151,11 +154,11 @@ export class FileOutput implements Output {
     }
   }
 
-  async write(slices: readonly string[]): Promise<void> {
+  async write(slices: readonly Slice[]): Promise<void> {
     let offset = this.#bytes;
     try {
       for (const slice of slices) {
-        const data = Buffer.from(slice, 'utf8');
+        const data = typeof slice === 'string' ? Buffer.from(slice, 'utf8') : slice;
         let done = 0;
         while (done < data.length) {
           const { bytesWritten } = await this.#handle.write(data, done, data.length - done, offset + done);
@@ -306,10 +309,10 @@ export class SpecialFileOutput implements Output {
     }
   }
 
-  async write(slices: readonly string[]): Promise<void> {
+  async write(slices: readonly Slice[]): Promise<void> {
     try {
       for (const slice of slices) {
-        const data = Buffer.from(slice, 'utf8');
+        const data = typeof slice === 'string' ? Buffer.from(slice, 'utf8') : slice;
         let done = 0;
         while (done < data.length) {
           const { bytesWritten } = await this.#handle.write(data, done, data.length - done, null);

@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { FAKE_TOKEN, startFakeApi, type FakeApi } from '../fake-api/server.js';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
-const BIN = here('../../../bin/wx-followers.js');
+const BIN = here('../../../bin/wx-followers.cjs');
 const FLOOR = here('./floor.js');
 const SDK = here('./sdk.js');
+const BARE_START = here('./bare-start.cjs');
 /** Installed for the bench only, never a dependency: node-webot's SDK and the other Node majors. */
 const BENCH_DEPS = process.env['BENCH_DEPS'] ?? here('../../bench-deps');
 const SDK_PACKAGE = 'wechat-api@1.35.1';
@@ -252,6 +253,7 @@ if (CASES.has('startup')) {
       ['wx-followers --version', [BIN, '--version'], {}],
       ['wx-followers --help', [BIN, '--help'], {}],
       ['export of 1,000 followers', exportArgs(api, 'text'), tokenEnv],
+      ['bare commander + undici loop, 1,000 followers', [BARE_START, api.url, FAKE_TOKEN], {}],
     ];
     // The warm-up also fills Node's compile cache (22.1 and newer), as any earlier run would.
     for (const [, args, env] of cases) await measure(args, env, node);
@@ -266,6 +268,13 @@ if (CASES.has('startup')) {
     compare(row('wx-followers --version'), base, 1.3, 'wallMs', '<= 1.3 x node -e 0');
     compare(row('wx-followers --help'), base, 1.3, 'wallMs', '<= 1.3 x node -e 0');
     compare(row('export of 1,000 followers'), base, 2.5, 'wallMs', '<= 2.5 x node -e 0');
+    compare(
+      row('bare commander + undici loop, 1,000 followers'),
+      base,
+      Number.POSITIVE_INFINITY,
+      'wallMs',
+      '(the least with these libraries)',
+    );
   }
   await api.close();
 }

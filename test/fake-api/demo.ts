@@ -27,7 +27,7 @@ if (process.argv.includes('--serve')) {
   await new Promise(() => undefined);
 }
 
-const bin = fileURLToPath(new URL('../../../bin/wx-followers.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../../bin/wx-followers.cjs', import.meta.url));
 const output = 'demo-followers.csv';
 const api = await startFakeApi({ followers: 23_000, emptyStringInFirstPage: true });
 const args = ['export', '--format', 'csv', '--output', output, '--base-url', api.url];

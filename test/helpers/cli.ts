@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { FAKE_TOKEN } from '../fake-api/server.js';
 
-export const BIN = fileURLToPath(new URL('../../bin/wx-followers.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/wx-followers.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
