@@ -1,3 +1,4 @@
+import { access } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mapInOrder } from '../src/in-order.js';
 
@@ -30,11 +31,13 @@ function controlledWork(): {
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** A timer turn of the event loop, when results are handed over. */
+const turn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
 
 describe('mapInOrder', () => {
   it('yields in the items’ order and starts no more than the limit ahead of the consumer', async () => {
     const { work, started, settle } = controlledWork();
-    const results = mapInOrder([0, 1, 2, 3, 4, 5], 3, work);
+    const results = mapInOrder([0, 1, 2, 3, 4, 5, 6], 3, work);
     const first = results.next();
     await tick();
     expect(started).toEqual([0, 1, 2]);
@@ -42,24 +45,96 @@ describe('mapInOrder', () => {
     settle(2);
     settle(1);
     await tick();
+    await turn();
     expect(started).toEqual([0, 1, 2]);
     settle(0);
     expect((await first).value).toBe('result 0');
+    // Item 3 started as result 0 was handed over, before the consumer asked again.
+    await tick();
+    expect(started).toEqual([0, 1, 2, 3]);
     expect((await results.next()).value).toBe('result 1');
     expect((await results.next()).value).toBe('result 2');
     await tick();
-    // Results 1 and 2 were taken: 3 and 4 have started, 5 starts when the consumer asks again.
-    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(started).toEqual([0, 1, 2, 3, 4, 5]);
     settle(4);
     settle(3);
-    const fourth = results.next();
+    expect((await results.next()).value).toBe('result 3');
     await tick();
-    expect(started).toEqual([0, 1, 2, 3, 4, 5]);
-    expect((await fourth).value).toBe('result 3');
+    expect(started).toEqual([0, 1, 2, 3, 4, 5, 6]);
     settle(5);
+    settle(6);
     const rest: string[] = [];
     for await (const result of results) rest.push(result);
-    expect(rest).toEqual(['result 4', 'result 5']);
+    expect(rest).toEqual(['result 4', 'result 5', 'result 6']);
+  });
+
+  it('starts the next item before the consumer works on a result, and hands results over after the I/O callbacks that settled them', async () => {
+    const { work, started, settle } = controlledWork();
+    const results = mapInOrder([0, 1, 2], 1, work);
+    const first = results.next();
+    await tick();
+    expect(started).toEqual([0]);
+    const order: string[] = [];
+    // An answer comes in an I/O callback, as undici's do, which queues an immediate beside it.
+    access('.', () => {
+      settle(0);
+      setImmediate(() => order.push('immediate after the answer'));
+    });
+    const { value } = await first;
+    order.push(`consumer has ${value}`);
+    // With the limit at one, item 1 can only have started at the hand-over of result 0.
+    expect(started).toEqual([0, 1]);
+    expect(order).toEqual(['immediate after the answer', 'consumer has result 0']);
+    await results.return(undefined);
+  });
+
+  it('makes the next call before the consumer works on a result, when the items come from an async source and the call is made a few promise jobs after the work starts', async () => {
+    const sent: number[] = [];
+    const answers = new Map<number, () => void>();
+    async function* batches(): AsyncGenerator<number> {
+      for (let item = 0; item < 3; item += 1) yield item;
+    }
+    // As the client does: a token to await, then the request.
+    const work = async (item: number): Promise<string> => {
+      await Promise.resolve();
+      await Promise.resolve();
+      sent.push(item);
+      await new Promise<void>((resolve) => answers.set(item, resolve));
+      return `result ${item}`;
+    };
+    const results = mapInOrder(batches(), 1, work);
+    const first = results.next();
+    await tick();
+    expect(sent).toEqual([0]);
+    access('.', () => answers.get(0)?.());
+    expect((await first).value).toBe('result 0');
+    expect(sent).toEqual([0, 1]);
+    await results.return(undefined);
+  });
+
+  it('takes work that throws at once for a failure in its turn', async () => {
+    const work = (item: number): Promise<string> => {
+      if (item === 1) throw new Error('item 1 threw');
+      return Promise.resolve(`result ${item}`);
+    };
+    const results = mapInOrder([0, 1, 2], 2, work);
+    expect((await results.next()).value).toBe('result 0');
+    await expect(results.next()).rejects.toThrow('item 1 threw');
+  });
+
+  it('starts no item once a piece of work has failed', async () => {
+    const { work, started, settle } = controlledWork();
+    const results = mapInOrder([0, 1, 2, 3, 4], 2, work);
+    const first = results.next();
+    await tick();
+    expect(started).toEqual([0, 1]);
+    settle(1, new Error('batch 1 failed'));
+    settle(0);
+    expect((await first).value).toBe('result 0');
+    await expect(results.next()).rejects.toThrow('batch 1 failed');
+    await tick();
+    // Result 0's hand-over had room for item 2 only if the failure were ignored.
+    expect(started).toEqual([0, 1]);
   });
 
   it('yields the results before a failure, then throws it and aborts the work still running', async () => {

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import type { FollowerInfo } from '../details.js';
-import { csvTable, type FormatName, type RecordFormat } from './formats.js';
+import type { FormatName, RecordFormat } from './formats.js';
 
 /** The CSV columns of `--with-info`, in their order. */
 export const DETAILS_COLUMNS = [
@@ -56,8 +57,57 @@ function isoSeconds(seconds: number): string {
   return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
 }
 
+/** A row's CSV cells, in the columns' order. */
+export function detailsCells(row: FollowerInfo): string[] {
+  return DETAILS_COLUMNS.map((column) => cell(row, column));
+}
+
+/** What csv-stringify (with its defaults, as here) would quote or change in a cell: a comma, a quote, CR or LF. */
+const NEEDS_QUOTING = /[,"\r\n]/;
+
+type CsvStringify = typeof import('csv-stringify/sync');
+
+/**
+ * The CSV of details. A row whose cells csv-stringify would all leave as they are is joined
+ * directly, as it would write them; the rows with a cell to quote go through csv-stringify, a run
+ * of consecutive ones at a time (its cost is mostly per call), so that the order is kept and
+ * csv-stringify does every quote. The same bytes as csv-stringify writing every row.
+ *
+ * csv-stringify is loaded when a row first needs it (synchronously, from its CommonJS build, the
+ * same code): not before the first call of the run, where it would delay it, and not at all for
+ * an account whose details need no quoting.
+ */
+export function detailsCsv(load: () => CsvStringify): RecordFormat<FollowerInfo> {
+  let loaded: CsvStringify['stringify'] | undefined;
+  const stringify = (records: string[][]): string => {
+    loaded ??= load().stringify;
+    return loaded(records);
+  };
+  const encode = (rows: readonly string[][]): string => {
+    let text = '';
+    let toQuote: string[][] = [];
+    for (const cells of rows) {
+      if (cells.some((value) => NEEDS_QUOTING.test(value))) {
+        toQuote.push(cells);
+        continue;
+      }
+      if (toQuote.length > 0) {
+        text += stringify(toQuote);
+        toQuote = [];
+      }
+      text += `${cells.join(',')}\n`;
+    }
+    if (toQuote.length > 0) text += stringify(toQuote);
+    return text;
+  };
+  return {
+    header: encode([[...DETAILS_COLUMNS]]),
+    encode: (rows) => encode(rows.map(detailsCells)),
+  };
+}
+
 /** The formats `--with-info` writes: text has no room for the details. */
 export async function detailsFormat(name: Exclude<FormatName, 'text'>): Promise<RecordFormat<FollowerInfo>> {
   if (name === 'ndjson') return ndjson;
-  return csvTable(DETAILS_COLUMNS, (row: FollowerInfo) => DETAILS_COLUMNS.map((column) => cell(row, column)));
+  return detailsCsv(() => createRequire(import.meta.url)('csv-stringify/sync') as CsvStringify);
 }
