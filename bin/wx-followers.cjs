@@ -22,26 +22,32 @@ function earlyAnswer(args) {
   return undefined;
 }
 
+/** The exit code: 1 when stdout cannot take the text (a full disk), as for any other output. */
 async function writeOut(text) {
   const bytes = Buffer.from(text);
   let done = 0;
   try {
     while (done < bytes.length) done += writeSync(1, bytes, done);
+    return 0;
   } catch (error) {
     // A reader that went away (`--help | head -1`) has had what it wanted; a full non-blocking
     // pipe (EAGAIN) takes the rest through the stream, which waits for it to drain.
-    if (error?.code !== 'EAGAIN') return;
+    if (error?.code === 'EPIPE') return 0;
+    if (error?.code !== 'EAGAIN') return failedStdout(error);
     process.stdout.on('error', () => undefined);
-    await new Promise((resolve) => process.stdout.write(bytes.subarray(done), resolve));
+    const failure = await new Promise((resolve) => process.stdout.write(bytes.subarray(done), resolve));
+    return failure && failure.code !== 'EPIPE' ? failedStdout(failure) : 0;
   }
+}
+
+function failedStdout(error) {
+  process.stderr.write(`wx-followers: Could not write to stdout: ${error?.message ?? error?.code}.\n`);
+  return 1;
 }
 
 async function run() {
   const early = earlyAnswer(process.argv.slice(2));
-  if (early !== undefined) {
-    await writeOut(early);
-    return 0;
-  }
+  if (early !== undefined) return writeOut(early);
   // Node 22.1 and newer keep the compiled code of our modules and our dependencies between runs,
   // in NODE_COMPILE_CACHE or the system's temporary directory (never in the install, so a global
   // or a read-only install is the same); a directory it cannot write only means no cache. Node 20
@@ -61,11 +67,18 @@ async function run() {
     await new Promise((resolve) => process.stderr.write(line, resolve));
     return 1;
   }
-  const exitCode = await program.main(process.argv, program.systemStreams());
+  // A command whose few lines could not be written (token, config, help through commander) has
+  // not done its job: exit 1 with the reason, as an export says it. A reader that went away is not that.
+  let stdoutFailure;
+  process.stdout.on('error', (error) => {
+    if (error?.code !== 'EPIPE') stdoutFailure ??= error;
+  });
+  let exitCode = await program.main(process.argv, program.systemStreams());
   // Exit once stdout and stderr are flushed, rather than when the event loop drains: Node would
   // otherwise wait for V8 to finish optimizing undici's WebAssembly parser, tens of ms per run.
   const flushed = (stream) => new Promise((resolve) => stream.write('', resolve));
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  if (exitCode === 0 && stdoutFailure !== undefined) exitCode = failedStdout(stdoutFailure);
   // The cache is written when the process ends by itself; process.exit() skips that (Node 22.12+).
   nodeModule.flushCompileCache?.();
   return exitCode;

@@ -6,7 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** A step that fails has said why on stderr: the build stops there, without a stack trace of its own. */
@@ -18,10 +17,16 @@ function run(command, args) {
   }
 }
 
+// Without node_modules/ (a fresh clone): one line with the next step, not a stack trace.
+const esbuild = await import('esbuild').catch(() => undefined);
+if (esbuild === undefined) {
+  process.stderr.write('build: esbuild is missing (node_modules/ is incomplete): run `npm install` first.\n');
+  process.exit(1);
+}
 run(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.json', '--noEmit']);
 // Never a file of an earlier build left beside the new one.
 rmSync(`${root}dist`, { recursive: true, force: true });
-await build({
+await esbuild.build({
   entryPoints: [`${root}src/main.ts`],
   outfile: `${root}dist/main.cjs`,
   bundle: true,

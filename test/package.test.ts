@@ -50,7 +50,8 @@ describe('the npm package', () => {
     expect(paths).toContain('dist/help.txt');
     expect(paths).toContain('README.md');
     expect(paths).toContain('README.zh-CN.md');
-    expect(paths.filter((path) => !/^(bin|dist)\/|^(README(\.zh-CN)?\.md|package\.json|LICENSE)$/.test(path))).toEqual([]);
+    expect(paths).toContain('CHANGELOG.md');
+    expect(paths.filter((path) => !/^(bin|dist)\/|^(README(\.zh-CN)?\.md|CHANGELOG\.md|package\.json|LICENSE)$/.test(path))).toEqual([]);
     expect(paths.filter((path) => path.endsWith('.ts'))).toEqual([]);
   });
 

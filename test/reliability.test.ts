@@ -236,6 +236,20 @@ describe('an output that cannot be written', () => {
     expect(result.stderr).not.toMatch(/--resume/);
     expect(api.calls).toHaveLength(1);
   });
+
+  it.runIf(onLinux).each([['token'], ['config path'], ['--help'], ['--version'], ['help'], ['export --help']])(
+    '`%s` fails with exit 1 and the reason, never exit 0 with nothing written',
+    async (args) => {
+      const dir = await tempDir();
+      const result = await runProcess('bash', ['-c', `"${process.execPath}" "${BIN}" ${args} > /dev/full`], {
+        env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+      });
+      expect([result.code, result.stderr]).toEqual([
+        1,
+        'wx-followers: Could not write to stdout: ENOSPC: no space left on device, write.\n',
+      ]);
+    },
+  );
 });
 
 describe('--state', () => {
