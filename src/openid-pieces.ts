@@ -1,3 +1,5 @@
+import { OPENID_CHARACTERS, OPENID_MAX_LENGTH } from './options.js';
+
 /**
  * A page's OpenIDs in pieces, each checked in one go and joined once. One regular expression a
  * piece rather than one an OpenID: per OpenID, the test cost a third of a fast export's time.
@@ -20,7 +22,7 @@ const OPENIDS_A_PIECE = 2_048;
  * OpenID characters: the count of lines is what catches a '\n' inside one of them.
  */
 function openidLines(count: number): RegExp {
-  return new RegExp(`^(?:[A-Za-z0-9_-]+\\n){${count - 1}}[A-Za-z0-9_-]+$`);
+  return new RegExp(`^(?:[${OPENID_CHARACTERS}]+\\n){${count - 1}}[${OPENID_CHARACTERS}]+$`);
 }
 
 const WHOLE_PIECE = openidLines(OPENIDS_A_PIECE);
@@ -31,7 +33,7 @@ const WHOLE_PIECE = openidLines(OPENIDS_A_PIECE);
  */
 export function checkedPieces(list: readonly unknown[]): OpenidPiece[] | undefined {
   for (const entry of list) {
-    if (typeof entry !== 'string' || entry.length === 0 || entry.length > 64) return undefined;
+    if (typeof entry !== 'string' || entry.length === 0 || entry.length > OPENID_MAX_LENGTH) return undefined;
   }
   const pieces = piecesOf(list as readonly string[]);
   const allOpenids = pieces.every(({ openids, joined }) =>

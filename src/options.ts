@@ -5,7 +5,11 @@ import { FORMAT_NAMES, isFormatName, type FormatName } from './sinks/formats.js'
 export const DEFAULT_BASE_URL = 'https://api.weixin.qq.com';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
-const OPENID = /^[A-Za-z0-9_-]{1,64}$/;
+/** What an OpenID is made of (the body of a regular expression's class), and its longest length. */
+export const OPENID_CHARACTERS = 'A-Za-z0-9_-';
+export const OPENID_MAX_LENGTH = 64;
+
+const OPENID = new RegExp(`^[${OPENID_CHARACTERS}]{1,${OPENID_MAX_LENGTH}}$`);
 
 /** Letters, digits, '-' and '_', at most 64: what a cursor of the API looks like. */
 export function isOpenidShape(value: string): boolean {

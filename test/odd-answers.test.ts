@@ -8,6 +8,11 @@ import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
 
+/** A page of the follower list with its data and without `next_openid`. */
+function withoutNextOpenid({ next_openid: _dropped, ...rest }: Record<string, unknown>): Record<string, unknown> {
+  return rest;
+}
+
 function listCalls(api: FakeApi): RecordedCall[] {
   return api.calls.filter((call) => call.path === '/cgi-bin/user/get');
 }
@@ -32,7 +37,10 @@ describe('cursor cycles', () => {
 describe('a page with data and no next_openid', () => {
   it('is retried like any failed answer, and the export is whole', async () => {
     let omitted = 0;
-    const api = await fake({ followers: 30_000, omitNextOpenid: (page) => page === 1 && omitted++ === 0 });
+    const api = await fake({
+      followers: 30_000,
+      listAnswer: (normal, page) => (page === 1 && omitted++ === 0 ? withoutNextOpenid(normal) : undefined),
+    });
     const result = await exportFrom(api);
     expect([result.code, result.stderr]).toEqual([0, '']);
     expect(result.stdout.toString()).toBe(lines(allOpenids(api.followers)));
@@ -46,7 +54,7 @@ describe('a page with data and no next_openid', () => {
   });
 
   it('is never taken for the end: exit 5 once --retries are spent, with the cursor', async () => {
-    const api = await fake({ followers: 30_000, omitNextOpenid: (page) => page === 1 });
+    const api = await fake({ followers: 30_000, listAnswer: (normal, page) => (page === 1 ? withoutNextOpenid(normal) : undefined) });
     const result = await exportFrom(api, ['--retries', '2']);
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/malformed: a page of OpenIDs without `next_openid`.*\(Gave up after 2 retries\.\)/);

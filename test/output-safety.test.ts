@@ -8,7 +8,7 @@ import { Checkpoint } from '../src/state.js';
 import { allOpenids, listedFollowers } from './fake-api/followers.js';
 import { FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
 import { BIN, cleanEnv, exportFrom, lines, onPosix, resumeCursor, runProcess, tempDir } from './helpers/cli.js';
-import { useFakes } from './helpers/fakes.js';
+import { STALLING_LIST, useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
 
@@ -113,11 +113,7 @@ async function slowExport(
 // Signals are sent to a child only on POSIX.
 describe.runIf(onPosix)('two runs on one output', () => {
   it('the second is refused with exit 1 before any call, and the first completes its own FILE.partial and lock', async () => {
-    const api = await fake({
-      followers: 50_000,
-      pageSize: 1_000,
-      fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined),
-    });
+    const api = await fake(STALLING_LIST);
     const dir = await tempDir();
     const file = join(dir, 'out.txt');
     const first = await slowExport(api, ['-o', file]);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
 import { BIN, cleanEnv, exportFrom, lines, onLinux, onPosix, resumeCursor, runProcess, tempDir, type CliResult } from './helpers/cli.js';
-import { useFakes } from './helpers/fakes.js';
+import { STALLING_LIST, useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
 
@@ -64,11 +64,7 @@ posixOnly('signals', () => {
    * Windows: the CLI runs in a wrapper that raises it when SIGUSR2 comes.
    */
   async function interrupt(seen: 'SIGINT' | 'SIGTERM' | 'SIGHUP' | 'SIGBREAK', exitCode: number): Promise<void> {
-    const api = await fake({
-      followers: 50_000,
-      pageSize: 1_000,
-      fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined),
-    });
+    const api = await fake(STALLING_LIST);
     const dir = await tempDir();
     const file = join(dir, 'followers.csv');
     const wrapper = join(dir, 'wrapper.mjs');
@@ -159,11 +155,7 @@ posixOnly('signals', () => {
 
   // A terminal of util-linux's `script`, closed under the export as a person closes the window.
   it.runIf(onLinux)('a closed terminal stops it as SIGHUP, exit 129, though its message can no longer be written', async () => {
-    const api = await fake({
-      followers: 50_000,
-      pageSize: 1_000,
-      fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined),
-    });
+    const api = await fake(STALLING_LIST);
     const dir = await tempDir();
     const file = join(dir, 'followers.csv');
     const exitFile = join(dir, 'exit');

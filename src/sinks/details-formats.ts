@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
 import type { FollowerInfo } from '../details.js';
-import type { FormatName, RecordFormat } from './formats.js';
+import { requireCsvStringify, type CsvStringify, type FormatName, type RecordFormat } from './formats.js';
 
 /** The CSV columns of `--with-info`, in their order. */
 export const DETAILS_COLUMNS = [
@@ -65,8 +64,6 @@ export function detailsCells(row: FollowerInfo): string[] {
 /** What csv-stringify (with its defaults, as here) would quote or change in a cell: a comma, a quote, CR or LF. */
 const NEEDS_QUOTING = /[,"\r\n]/;
 
-type CsvStringify = typeof import('csv-stringify/sync');
-
 /**
  * The CSV of details. A row whose cells csv-stringify would all leave as they are is joined
  * directly, as it would write them; the rows with a cell to quote go through csv-stringify, a run
@@ -109,5 +106,5 @@ export function detailsCsv(load: () => CsvStringify): RecordFormat<FollowerInfo>
 /** The formats `--with-info` writes: text has no room for the details. */
 export async function detailsFormat(name: Exclude<FormatName, 'text'>): Promise<RecordFormat<FollowerInfo>> {
   if (name === 'ndjson') return ndjson;
-  return detailsCsv(() => createRequire(import.meta.url)('csv-stringify/sync') as CsvStringify);
+  return detailsCsv(requireCsvStringify);
 }

@@ -39,7 +39,15 @@ const ndjson: RecordFormat<string> = {
   encodePiece: ({ openids }) => (openids.length === 0 ? '' : `{"openid":"${openids.join('"}\n{"openid":"')}"}\n`),
 };
 
-type CsvStringify = typeof import('csv-stringify/sync');
+export type CsvStringify = typeof import('csv-stringify/sync');
+
+/**
+ * csv-stringify, synchronously, from its CommonJS build (the same code): for an encode() that
+ * needs it in the middle of a page, only once some value needs quoting.
+ */
+export function requireCsvStringify(): CsvStringify {
+  return createRequire(import.meta.url)('csv-stringify/sync') as CsvStringify;
+}
 
 /**
  * A one-column CSV. A slice of real OpenIDs is joined, as text is: csv-stringify would leave
@@ -93,6 +101,5 @@ export async function csvTable<Row>(columns: readonly string[], cells: (row: Row
 export async function recordFormat(name: FormatName): Promise<RecordFormat<string>> {
   if (name === 'text') return text;
   if (name === 'ndjson') return ndjson;
-  // Synchronously, from its CommonJS build (the same code): encode() is called in the middle of a page.
-  return csv(() => createRequire(import.meta.url)('csv-stringify/sync') as CsvStringify);
+  return csv(requireCsvStringify);
 }

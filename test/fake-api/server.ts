@@ -52,8 +52,6 @@ export interface FakeApiOptions {
    * that page `to` handed back (A -> B -> A with from 2, to 0), its OpenIDs those of its own place.
    */
   cursorCycle?: { from: number; to: number };
-  /** Pages of the follower list (0-based) answered with their data and without `next_openid`. */
-  omitNextOpenid?: (pageIndex: number) => boolean;
   /**
    * Answers of a bad day: what the follower list answers instead of `normal` for page `pageIndex`
    * (0-based; the answer after the last page is the page past it), a string as the body's text;
@@ -400,7 +398,6 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     if (options.emptyStringInFirstPage === true && start === 0) openids.unshift('');
     const last = list.at(end - 1);
     const repeat = options.repeatCursorFromPage !== undefined && pageIndex >= options.repeatCursorFromPage;
-    if (options.omitNextOpenid?.(pageIndex) === true) return { ...total, count: end - start, data: { openid: openids } };
     return {
       ...total,
       count: end - start,

@@ -18,3 +18,13 @@ export function useFakes(afterClose?: (apis: readonly FakeApi[]) => void): (opti
     return api;
   };
 }
+
+/**
+ * A fake whose follower list of 50,000 (pages of 1,000) stalls after its fourth call: an export
+ * in the middle of its work, for a test that stops it or runs a second one beside it.
+ */
+export const STALLING_LIST: FakeApiOptions = {
+  followers: 50_000,
+  pageSize: 1_000,
+  fault: (call) => (call.index > 4 ? { kind: 'slow', delayMs: 60_000 } : undefined),
+};
