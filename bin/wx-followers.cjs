@@ -45,13 +45,27 @@ function failedStdout(error) {
   return 1;
 }
 
+/** The oldest Node the tool runs on (undici's floor); package.json's engines says the same. */
+const NEEDED = [22, 19];
+
+/** On an older Node, one line that says which Node it needs, rather than a stack trace. */
+function tooOld() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major > NEEDED[0] || (major === NEEDED[0] && minor >= NEEDED[1])) return undefined;
+  return `wx-followers: needs Node.js ${NEEDED.join('.')} or newer (22, 24 or 26); this is Node.js ${process.versions.node}.\n`;
+}
+
 async function run() {
+  const old = tooOld();
+  if (old !== undefined) {
+    await new Promise((resolve) => process.stderr.write(old, resolve));
+    return 1;
+  }
   const early = earlyAnswer(process.argv.slice(2));
   if (early !== undefined) return writeOut(early);
   // Node 22.1 and newer keep the compiled code of our modules and our dependencies between runs,
   // in NODE_COMPILE_CACHE or the system's temporary directory (never in the install, so a global
-  // or a read-only install is the same); a directory it cannot write only means no cache. Node 20
-  // has no such cache, and nothing happens.
+  // or a read-only install is the same); a directory it cannot write only means no cache.
   nodeModule.enableCompileCache?.();
   let program;
   try {
