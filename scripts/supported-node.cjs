@@ -30,7 +30,9 @@ function fallbackNodeBin() {
   const npm = [process.env.npm_execpath, 'install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund'];
   const installed = spawnSync(process.execPath, [...npm, '--loglevel=error', `node@${FALLBACK_MAJOR}`], { stdio: 'inherit' });
   if (installed.status !== 0 || !existsSync(node)) {
-    process.stderr.write(`wx-followers: could not install Node ${FALLBACK_MAJOR}; install Node.js ${NEEDED.join('.')} or newer and try again.\n`);
+    process.stderr.write(
+      `wx-followers: could not install Node ${FALLBACK_MAJOR}; install Node.js ${NEEDED.join('.')} or newer and try again.\n`,
+    );
     process.exit(1);
   }
   return bin;
