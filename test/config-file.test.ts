@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { peekConfigValue } from '../src/config-store.js';
+import { peekConfigValue } from '../src/out/config-store.js';
 import { allOpenids } from './fake-api/followers.js';
 import { serveInstructions } from './fake-api/demo-instructions.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN } from './fake-api/server.js';

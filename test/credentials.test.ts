@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type FakeApiOptions, type RecordedCall } from './fake-api/server.js';
-import { secretFingerprint } from '../src/config-store.js';
+import { secretFingerprint } from '../src/out/config-store.js';
 import { cleanEnv, expectOwnerOnly, lines, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import type { FollowerInfo } from '../src/details.js';
-import { DETAILS_COLUMNS, detailsCells, detailsCsv, detailsFormat } from '../src/sinks/details-formats.js';
+import type { FollowerInfo } from '../src/openid.js';
+import { DETAILS_COLUMNS, detailsCells, detailsCsv, detailsFormat } from '../src/out/details-formats.js';
 import { followerInfo } from './fake-api/followers.js';
 
 /** Cell values that csv-stringify quotes or changes, and some it leaves as they are. */

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OpenidTable } from '../src/diff/openid-table.js';
+import { OpenidTable } from '../src/run/openid-table.js';
 import { generatedFollowers, allOpenids } from './fake-api/followers.js';
 import { FAKE_TOKEN } from './fake-api/server.js';
 import { BIN, cleanEnv, onLinux, runCli, runProcess, tempDir, type CliResult } from './helpers/cli.js';

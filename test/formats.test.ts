@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { recordFormat } from '../src/sinks/formats.js';
+import { recordFormat } from '../src/out/formats.js';
 
 const awkward = ['oPlain_-9', 'has,comma', 'has"quote', 'has\nnewline', 'has\r\nCRLF', 'has\rCR', '=formula', ' spaced ', '', 'x'];
 

@@ -1,6 +1,6 @@
 import { access } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { mapInOrder } from '../src/in-order.js';
+import { mapInOrder } from '../src/run/in-order.js';
 
 /** Work whose answers the test hands out one by one, in any order. */
 function controlledWork(): {

@@ -4,7 +4,7 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
-import { configDirectory } from '../src/config-store.js';
+import { configDirectory } from '../src/out/config-store.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type RecordedCall } from './fake-api/server.js';
 import { BIN, cleanEnv, lines, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';

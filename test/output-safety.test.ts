@@ -3,8 +3,8 @@ import { link, lstat, mkdir, readFile, readdir, readlink, rm, stat, symlink, wri
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readFileEnd } from '../src/sinks/file-end.js';
-import { Checkpoint } from '../src/state.js';
+import { readFileEnd } from '../src/out/file-end.js';
+import { Checkpoint } from '../src/out/state.js';
 import { allOpenids, listedFollowers } from './fake-api/followers.js';
 import { FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
 import { BIN, cleanEnv, exportFrom, lines, onPosix, resumeCursor, runProcess, tempDir } from './helpers/cli.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../src/api/client.js';
 import { WxError } from '../src/errors.js';
-import { paginate, type FollowerPage, type ListSource } from '../src/pager.js';
+import type { ListSource } from '../src/api/lists.js';
+import { paginate, type FollowerPage } from '../src/run/pages.js';
 
 /** A list source over canned answers: the pager is tested alone, without HTTP. */
 function canned(answers: JsonObject[]): ListSource & { cursors: (string | undefined)[] } {

@@ -3,10 +3,10 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WxError } from '../src/errors.js';
-import { colorEnabled, type IOStreams } from '../src/io.js';
-import { renameRetrying, samePath } from '../src/platform-fs.js';
-import { FileOutput } from '../src/sinks/output.js';
-import { Checkpoint, type ExportKind } from '../src/state.js';
+import { colorEnabled, type IOStreams } from '../src/console/streams.js';
+import { renameRetrying, samePath } from '../src/out/platform-fs.js';
+import { FileOutput } from '../src/out/output.js';
+import { Checkpoint, type ExportKind } from '../src/out/state.js';
 import { tempDir } from './helpers/cli.js';
 
 /** Windows, or macOS, as the code sees it: these tests run on any system. */

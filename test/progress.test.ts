@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
-import type { IOStreams } from '../src/io.js';
+import { main } from '../src/cli/program.js';
+import type { IOStreams } from '../src/console/streams.js';
 import { allOpenids, everyNth, generatedFollowers } from './fake-api/followers.js';
 import { FAKE_TOKEN, startFakeApi, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
 import { lines, tempDir } from './helpers/cli.js';

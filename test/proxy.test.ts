@@ -7,7 +7,7 @@ import { cleanEnv, lines, resumeCursor, runCli, tempDir, type CliResult } from '
 import { useFakes } from './helpers/fakes.js';
 import { startProxy, type ProxyOptions, type TestProxy } from './helpers/proxy.js';
 import { makeCertificates, type TestCertificates } from './helpers/tls.js';
-import { noProxyMatches } from '../src/proxy.js';
+import { noProxyMatches } from '../src/api/proxy.js';
 
 const fake = useFakes();
 let certs: TestCertificates;

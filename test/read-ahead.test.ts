@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../src/api/client.js';
-import type { ListSource } from '../src/pager.js';
-import { readAhead } from '../src/read-ahead.js';
+import type { ListSource } from '../src/api/lists.js';
+import { readAhead } from '../src/run/read-ahead.js';
 
 interface Fetch {
   cursor: string | undefined;

@@ -1,6 +1,5 @@
-import { escapeText } from '../shown.js';
-import { ExitCode, WxError } from '../errors.js';
-import { type ForwardProxy, labelOf } from '../proxy.js';
+import { escapeText, ExitCode, WxError } from '../errors.js';
+import { type ForwardProxy, labelOf } from './proxy.js';
 
 export interface Connecting {
   /** The API origin, `https://api.weixin.qq.com`. */

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
-import type { ForwardProxy } from '../proxy.js';
+import type { ForwardProxy } from './proxy.js';
 
 export interface Pooling {
   connections: number;

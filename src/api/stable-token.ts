@@ -1,4 +1,4 @@
-import type { AppCredentials } from '../credentials.js';
+import type { AppCredentials } from '../plan/credentials.js';
 import { ExitCode, WxError, errcodeDetail } from '../errors.js';
 import type { ApiClient, JsonObject } from './client.js';
 

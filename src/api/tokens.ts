@@ -1,0 +1,120 @@
+import type { HeldToken, TokenSource } from './client.js';
+import type { IssuedToken } from './stable-token.js';
+import type { ConfigStore } from '../out/config-store.js';
+import { HOW_TO_GIVE_APP_CREDENTIALS, type AppCredentials, type Credentials } from '../plan/credentials.js';
+import { ExitCode, WxError } from '../errors.js';
+
+/** A cached token is not used in its last five minutes: the platform renews it then. */
+const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
+
+export interface TokenManagerOptions {
+  credentials: Credentials;
+  store: () => Promise<ConfigStore>;
+  fetchStableToken: (app: AppCredentials) => Promise<IssuedToken>;
+  /** A one-line notice for the person (the fallback from a refused token). */
+  notice: (line: string) => void;
+  /** Every token the manager holds, so that it can be blanked out of any message. */
+  onSecret: (secret: string) => void;
+  now?: () => number;
+}
+
+/**
+ * Which token to use, and what to do when the API refuses it: an explicit token first; else,
+ * or when that is refused, a stable token from the AppID and AppSecret, cached per AppID and
+ * AppSecret.
+ */
+export class TokenManager implements TokenSource {
+  readonly #options: TokenManagerOptions;
+  readonly #now: () => number;
+  #current: Promise<HeldToken> | undefined;
+  /**
+   * Counts renewals. Calls refused with the token of one generation share one renewal; a token
+   * is never recognised by its string, which stable_token may hand back again.
+   */
+  #generation = 0;
+
+  constructor(options: TokenManagerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    const { token } = options.credentials;
+    if (token !== undefined) options.onSecret(token.value);
+  }
+
+  token(): Promise<HeldToken> {
+    const given = this.#options.credentials.token;
+    this.#current ??= given === undefined ? this.#held(this.#fromApp(true)) : Promise.resolve({ value: given.value, generation: 0 });
+    return this.#current;
+  }
+
+  isSuperseded(held: HeldToken): boolean {
+    return held.generation < this.#generation;
+  }
+
+  renew(refused: HeldToken, refusal: WxError): Promise<HeldToken> {
+    if (this.isSuperseded(refused) && this.#current !== undefined) return this.#current;
+    this.#generation += 1;
+    this.#current = this.#held(this.#renew(refused, refusal));
+    return this.#current;
+  }
+
+  async discard(held: HeldToken): Promise<void> {
+    if (held.generation === 0 && this.#options.credentials.token !== undefined) return;
+    const app = await this.#app();
+    if (app === undefined) return;
+    const store = await this.#options.store();
+    // Only that token: a newer one that another call renewed since may still be good.
+    if (store.cachedToken(app)?.accessToken === held.value) store.forgetToken(app.appid);
+  }
+
+  async #held(value: Promise<string>): Promise<HeldToken> {
+    const generation = this.#generation;
+    return { value: await value, generation };
+  }
+
+  async #renew(refused: HeldToken, refusal: WxError): Promise<string> {
+    const { credentials, notice } = this.#options;
+    const given = credentials.token;
+    const app = await this.#app();
+    if (app === undefined) {
+      throw new WxError(`${refusal.message} ${HOW_TO_GIVE_APP_CREDENTIALS}`, ExitCode.Credentials, {
+        errcode: refusal.errcode,
+      });
+    }
+    if (given !== undefined && refused.generation === 0) {
+      notice(
+        `wx-followers: the access token from ${given.origin} was refused (errcode ${refusal.errcode}); using a token from the AppID and AppSecret instead.`,
+      );
+    } else {
+      (await this.#options.store()).forgetToken(app.appid);
+    }
+    // Never the cache: it may hold the very token just refused.
+    return this.#fromApp(false);
+  }
+
+  async #app(): Promise<AppCredentials | undefined> {
+    const app = await this.#options.credentials.app();
+    if (app !== undefined) this.#options.onSecret(app.secret);
+    return app;
+  }
+
+  async #fromApp(useCache: boolean): Promise<string> {
+    const app = await this.#app();
+    if (app === undefined) throw new Error('a token from the AppID was asked for without one');
+    const store = await this.#options.store();
+    if (useCache) {
+      // Only a token got with this same AppSecret: a wrong one must meet its own refusal at once.
+      const cached = store.cachedToken(app);
+      if (cached !== undefined && this.#now() < cached.expiresAt - EXPIRY_MARGIN_MS) {
+        this.#options.onSecret(cached.accessToken);
+        return cached.accessToken;
+      }
+    }
+    const issued = await this.#options.fetchStableToken(app);
+    this.#options.onSecret(issued.accessToken);
+    store.cacheToken(app, {
+      accessToken: issued.accessToken,
+      expiresAt: this.#now() + issued.expiresInSeconds * 1000,
+    });
+    return issued.accessToken;
+  }
+}

@@ -1,0 +1,42 @@
+import { shown, ExitCode, WxError } from '../errors.js';
+import type { IOStreams } from './streams.js';
+
+/**
+ * Writes messages to stderr with every known secret blanked out: the last guard, behind messages
+ * that are written to carry none.
+ */
+export class Reporter {
+  readonly #io: IOStreams;
+  readonly #secrets = new Set<string>();
+
+  constructor(io: IOStreams) {
+    this.#io = io;
+  }
+
+  addSecret(secret: string): void {
+    if (secret.length >= 4) this.#secrets.add(secret);
+  }
+
+  line(message: string): void {
+    this.#io.stderr.write(`${this.redact(message)}\n`);
+  }
+
+  /** Prints the error for a person and gives the exit code it stands for. */
+  error(error: unknown): ExitCode {
+    if (error instanceof WxError) {
+      if (!error.silent) this.line(`wx-followers: ${error.message}`);
+      return error.exitCode;
+    }
+    // Whatever threw it may quote outside text (a path, a value): shown escaped.
+    const detail = shown(error instanceof Error ? error.message : String(error), 1000);
+    this.line(`wx-followers: unexpected error: ${detail}`);
+    if (this.#io.env['WX_FOLLOWERS_DEBUG'] && error instanceof Error && error.stack) this.line(error.stack);
+    return ExitCode.Failure;
+  }
+
+  redact(text: string): string {
+    let redacted = text;
+    for (const secret of this.#secrets) redacted = redacted.split(secret).join('[redacted]');
+    return redacted;
+  }
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { promises as fs, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { escapeText, ExitCode, WxError } from '../errors.js';
+import { CREATE_EXCLUSIVE } from './platform-fs.js';
+
+/** A lock older than this from another host is taken to be left by a crash. */
+const FOREIGN_LOCK_EXPIRY_MS = 24 * 60 * 60 * 1000;
+
+export interface LockOwner {
+  pid: number;
+  host: string;
+  since: number;
+  /**
+   * When the process started, in clock ticks since boot (Linux, /proc/PID/stat): a pid alone is
+   * handed to another process once its owner is gone, and that one would hold the lock forever.
+   * Absent in older locks and where /proc is not.
+   */
+  started?: number;
+  /** This run's own mark, so that it removes only its own lock. Absent in older locks. */
+  nonce?: string;
+}
+
+/**
+ * A lock file that one run at a time holds (the state file's, the output's): created with O_EXCL,
+ * it records the pid, host, start time and a nonce; one left by a run that crashed is taken over.
+ */
+export class FileLock {
+  readonly path: string;
+  readonly #nonce: string;
+  #released = false;
+
+  private constructor(path: string, nonce: string) {
+    this.path = path;
+    this.#nonce = nonce;
+  }
+
+  /** `busy` says, for a person, what the live owner is doing and what to do. */
+  static async take(path: string, busy: (owner: LockOwner) => string): Promise<FileLock> {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        const handle = await fs.open(path, CREATE_EXCLUSIVE, 0o644);
+        const started = await processStart(process.pid);
+        const owner: LockOwner = {
+          pid: process.pid,
+          host: hostname(),
+          since: Date.now(),
+          ...(started === undefined ? {} : { started }),
+          nonce: randomUUID(),
+        };
+        await handle.writeFile(JSON.stringify(owner));
+        await handle.close();
+        return new FileLock(path, owner.nonce as string);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new WxError(`Could not lock ${escapeText(path)}: ${escapeText((error as Error).message)}.`, ExitCode.Failure, {
+            cause: error,
+          });
+        }
+      }
+      const owner = await readLock(path);
+      if (owner !== undefined && (await isAlive(owner))) throw new WxError(busy(owner), ExitCode.Failure);
+      // Left by a run that crashed or was killed: take it over.
+      await fs.rm(path, { force: true });
+    }
+    throw new WxError(`Could not lock ${escapeText(path)}: another run keeps taking it.`, ExitCode.Failure);
+  }
+
+  /** Removes the lock if it is still this run's: another run may have judged it stale and taken it. */
+  async release(): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    const owner = await readLock(this.path);
+    if (owner !== undefined && owner.nonce !== undefined && owner.nonce !== this.#nonce) return;
+    await fs.rm(this.path, { force: true });
+  }
+
+  /** On the way out of a process that ends at once (a second Ctrl-C): no time to read whose it is. */
+  releaseNow(): void {
+    if (this.#released) return;
+    this.#released = true;
+    rmSync(this.path, { force: true });
+  }
+}
+
+/** "pid 123 on host, since 2026-...": who holds a lock, as a message names it. */
+export function lockHolder(owner: LockOwner): string {
+  return `pid ${owner.pid} on ${escapeText(owner.host)}, since ${new Date(owner.since).toISOString()}`;
+}
+
+async function readLock(lockPath: string): Promise<LockOwner | undefined> {
+  try {
+    const owner = JSON.parse(await fs.readFile(lockPath, 'utf8')) as Partial<LockOwner>;
+    if (typeof owner.pid !== 'number' || typeof owner.host !== 'string' || typeof owner.since !== 'number') return undefined;
+    return {
+      pid: owner.pid,
+      host: owner.host,
+      since: owner.since,
+      ...(typeof owner.started === 'number' ? { started: owner.started } : {}),
+      ...(typeof owner.nonce === 'string' ? { nonce: owner.nonce } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+async function isAlive(owner: LockOwner): Promise<boolean> {
+  if (owner.host !== hostname()) return Date.now() - owner.since < FOREIGN_LOCK_EXPIRY_MS;
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (owner.started === undefined) return true;
+  // The pid lives; it is the owner only if it started when the owner did.
+  const started = await processStart(owner.pid);
+  return started === undefined || started === owner.started;
+}
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/PID/stat), where Linux tells it. */
+async function processStart(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const started = Number(fields[19]);
+    return Number.isSafeInteger(started) ? started : undefined;
+  } catch {
+    return undefined;
+  }
+}

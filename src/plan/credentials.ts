@@ -1,0 +1,121 @@
+import type { ConfigKey, ConfigStore } from '../out/config-store.js';
+import { usageError } from '../errors.js';
+import { readStdinValue, type IOStreams } from '../console/streams.js';
+import { parseAppid } from './options.js';
+
+/** Opens the config store on first use only, and once. */
+export function lazyStore(open: () => Promise<ConfigStore>): () => Promise<ConfigStore> {
+  let store: Promise<ConfigStore> | undefined;
+  return () => (store ??= open());
+}
+
+export interface Setting {
+  value: string;
+  /** Where it came from, for messages: '--appid', 'WX_APPID', 'config key appid'. */
+  origin: string;
+}
+
+/**
+ * A value given by flag ('-' reads stdin), else env, else the config store. Each is trimmed:
+ * a value read from a file keeps its line break, a pasted one a space, and no credential or
+ * setting has either at its ends. Blank counts as not given.
+ */
+export async function resolveSetting(
+  flagValue: string | undefined,
+  envName: string,
+  key: ConfigKey,
+  io: IOStreams,
+  store: () => Promise<ConfigStore>,
+): Promise<Setting | undefined> {
+  const fromFlag = flagValue?.trim();
+  if (fromFlag === '-') {
+    return { value: await readStdinValue(io, `--${key} -`, key), origin: 'stdin' };
+  }
+  if (fromFlag !== undefined && fromFlag !== '') return { value: fromFlag, origin: `--${key}` };
+  const fromEnv = io.env[envName]?.trim();
+  if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, origin: envName };
+  const fromStore = (await store()).get(key);
+  if (fromStore !== undefined) return { value: fromStore, origin: `config key ${key}` };
+  return undefined;
+}
+
+export interface CredentialOptions {
+  accessToken?: string;
+  appid?: string;
+  secret?: string;
+}
+
+export interface AppCredentials {
+  appid: string;
+  secret: string;
+}
+
+/** What the user gave: an explicit token, the AppID and AppSecret, or both. */
+export interface Credentials {
+  token: Setting | undefined;
+  /**
+   * With a token given, looked up only when the API refuses it: a run on a good token does
+   * not open the config store.
+   */
+  app(): Promise<AppCredentials | undefined>;
+}
+
+export const HOW_TO_GIVE_APP_CREDENTIALS =
+  "Give the account's AppID and AppSecret (--appid and --secret, WX_APPID and WX_SECRET, or " +
+  '`wx-followers config set appid ...` and `config set secret -`) and the tool gets and renews its own token.';
+
+/**
+ * The AppID of --appid or WX_APPID, checked at once: with a token given, the AppID is looked up
+ * only when the API refuses the token, and a typo would show only then, after a call.
+ */
+function checkGivenAppid(flagValue: string | undefined, env: NodeJS.ProcessEnv): void {
+  const fromFlag = flagValue?.trim();
+  if (fromFlag === '-') return;
+  if (fromFlag !== undefined && fromFlag !== '') {
+    parseAppid(fromFlag, '--appid');
+    return;
+  }
+  const fromEnv = env['WX_APPID']?.trim();
+  if (fromEnv !== undefined && fromEnv !== '') parseAppid(fromEnv, 'WX_APPID');
+}
+
+export async function resolveCredentials(
+  options: CredentialOptions,
+  io: IOStreams,
+  store: () => Promise<ConfigStore>,
+): Promise<Credentials> {
+  if (options.accessToken?.trim() === '-' && options.secret?.trim() === '-') {
+    throw usageError('Only one of --access-token and --secret can read stdin.');
+  }
+  checkGivenAppid(options.appid, io.env);
+  const token = await resolveSetting(options.accessToken, 'WX_ACCESS_TOKEN', 'access-token', io, store);
+  const lookUpApp = async (): Promise<AppCredentials | undefined> => {
+    const appid = await resolveSetting(options.appid, 'WX_APPID', 'appid', io, store);
+    const secret = await resolveSetting(options.secret, 'WX_SECRET', 'secret', io, store);
+    // Also the config store's (a hand edit) and stdin's.
+    if (appid !== undefined) parseAppid(appid.value, appid.origin);
+    if (appid !== undefined && secret !== undefined) return { appid: appid.value, secret: secret.value };
+    if (token !== undefined) return undefined;
+    if (appid !== undefined) {
+      throw usageError(
+        `An AppID (from ${appid.origin}) but no AppSecret: give it with --secret (--secret - reads stdin), WX_SECRET or \`wx-followers config set secret -\`.`,
+      );
+    }
+    if (secret !== undefined) {
+      throw usageError(
+        `An AppSecret (from ${secret.origin}) but no AppID: give it with --appid, WX_APPID or \`wx-followers config set appid ...\`.`,
+      );
+    }
+    throw usageError(
+      'No credentials. Give an access token with --access-token TOKEN (or --access-token - to read it from stdin), ' +
+        'the WX_ACCESS_TOKEN environment variable, or `wx-followers config set access-token TOKEN`. ' +
+        `Better: ${HOW_TO_GIVE_APP_CREDENTIALS}`,
+    );
+  };
+  if (token === undefined) {
+    const app = await lookUpApp();
+    return { token, app: async () => app };
+  }
+  let app: Promise<AppCredentials | undefined> | undefined;
+  return { token, app: () => (app ??= lookUpApp()) };
+}

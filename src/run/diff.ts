@@ -1,0 +1,110 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { escapeText, grouped, ExitCode, usageError } from '../errors.js';
+import type { IOStreams } from '../console/streams.js';
+import { readExport, type OpenidBatch } from '../out/export-file.js';
+import { OpenidTable } from './openid-table.js';
+import { checkBom, parseFormat } from '../plan/options.js';
+import { Reporter } from '../console/report.js';
+import { changeFormat, type Change } from '../out/change-formats.js';
+import { StreamOutput } from '../out/output.js';
+import { Sink } from '../out/sink.js';
+
+export interface DiffOptions {
+  format?: string;
+  /** A UTF-8 BOM at the top of a CSV, for Excel. */
+  bom?: boolean;
+}
+
+/** Changes written at once: the same slice size as an export's. */
+const BATCH = 2_048;
+
+/**
+ * Who came and who went between two exports: first the OpenIDs added, in the new export's
+ * order, then those removed, in the old export's order. Memory holds the OpenIDs of both.
+ */
+export async function runDiff(oldPath: string, newPath: string, options: DiffOptions, io: IOStreams): Promise<ExitCode> {
+  const reporter = new Reporter(io);
+  try {
+    const format = parseFormat(options.format ?? 'text');
+    checkBom(options.bom, format);
+    if (oldPath === '-' && newPath === '-') throw usageError('Only one of the two exports can come from stdin (-).');
+    const oldExport = await openExport(oldPath, io);
+    const newExport = await openExport(newPath, io);
+    const sink = new Sink<Change>(await changeFormat(format), new StreamOutput(io.stdout, true), { bom: options.bom === true });
+    const table = new OpenidTable();
+    let sized = false;
+    for await (const { bytes, bounds, inputBytes } of oldExport.openids) {
+      if (!sized && oldExport.size !== undefined) {
+        // The first chunk tells how many bytes of this export make an OpenID; the file's size, how many there are.
+        table.reserve(Math.ceil((oldExport.size * bounds.length) / 2 / inputBytes));
+        sized = true;
+      }
+      for (let index = 0; index < bounds.length; index += 2) table.addOld(bytes, bounds[index] as number, bounds[index + 1] as number);
+    }
+
+    let added = 0;
+    let removed = 0;
+    let batch: Change[] = [];
+    const flush = async (): Promise<void> => {
+      await sink.writePage(batch);
+      batch = [];
+    };
+    for await (const { bytes, bounds } of newExport.openids) {
+      for (let index = 0; index < bounds.length; index += 2) {
+        const start = bounds[index] as number;
+        const end = bounds[index + 1] as number;
+        if (!table.addNew(bytes, start, end)) continue;
+        batch.push({ change: 'added', openid: bytes.toString('latin1', start, end) });
+        added += 1;
+      }
+      if (batch.length >= BATCH) await flush();
+    }
+    for (const openid of table.removed()) {
+      batch.push({ change: 'removed', openid });
+      removed += 1;
+      if (batch.length >= BATCH) await flush();
+    }
+    await flush();
+    await sink.finish();
+    if (io.stderrIsTTY) reporter.line(`${grouped(added)} added, ${grouped(removed)} removed.`);
+    return ExitCode.Ok;
+  } catch (error) {
+    return reporter.error(error);
+  }
+}
+
+interface ExportInput {
+  openids: AsyncGenerator<OpenidBatch>;
+  /** The file's size in bytes; unknown for stdin. */
+  size: number | undefined;
+}
+
+async function openExport(path: string, io: IOStreams): Promise<ExportInput> {
+  if (path === '-') {
+    return { openids: readExport(io.stdin as AsyncIterable<Buffer>, 'stdin'), size: undefined };
+  }
+  // Opened now, so that a missing file is reported before any work, as a usage error.
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'is not readable by this user'
+          : `cannot be read (${code ?? (error as Error).message})`;
+    throw usageError(
+      `${escapeText(path)} ${why}. diff takes two export files, such as the files export -o wrote (or - for one read from stdin).`,
+    );
+  }
+  const stats = await handle.stat();
+  if (stats.isDirectory()) {
+    await handle.close();
+    throw usageError(`Cannot read ${escapeText(path)}: it is a directory. diff takes two export files.`);
+  }
+  const { size } = stats;
+  const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
+  return { openids: readExport(stream as AsyncIterable<Buffer>, path), size };
+}
