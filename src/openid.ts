@@ -77,3 +77,12 @@ export interface FollowerInfo {
   readonly openid: string;
   readonly [field: string]: unknown;
 }
+
+/** Which list of the account an export walks: what a plan names and a state file records. */
+export type FollowerList = { kind: 'followers' } | { kind: 'tag'; tagid: number } | { kind: 'blacklist' };
+
+/** How messages and the state file name a list ("follower list", "followers with tag 134", "blacklist"). */
+export function describeList(list: FollowerList): string {
+  if (list.kind === 'tag') return `followers with tag ${list.tagid}`;
+  return list.kind === 'blacklist' ? 'blacklist' : 'follower list';
+}

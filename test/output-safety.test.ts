@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readFileEnd } from '../src/out/file-end.js';
-import { Checkpoint } from '../src/out/state.js';
+import { Checkpoint, planState, type ExportKind } from '../src/out/state.js';
 import { allOpenids, listedFollowers } from './fake-api/followers.js';
 import { FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
 import { BIN, cleanEnv, exportFrom, lines, onPosix, resumeCursor, runProcess, tempDir } from './helpers/cli.js';
 import { STALLING_LIST, useFakes } from './helpers/fakes.js';
+
+/** The plan's read of the state file, then the run's lock on it: what an export does. */
+async function openCheckpoint(path: string, output: string, kind: ExportKind): Promise<Checkpoint> {
+  return Checkpoint.take(await planState(path, output, kind));
+}
 
 const fake = useFakes();
 
@@ -310,7 +315,7 @@ describe.runIf(onPosix)('no link followed where the tool creates or truncates', 
     const state = join(dir, 'state');
     const victim = join(dir, 'victim.txt');
     await planted(kind, `${state}.tmp-${process.pid}`, victim);
-    const checkpoint = await Checkpoint.open(state, join(dir, 'out.txt'), {
+    const checkpoint = await openCheckpoint(state, join(dir, 'out.txt'), {
       format: undefined,
       defaultFormat: 'text',
       list: 'follower list',

@@ -6,8 +6,13 @@ import { WxError } from '../src/errors.js';
 import { colorEnabled, type IOStreams } from '../src/console/streams.js';
 import { renameRetrying, samePath } from '../src/out/platform-fs.js';
 import { FileOutput } from '../src/out/output.js';
-import { Checkpoint, type ExportKind } from '../src/out/state.js';
+import { Checkpoint, planState, type ExportKind } from '../src/out/state.js';
 import { tempDir } from './helpers/cli.js';
+
+/** The plan's read of the state file, then the run's lock on it: what an export does. */
+async function openCheckpoint(path: string, output: string, kind: ExportKind): Promise<Checkpoint> {
+  return Checkpoint.take(await planState(path, output, kind));
+}
 
 /** Windows, or macOS, as the code sees it: these tests run on any system. */
 function pretendPlatform(platform: NodeJS.Platform): void {
@@ -101,7 +106,7 @@ describe('renames on Windows', () => {
     const dir = await tempDir();
     pretendPlatform('win32');
     renameFails('EPERM', 2);
-    const checkpoint = await Checkpoint.open(join(dir, 'followers.state'), join(dir, 'followers.csv'), KIND);
+    const checkpoint = await openCheckpoint(join(dir, 'followers.state'), join(dir, 'followers.csv'), KIND);
     await checkpoint.release();
     expect(JSON.parse(await readFile(join(dir, 'followers.state'), 'utf8'))).toMatchObject({
       output: join(dir, 'followers.csv'),
@@ -113,7 +118,7 @@ describe('renames on Windows', () => {
 describe('the output a state file belongs to', () => {
   async function unfinishedState(): Promise<string> {
     const dir = await tempDir();
-    const checkpoint = await Checkpoint.open(join(dir, 'followers.state'), join(dir, 'Followers.csv'), KIND);
+    const checkpoint = await openCheckpoint(join(dir, 'followers.state'), join(dir, 'Followers.csv'), KIND);
     await checkpoint.record('o1', 1, 9, undefined);
     await checkpoint.release();
     return dir;
@@ -122,7 +127,7 @@ describe('the output a state file belongs to', () => {
   it('is the same file on Windows whatever the case of its name', async () => {
     const dir = await unfinishedState();
     pretendPlatform('win32');
-    const checkpoint = await Checkpoint.open(join(dir, 'followers.state'), join(dir, 'FOLLOWERS.CSV'), KIND);
+    const checkpoint = await openCheckpoint(join(dir, 'followers.state'), join(dir, 'FOLLOWERS.CSV'), KIND);
     expect(checkpoint.start.cursor).toBe('o1');
     await checkpoint.release();
   });
@@ -130,7 +135,7 @@ describe('the output a state file belongs to', () => {
   it('is another file on Linux when the case differs', async () => {
     const dir = await unfinishedState();
     pretendPlatform('linux');
-    await expect(Checkpoint.open(join(dir, 'followers.state'), join(dir, 'FOLLOWERS.CSV'), KIND)).rejects.toThrow(
+    await expect(openCheckpoint(join(dir, 'followers.state'), join(dir, 'FOLLOWERS.CSV'), KIND)).rejects.toThrow(
       /belongs to an unfinished export into/,
     );
     await expect(stat(join(dir, 'followers.state.lock'))).rejects.toThrow();

@@ -2,10 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { ConfigAction } from '../run/config.js';
 import type { DiffOptions } from '../run/diff.js';
-import type { ExportOptions } from '../run/export.js';
-import type { TagsOptions } from '../run/tags.js';
-import type { TokenOptions } from '../run/token.js';
+import type { ExportFlags } from '../plan/export.js';
+import type { TagsFlags } from '../plan/tags.js';
+import type { TokenFlags } from '../plan/token.js';
 import type { IOStreams } from '../console/streams.js';
+import { planThenRun } from './plan-then-run.js';
 import { packageVersion } from '../version.js';
 
 const EXPORT_HELP = `
@@ -60,18 +61,26 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     .option('--bom', 'with csv: a UTF-8 byte order mark first, so that Excel shows Chinese text')
     .option('--no-progress', 'no spinner or bar')
     .addHelpText('after', EXPORT_HELP);
-  withConnectionOptions(exportCommand).action(async (options: ExportOptions) => {
-    const { runExport } = await import('../run/export.js');
-    exitCode = await runExport(options, io);
+  withConnectionOptions(exportCommand).action(async (flags: ExportFlags) => {
+    const [{ planExport }, { runExport }] = await Promise.all([import('../plan/export.js'), import('../run/export.js')]);
+    exitCode = await planThenRun(
+      io,
+      () => planExport(flags, io),
+      (plan, reporter) => runExport(plan, io, reporter),
+    );
   });
 
   const tokenCommand = program
     .command('token')
     .description('Print a valid access token on stdout, for scripts (from the cache, or obtained from the AppID and AppSecret).')
     .addHelpText('after', examples('wx-followers token', 'wx-followers token --appid wx1234567890abcdef --secret - < secret.txt'));
-  withConnectionOptions(tokenCommand).action(async (options: TokenOptions) => {
-    const { runToken } = await import('../run/token.js');
-    exitCode = await runToken(options, io);
+  withConnectionOptions(tokenCommand).action(async (flags: TokenFlags) => {
+    const [{ planToken }, { runToken }] = await Promise.all([import('../plan/token.js'), import('../run/token.js')]);
+    exitCode = await planThenRun(
+      io,
+      () => planToken(flags, io),
+      (plan, reporter) => runToken(plan, io, reporter),
+    );
   });
 
   const tagsCommand = program
@@ -80,9 +89,13 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     .option('-f, --format <format>', 'text (tab-separated) | csv | ndjson (default: a table on a terminal, else text)')
     .option('--bom', 'with csv: a UTF-8 byte order mark first, for Excel')
     .addHelpText('after', examples('wx-followers tags', 'wx-followers tags -f csv --bom > tags.csv'));
-  withConnectionOptions(tagsCommand).action(async (options: TagsOptions) => {
-    const { runTags } = await import('../run/tags.js');
-    exitCode = await runTags(options, io);
+  withConnectionOptions(tagsCommand).action(async (flags: TagsFlags) => {
+    const [{ planTags }, { runTags }] = await Promise.all([import('../plan/tags.js'), import('../run/tags.js')]);
+    exitCode = await planThenRun(
+      io,
+      () => planTags(flags, io),
+      (plan, reporter) => runTags(plan, io, reporter),
+    );
   });
 
   program

@@ -114,34 +114,19 @@ export class FileOutput implements Output {
    * stopped at --limit), continue a copy of `FILE`. `continue`: cut `FILE.partial` back to what
    * the state file recorded, dropping a page written after it.
    */
-  static async open(path: string, opening: FileOpening): Promise<FileOutput> {
+  static async open(path: string, opening: FileOpening, planned?: FileIdentity): Promise<FileOutput> {
     const partialPath = partialPathOf(path);
     try {
-      if (opening.kind === 'continue') {
-        const handle = await openExisting(partialPath).catch((error: unknown) => {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-          throw error;
-        });
-        const size = handle === undefined ? undefined : (await handle.stat()).size;
-        if (handle === undefined || size === undefined || size < opening.bytes) {
-          await handle?.close();
-          // Checked in the plan; changed since by someone else.
-          throw usageError(
-            `${escapeText(partialPath)} is ${size === undefined ? 'gone' : 'shorter than the state file records'}, so the export cannot go on from its state. Remove the state file and ${escapeText(partialPath)} to start afresh.`,
-          );
-        }
-        await handle.truncate(opening.bytes);
-        // Positional writes at the end: the file is not opened to append.
-        return new FileOutput(path, handle, opening.bytes, false);
-      }
+      if (opening.kind === 'continue') return await FileOutput.#continue(path, opening.bytes, planned);
       if (opening.kind === 'resume') {
-        let existed = await linkExists(partialPath);
+        let existed = planned !== undefined;
         // COPYFILE_EXCL: the copy is created, never written through a name planted there.
         if (!existed && (await exists(path))) {
           await fs.copyFile(path, partialPath, constants.COPYFILE_EXCL);
           existed = true;
         }
         const handle = existed ? await openExisting(partialPath) : await createExclusive(partialPath);
+        if (planned !== undefined) await checkSameFile(handle, partialPath, planned);
         const { size } = await handle.stat();
         return new FileOutput(path, handle, size, !existed);
       }
@@ -151,6 +136,27 @@ export class FileOutput implements Output {
       if (error instanceof WxError) throw error;
       throw fileFailure(partialPath, error);
     }
+  }
+
+  /** Cuts FILE.partial back to what the state file recorded, dropping a page written after it. */
+  static async #continue(path: string, bytes: number, planned: FileIdentity | undefined): Promise<FileOutput> {
+    const partialPath = partialPathOf(path);
+    const handle = await openExisting(partialPath).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    });
+    const size = handle === undefined ? undefined : (await handle.stat()).size;
+    if (handle === undefined || size === undefined || size < bytes) {
+      await handle?.close();
+      // Checked in the plan; changed since by someone else.
+      throw usageError(
+        `${escapeText(partialPath)} is ${size === undefined ? 'gone' : 'shorter than the state file records'}, so the export cannot go on from its state. Remove the state file and ${escapeText(partialPath)} to start afresh.`,
+      );
+    }
+    if (planned !== undefined) await checkSameFile(handle, partialPath, planned);
+    await handle.truncate(bytes);
+    // Positional writes at the end: the file is not opened to append.
+    return new FileOutput(path, handle, bytes, false);
   }
 
   async write(slices: readonly Slice[]): Promise<void> {
@@ -219,6 +225,11 @@ export class FileOutput implements Output {
   }
 }
 
+/** FILE.partial.lock: one run at a time writes FILE.partial. */
+export function outputLockPathOf(partialPath: string): string {
+  return `${partialPath}.lock`;
+}
+
 export function partialPathOf(path: string): string {
   return `${path}.partial`;
 }
@@ -235,6 +246,23 @@ async function setAsideEarlier(partialPath: string): Promise<SetAside | undefine
   // A rename moves the name, never what a link planted there points to.
   await renameRetrying(partialPath, path);
   return { path, replacedOlder };
+}
+
+/** Which file the plan checked: the run writes into that one, or into none. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** The file opened is the one the plan read the end of: not one put in its place since. */
+async function checkSameFile(handle: FileHandle, path: string, planned: FileIdentity): Promise<void> {
+  const { dev, ino } = await handle.stat();
+  if (dev === planned.dev && ino === planned.ino) return;
+  await handle.close();
+  throw new WxError(
+    `${escapeText(path)} was replaced while this run was starting (by another program?); it is left as it is. Run the same command again.`,
+    ExitCode.Failure,
+  );
 }
 
 /** O_EXCL fails on any name already there, a dangling symlink included. */

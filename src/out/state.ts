@@ -46,82 +46,102 @@ export interface StartingPoint {
   continueAtBytes: number | undefined;
 }
 
+/** What the plan read of a state file, and where the run starts: checked again under the lock. */
+export interface StatePlan {
+  path: string;
+  /** The state as the plan read it; undefined when there was none. */
+  read: ExportState | undefined;
+  /** The state a fresh export writes first; undefined when the run continues `read`. */
+  fresh: ExportState | undefined;
+  start: StartingPoint;
+}
+
+/**
+ * Reads the state file and settles where the run starts, without locking or writing anything. A
+ * corrupt state, or one that belongs to another output, format or list, is refused, never overwritten.
+ */
+export async function planState(path: string, output: string, kind: ExportKind): Promise<StatePlan> {
+  const read = await readState(path);
+  const outputPath = resolve(output);
+  if (read !== undefined && !read.done) {
+    checkSameExport(path, read, outputPath, kind);
+    const continueAtBytes = read.cursor === undefined ? undefined : read.outputBytes;
+    return { path, read, fresh: undefined, start: { format: read.format, cursor: read.cursor, written: read.written, continueAtBytes } };
+  }
+  const now = new Date().toISOString();
+  const fresh: ExportState = {
+    version: 1,
+    output: outputPath,
+    format: kind.format ?? kind.defaultFormat,
+    list: kind.list,
+    withInfo: kind.withInfo,
+    cursor: undefined,
+    written: 0,
+    outputBytes: 0,
+    total: undefined,
+    startedAt: now,
+    updatedAt: now,
+    done: false,
+  };
+  return { path, read, fresh, start: { format: fresh.format, cursor: undefined, written: 0, continueAtBytes: undefined } };
+}
+
+/** An unfinished state goes on only into the same output, format, list and kind of rows. */
+function checkSameExport(path: string, previous: ExportState, outputPath: string, kind: ExportKind): void {
+  if (!samePath(previous.output, outputPath)) {
+    throw usageError(
+      `The state file ${escapeText(path)} belongs to an unfinished export into ${shown(previous.output)}, not ${escapeText(outputPath)}. Use another --state file, or finish that export first.`,
+    );
+  }
+  if (kind.format !== undefined && kind.format !== previous.format) {
+    throw usageError(
+      `The state file ${escapeText(path)} belongs to an unfinished ${previous.format} export; --format ${kind.format} would mix two formats in ${shown(previous.output)}.`,
+    );
+  }
+  const previousList = previous.list ?? 'follower list';
+  if (previousList !== kind.list || (previous.withInfo ?? false) !== kind.withInfo) {
+    const what = (list: string, withInfo: boolean): string => `the ${list}${withInfo ? ' with details' : ''}`;
+    throw usageError(
+      `The state file ${escapeText(path)} belongs to an unfinished export of ${what(shown(previousList), previous.withInfo ?? false)}, not of ${what(kind.list, kind.withInfo)}. Run the command that started it, or use another --state file.`,
+    );
+  }
+}
+
 export class Checkpoint {
   readonly start: StartingPoint;
   readonly #path: string;
   #state: ExportState;
-  #lock: FileLock | undefined;
+  readonly #lock: FileLock;
 
-  private constructor(path: string, state: ExportState, start: StartingPoint) {
+  private constructor(path: string, state: ExportState, start: StartingPoint, lock: FileLock) {
     this.#path = path;
     this.#state = state;
     this.start = start;
+    this.#lock = lock;
   }
 
   /**
-   * Locks the state file (before any request) and reads where to start. A corrupt state, or one
-   * that belongs to another output or format, is refused, never overwritten.
+   * Locks the state file (before any request), checks that it is still what the plan read (another
+   * run may have finished in between), and writes a fresh export's first state.
    */
-  static async open(path: string, output: string, kind: ExportKind): Promise<Checkpoint> {
-    const { format } = kind;
-    const lockPath = `${path}.lock`;
+  static async take(plan: StatePlan): Promise<Checkpoint> {
+    const lockPath = `${plan.path}.lock`;
     const lock = await FileLock.take(
       lockPath,
       (owner) => `Another run (${lockHolder(owner)}) is using this state file; ${escapeText(lockPath)} is its lock. Let it finish.`,
     );
     try {
-      const previous = await readState(path);
-      const outputPath = resolve(output);
-      const now = new Date().toISOString();
-      if (previous !== undefined && !previous.done) {
-        if (!samePath(previous.output, outputPath)) {
-          throw usageError(
-            `The state file ${escapeText(path)} belongs to an unfinished export into ${shown(previous.output)}, not ${escapeText(outputPath)}. Use another --state file, or finish that export first.`,
-          );
-        }
-        if (format !== undefined && format !== previous.format) {
-          throw usageError(
-            `The state file ${escapeText(path)} belongs to an unfinished ${previous.format} export; --format ${format} would mix two formats in ${shown(previous.output)}.`,
-          );
-        }
-        const previousList = previous.list ?? 'follower list';
-        if (previousList !== kind.list || (previous.withInfo ?? false) !== kind.withInfo) {
-          const what = (list: string, withInfo: boolean): string => `the ${list}${withInfo ? ' with details' : ''}`;
-          throw usageError(
-            `The state file ${escapeText(path)} belongs to an unfinished export of ${what(shown(previousList), previous.withInfo ?? false)}, not of ${what(kind.list, kind.withInfo)}. Run the command that started it, or use another --state file.`,
-          );
-        }
-        const checkpoint = new Checkpoint(path, previous, {
-          format: previous.format,
-          cursor: previous.cursor,
-          written: previous.written,
-          continueAtBytes: previous.cursor === undefined ? undefined : previous.outputBytes,
-        });
-        checkpoint.#lock = lock;
-        return checkpoint;
+      const now = await readState(plan.path);
+      if (JSON.stringify(now) !== JSON.stringify(plan.read)) {
+        throw new WxError(
+          `The state file ${escapeText(plan.path)} changed while this run was starting (another run wrote it). Run the same command again.`,
+          ExitCode.Failure,
+        );
       }
-      const fresh: ExportState = {
-        version: 1,
-        output: outputPath,
-        format: format ?? kind.defaultFormat,
-        list: kind.list,
-        withInfo: kind.withInfo,
-        cursor: undefined,
-        written: 0,
-        outputBytes: 0,
-        total: undefined,
-        startedAt: now,
-        updatedAt: now,
-        done: false,
-      };
-      const checkpoint = new Checkpoint(path, fresh, {
-        format: fresh.format,
-        cursor: undefined,
-        written: 0,
-        continueAtBytes: undefined,
-      });
-      checkpoint.#lock = lock;
-      await checkpoint.#write();
+      const state = plan.fresh ?? plan.read;
+      if (state === undefined) throw new Error('A state plan holds a state to continue or a fresh one.');
+      const checkpoint = new Checkpoint(plan.path, state, plan.start, lock);
+      if (plan.fresh !== undefined) await checkpoint.#write();
       return checkpoint;
     } catch (error) {
       await lock.release();
@@ -142,12 +162,12 @@ export class Checkpoint {
 
   /** Removes the lock if it is still this run's: another run may have judged it stale and taken it. */
   async release(): Promise<void> {
-    await this.#lock?.release();
+    await this.#lock.release();
   }
 
   /** On the way out of a process that ends at once (a second Ctrl-C). */
   releaseNow(): void {
-    this.#lock?.releaseNow();
+    this.#lock.releaseNow();
   }
 
   /** Write a temp file, fsync it, rename it over the state: a crash leaves the old state or the new. */

@@ -5,6 +5,10 @@ import { FORMAT_NAMES, isFormatName, type FormatName } from '../out/formats.js';
 
 export const DEFAULT_BASE_URL = 'https://api.weixin.qq.com';
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Retries of a request that failed for a passing reason. */
+export const DEFAULT_RETRIES = 5;
+/** The longest a timer can wait (24.8 days): Node fires a longer one at once, with a warning. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * The platform's AppIDs are 'wx' and 16 hex digits; any letters and digits are let through (and

@@ -1,30 +1,9 @@
-import { ApiClient, DEFAULT_RETRY_POLICY, MAX_TIMER_MS, type WaitListener } from '../api/client.js';
+import { ApiClient, DEFAULT_RETRY_POLICY, type WaitListener } from '../api/client.js';
 import { fetchStableToken } from '../api/stable-token.js';
-import { openConfigStore, peekConfigValue } from '../out/config-store.js';
-import { lazyStore, resolveCredentials, resolveSetting, type CredentialOptions } from '../plan/credentials.js';
-import type { IOStreams } from '../console/streams.js';
-import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, parseBaseUrl, parseCount, parsePositiveInteger } from '../plan/options.js';
-import { chooseProxy, type ProxyFlag } from '../api/proxy.js';
-import type { Reporter } from '../console/report.js';
 import { TokenManager } from '../api/tokens.js';
+import type { Reporter } from '../console/report.js';
+import type { ConnectionPlan } from '../plan/connection.js';
 import { packageVersion } from '../version.js';
-
-/**
- * A wait is at most 30 s (a 45011 one up to a minute), so 100 retries already hold one request for
- * close to an hour: a failure that outlasts them is not passing, and a thousand would leave a cron
- * run hanging for a day where a rerun with --resume or --state does better.
- */
-export const MAX_RETRIES = 100;
-
-/** The options every command that calls the API takes. */
-export interface ConnectionOptions extends CredentialOptions {
-  baseUrl?: string;
-  timeout?: string;
-  retries?: string;
-  /** A URL; '' or false (--no-proxy) for none this run. */
-  proxy?: ProxyFlag;
-  quiet?: boolean;
-}
 
 /** What the running command adds: how to stop it, and who is told of waits. */
 export interface ConnectionHooks {
@@ -42,59 +21,37 @@ export interface Connection {
   tokens: TokenManager;
 }
 
-/** Settles the origin, the timeout and the credentials, and opens the client on them. */
-export async function connect(
-  options: ConnectionOptions,
-  io: IOStreams,
-  reporter: Reporter,
-  hooks: ConnectionHooks = {},
-): Promise<Connection> {
-  // A timer holds at most 2^31-1 ms (24.8 days); Node fires a longer one at once, with a warning.
-  const timeoutMs = parsePositiveInteger('--timeout', options.timeout, MAX_TIMER_MS) ?? DEFAULT_TIMEOUT_MS;
-  const retries = parseCount('--retries', options.retries, MAX_RETRIES) ?? DEFAULT_RETRY_POLICY.retries;
-  const store = lazyStore(() => openConfigStore(io.env));
-  const baseUrlSetting = await resolveSetting(options.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
-  const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
-  const { proxy, skipped } = await chooseProxy(options.proxy, () => peekConfigValue(io.env, 'proxy', store), io.env, baseUrl);
-  for (const secret of proxy?.secrets ?? []) reporter.addSecret(secret);
-  if (skipped !== undefined && options.quiet !== true) {
-    reporter.line(`wx-followers: not using the proxy from ${skipped.from}: ${skipped.by} lists ${baseUrl.host}.`);
+/** Opens the client on a planned connection: the first thing of a run that lasts (a socket, a token). */
+export function connect(plan: ConnectionPlan, reporter: Reporter, hooks: ConnectionHooks = {}): Connection {
+  for (const secret of plan.proxy?.secrets ?? []) reporter.addSecret(secret);
+  if (plan.proxySkipped !== undefined && !plan.quiet) {
+    reporter.line(`wx-followers: not using the proxy from ${plan.proxySkipped.from}: ${plan.proxySkipped.by} lists ${plan.baseUrl.host}.`);
   }
-  const credentials = await resolveCredentials(options, io, store);
   const tokens: TokenManager = new TokenManager({
-    credentials,
-    store,
+    credentials: plan.credentials,
+    store: plan.store,
     fetchStableToken: (app) => fetchStableToken(client, app),
     notice: (line) => {
-      if (options.quiet !== true) reporter.line(line);
+      if (!plan.quiet) reporter.line(line);
     },
     onSecret: (secret) => reporter.addSecret(secret),
   });
-  const longWaits = new LongWaitNotice(reporter, io.env);
+  const longWaits = new LongWaitNotice(reporter, plan.delayScale);
   const { onWait, waitsShown, ...clientHooks } = hooks;
   const client = new ApiClient({
-    baseUrl,
-    timeoutMs,
+    baseUrl: plan.baseUrl,
+    timeoutMs: plan.timeoutMs,
     tokens,
     userAgent: `wx-followers/${packageVersion()}`,
-    retry: { ...DEFAULT_RETRY_POLICY, retries, delayScale: delayScale(io.env) },
+    retry: { ...DEFAULT_RETRY_POLICY, retries: plan.retries, delayScale: plan.delayScale },
     onWait: (reason, waitMs) => {
       onWait?.(reason, waitMs);
-      if (options.quiet !== true && waitsShown !== true) longWaits.announce(reason, waitMs);
+      if (!plan.quiet && waitsShown !== true) longWaits.announce(reason, waitMs);
     },
-    ...(proxy === undefined ? {} : { proxy }),
+    ...(plan.proxy === undefined ? {} : { proxy: plan.proxy }),
     ...clientHooks,
   });
   return { client, tokens };
-}
-
-/**
- * WX_FOLLOWERS_DELAY_SCALE shrinks every wait (backoff, Retry-After, the next minute) for the
- * test suite, so that a chaos run takes seconds; unset, waits are real.
- */
-function delayScale(env: NodeJS.ProcessEnv): number {
-  const value = Number(env['WX_FOLLOWERS_DELAY_SCALE']);
-  return Number.isFinite(value) && value >= 0 && env['WX_FOLLOWERS_DELAY_SCALE'] !== '' ? value : 1;
 }
 
 /**
@@ -115,9 +72,9 @@ class LongWaitNotice {
   readonly #now: () => number;
   #toldUntil = Number.NEGATIVE_INFINITY;
 
-  constructor(reporter: Reporter, env: NodeJS.ProcessEnv, now: () => number = Date.now) {
+  constructor(reporter: Reporter, scale: number, now: () => number = Date.now) {
     this.#reporter = reporter;
-    this.#scale = delayScale(env);
+    this.#scale = scale;
     this.#now = now;
   }
 

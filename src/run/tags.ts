@@ -1,8 +1,8 @@
 import type { ApiClient } from '../api/client.js';
-import { connect, type ConnectionOptions } from './connect.js';
+import { connect } from './connect.js';
 import { grouped, ExitCode } from '../errors.js';
 import type { IOStreams } from '../console/streams.js';
-import { checkBom, parseFormat } from '../plan/options.js';
+import type { TagsPlan } from '../plan/tags.js';
 import { Reporter } from '../console/report.js';
 import { StreamOutput } from '../out/output.js';
 import { Sink } from '../out/sink.js';
@@ -10,28 +10,19 @@ import { oneLine, tagFormat } from '../out/tag-formats.js';
 import { fetchTags } from '../api/tags.js';
 import type { Tag } from '../openid.js';
 
-export interface TagsOptions extends ConnectionOptions {
-  /** Undefined when not given: a table on a terminal, text elsewhere. */
-  format?: string;
-  /** A UTF-8 BOM at the top of a CSV, for Excel. */
-  bom?: boolean;
-}
-
 /** Lists the account's tags: id, name and how many followers carry each. */
-export async function runTags(options: TagsOptions, io: IOStreams): Promise<ExitCode> {
-  const reporter = new Reporter(io);
+export async function runTags(plan: TagsPlan, io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
+  const { format } = plan;
   let client: ApiClient | undefined;
   try {
-    const format = options.format === undefined ? undefined : parseFormat(options.format);
-    checkBom(options.bom, format);
-    ({ client } = await connect(options, io, reporter));
+    ({ client } = connect(plan.connection, reporter));
     const tags = await fetchTags(client);
     const output = new StreamOutput(io.stdout, true);
     if (format === undefined && io.stdoutIsTTY) {
       await output.write([table(tags)]);
       return ExitCode.Ok;
     }
-    const sink = new Sink(await tagFormat(format ?? 'text'), output, { bom: options.bom === true });
+    const sink = new Sink(await tagFormat(format ?? 'text'), output, { bom: plan.bom });
     await sink.writePage(tags);
     await sink.finish();
     return ExitCode.Ok;

@@ -1,16 +1,14 @@
-import { connect, type Connection, type ConnectionOptions } from './connect.js';
+import { connect, type Connection } from './connect.js';
 import { ExitCode } from '../errors.js';
 import type { IOStreams } from '../console/streams.js';
 import { Reporter } from '../console/report.js';
-
-export type TokenOptions = ConnectionOptions;
+import type { TokenPlan } from '../plan/token.js';
 
 /** Prints a usable access token for scripts: the one command that prints a secret, on purpose. */
-export async function runToken(options: TokenOptions, io: IOStreams): Promise<ExitCode> {
-  const reporter = new Reporter(io);
+export async function runToken(plan: TokenPlan, io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
   let connection: Connection | undefined;
   try {
-    connection = await connect(options, io, reporter);
+    connection = connect(plan.connection, reporter);
     const token = await connection.tokens.token();
     io.stdout.write(`${token.value}\n`);
     return ExitCode.Ok;

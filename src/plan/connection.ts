@@ -1,0 +1,77 @@
+import { chooseProxy, type ForwardProxy, type ProxyFlag } from '../api/proxy.js';
+import type { IOStreams } from '../console/streams.js';
+import { openConfigStore, peekConfigValue, type ConfigStore } from '../out/config-store.js';
+import { lazyStore, resolveCredentials, resolveSetting, type CredentialOptions, type Credentials } from './credentials.js';
+import {
+  DEFAULT_BASE_URL,
+  DEFAULT_RETRIES,
+  DEFAULT_TIMEOUT_MS,
+  MAX_TIMEOUT_MS,
+  parseBaseUrl,
+  parseCount,
+  parsePositiveInteger,
+} from './options.js';
+
+/**
+ * A wait is at most 30 s (a 45011 one up to a minute), so 100 retries already hold one request for
+ * close to an hour: a failure that outlasts them is not passing, and a thousand would leave a cron
+ * run hanging for a day where a rerun with --resume or --state does better.
+ */
+export const MAX_RETRIES = 100;
+
+/** The flags every command that calls the API takes. */
+export interface ConnectionFlags extends CredentialOptions {
+  baseUrl?: string;
+  timeout?: string;
+  retries?: string;
+  /** A URL; '' or false (--no-proxy) for none this run. */
+  proxy?: ProxyFlag;
+  quiet?: boolean;
+}
+
+/** Where and how the API is called, and with which credentials: settled before any request. */
+export interface ConnectionPlan {
+  baseUrl: URL;
+  timeoutMs: number;
+  retries: number;
+  /** Multiplies every wait: 1 for real use; the test suite shrinks it (WX_FOLLOWERS_DELAY_SCALE). */
+  delayScale: number;
+  proxy: ForwardProxy | undefined;
+  /** A proxy set by flag or config that NO_PROXY turned off for this origin: said once, unless quiet. */
+  proxySkipped: { from: string; by: string } | undefined;
+  credentials: Credentials;
+  /** The config store, opened when first needed (the token cache). */
+  store: () => Promise<ConfigStore>;
+  quiet: boolean;
+}
+
+/** Checks every connection flag, the environment and the config store, and settles them; requests nothing. */
+export async function planConnection(flags: ConnectionFlags, io: IOStreams): Promise<ConnectionPlan> {
+  const timeoutMs = parsePositiveInteger('--timeout', flags.timeout, MAX_TIMEOUT_MS) ?? DEFAULT_TIMEOUT_MS;
+  const retries = parseCount('--retries', flags.retries, MAX_RETRIES) ?? DEFAULT_RETRIES;
+  const store = lazyStore(() => openConfigStore(io.env));
+  const baseUrlSetting = await resolveSetting(flags.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
+  const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
+  const { proxy, skipped } = await chooseProxy(flags.proxy, () => peekConfigValue(io.env, 'proxy', store), io.env, baseUrl);
+  const credentials = await resolveCredentials(flags, io, store);
+  return {
+    baseUrl,
+    timeoutMs,
+    retries,
+    delayScale: delayScale(io.env),
+    proxy,
+    proxySkipped: skipped,
+    credentials,
+    store,
+    quiet: flags.quiet === true,
+  };
+}
+
+/**
+ * WX_FOLLOWERS_DELAY_SCALE shrinks every wait (backoff, Retry-After, the next minute) for the
+ * test suite, so that a chaos run takes seconds; unset, waits are real.
+ */
+function delayScale(env: NodeJS.ProcessEnv): number {
+  const value = Number(env['WX_FOLLOWERS_DELAY_SCALE']);
+  return Number.isFinite(value) && value >= 0 && env['WX_FOLLOWERS_DELAY_SCALE'] !== '' ? value : 1;
+}

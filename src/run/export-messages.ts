@@ -1,0 +1,91 @@
+import { stat } from 'node:fs/promises';
+import type { Reporter } from '../console/report.js';
+import type { InterruptSignal } from '../console/streams.js';
+import { counted, escapeText } from '../errors.js';
+import { readFileEnd } from '../out/file-end.js';
+import type { ExportPlan } from '../plan/export.js';
+
+/** How far the run got: what a stop message names. */
+export interface Advance {
+  written: number;
+  /** The last OpenID written (or the --resume value before the first page). */
+  cursor: string | undefined;
+  /** The cursor the state file holds, when there is one. */
+  recorded: string | undefined;
+  total: number | undefined;
+}
+
+export function againToQuit(signal: InterruptSignal): string {
+  return `A second ${signal === 'SIGINT' ? 'Ctrl-C' : signal}`;
+}
+
+/** What the second signal says: the process ends now, maybe in the middle of a page. */
+export function quitMessage(signal: InterruptSignal, advance: Advance, where: { withState: boolean; keptIn: string | undefined }): string {
+  const head = `wx-followers: quit at once (${againToQuit(signal).toLowerCase()})`;
+  const { cursor } = advance;
+  if (where.withState) {
+    return `${head}. To continue, run the same command with the same --state again: it goes on from the last page it recorded.`;
+  }
+  if (cursor === undefined) return `${head}, before a page was written whole. Run again to export from the start.`;
+  if (where.keptIn !== undefined) {
+    return `${head}. ${counted(advance.written, 'OpenID')} written (kept in ${escapeText(where.keptIn)}). To continue, run again with --resume ${cursor}`;
+  }
+  return `${head}: the output may end in a cut line. The last OpenID written whole is ${cursor}: drop what follows its line. To continue, run again with --resume ${cursor}`;
+}
+
+/** How to go on after a stop: the cursor, and where the output so far is. */
+export async function reportStop(reporter: Reporter, keptIn: string | undefined, advance: Advance, withState: boolean): Promise<void> {
+  if (advance.cursor === undefined && !withState) return;
+  // Only a file that is there: a run that stopped before its first page leaves none.
+  const kept = keptIn !== undefined && (await stat(keptIn).catch(() => undefined)) !== undefined ? ` (kept in ${escapeText(keptIn)})` : '';
+  const written = `${counted(advance.written, 'OpenID')} written${kept}`;
+  if (withState) {
+    const resume = advance.recorded === undefined ? '' : ` (it holds --resume ${advance.recorded})`;
+    reporter.line(`wx-followers: ${written}. To continue, run the same command with the same --state again${resume}.`);
+    return;
+  }
+  reporter.line(`wx-followers: ${written}. To continue, run again with --resume ${advance.cursor}`);
+}
+
+/** After the API refused the OpenID the run was to go on after. */
+export function unknownStartAdvice(plan: ExportPlan, keptIn: string | undefined): string {
+  return plan.state === undefined
+    ? 'wx-followers: give --resume an OpenID that an earlier export of the same list and account printed or wrote, or leave it out to start from the beginning.'
+    : `wx-followers: the state file ${escapeText(plan.state.path)} holds it: the account's list has changed under it. Remove the state file (and ${escapeText(keptIn ?? 'the output so far')}) to start afresh.`;
+}
+
+/** What a fresh run says when it moved an earlier FILE.partial aside: where, and how to continue that one instead. */
+export async function setAsideMessage(
+  plan: ExportPlan,
+  partialPath: string,
+  setAside: { path: string; replacedOlder: boolean },
+): Promise<string> {
+  const end = await readFileEnd(setAside.path).catch(() => undefined);
+  const replaced = setAside.replacedOlder ? ` (replacing the older ${setAside.path})` : '';
+  const head = `wx-followers: an earlier run left ${escapeText(partialPath)}; it is moved to ${escapeText(setAside.path)}${replaced}, and this run starts afresh.`;
+  if (end?.kind === undefined || end.lastOpenid === undefined || plan.output.kind !== 'file') {
+    return `${head} It ends with no whole record to continue from.`;
+  }
+  const args = [
+    'wx-followers',
+    'export',
+    ...listFlags(plan),
+    '-f',
+    end.kind.format,
+    ...(end.kind.withInfo ? ['--with-info'] : []),
+    '-o',
+    plan.output.path,
+    '--resume',
+    end.lastOpenid,
+  ];
+  return `${head} To continue it instead: ${escapeText(`mv ${shellQuote(setAside.path)} ${shellQuote(partialPath)} && ${args.map(shellQuote).join(' ')}`)}`;
+}
+
+function listFlags(plan: ExportPlan): string[] {
+  if (plan.list.kind === 'blacklist') return ['--blacklist'];
+  return plan.list.kind === 'tag' ? ['--tag', String(plan.list.tagid)] : [];
+}
+
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=+-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
