@@ -86,3 +86,7 @@ export function describeList(list: FollowerList): string {
   if (list.kind === 'tag') return `followers with tag ${list.tagid}`;
   return list.kind === 'blacklist' ? 'blacklist' : 'follower list';
 }
+
+/** The languages `user/info/batchget` answers in (--lang). */
+export const DETAILS_LANGUAGES = ['zh_CN', 'zh_TW', 'en'] as const;
+export type DetailsLanguage = (typeof DETAILS_LANGUAGES)[number];

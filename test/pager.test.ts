@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../src/api/client.js';
 import { WxError } from '../src/errors.js';
-import type { ListSource } from '../src/api/lists.js';
-import { paginate, type FollowerPage } from '../src/run/pages.js';
+import { parseListPage, type FollowerPage, type ListSource } from '../src/api/endpoints/lists.js';
+import { paginate } from '../src/run/pages.js';
 
 /** A list source over canned answers: the pager is tested alone, without HTTP. */
 function canned(answers: JsonObject[]): ListSource & { cursors: (string | undefined)[] } {
@@ -10,13 +10,12 @@ function canned(answers: JsonObject[]): ListSource & { cursors: (string | undefi
   return {
     description: 'test list',
     cursors,
-    fetchPage: async (cursor, check) => {
+    fetchPage: async (cursor) => {
       cursors.push(cursor);
       const answer = answers.shift();
       if (answer === undefined) throw new Error('the pager asked for a page past the end');
       // As the client does on every attempt.
-      check?.(answer);
-      return answer;
+      return parseListPage(answer, 'test list');
     },
   };
 }
@@ -155,7 +154,7 @@ describe('paginate', () => {
     await expect(collect(source, 'a')).rejects.toThrow(/page of the test list after a gave a as its next_openid/);
   });
 
-  it('refuses a page with data and no next_openid through the check, with a retry hint, never as the end', async () => {
+  it('refuses a page with data and no next_openid through the page parse, with a retry hint, never as the end', async () => {
     const error = await collect(canned([{ total: 3, count: 1, data: { openid: ['a'] } }])).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(WxError);
     expect((error as WxError).retry).toEqual({ kind: 'backoff' });
@@ -189,7 +188,7 @@ describe('paginate', () => {
     // A line break inside an OpenID would pass for two lines of an export.
     [{ total: 3, count: 1, data: { openid: ['a\nb'] }, next_openid: 'a' }, "holds 'a\\u{a}b', which is not an OpenID"],
     [{ total: 9, count: 2, data: { openid: ['a', 'b\n'] }, next_openid: 'a' }, "holds 'b\\u{a}', which is not an OpenID"],
-  ])('refuses the malformed answer %j through the check, with a retry hint: %s', async (answer, what) => {
+  ])('refuses the malformed answer %j through the page parse, with a retry hint: %s', async (answer, what) => {
     const error = await collect(canned([answer])).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(WxError);
     expect((error as WxError).exitCode).toBe(5);

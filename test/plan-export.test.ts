@@ -117,7 +117,12 @@ describe('planExport', () => {
     };
     await writeFile(join(dir, 's.json'), JSON.stringify(state));
     const planned = await plan({ output, state: join(dir, 's.json') });
-    expect(planned).toMatchObject({ format: 'csv', resume: 'oB', writtenBefore: 2, output: { kind: 'file', opening: { kind: 'continue', bytes: 13 } } });
+    expect(planned).toMatchObject({
+      format: 'csv',
+      resume: 'oB',
+      writtenBefore: 2,
+      output: { kind: 'file', opening: { kind: 'continue', bytes: 13 } },
+    });
     expect((await readdir(dir)).sort()).toEqual(['out.csv.partial', 's.json']);
     expect(await usageMessage({ output, state: join(dir, 's.json'), format: 'text' })).toMatch(/would mix two formats/);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../src/api/client.js';
-import type { ListSource } from '../src/api/lists.js';
+import { parseListPage, type ListSource } from '../src/api/endpoints/lists.js';
 import { readAhead } from '../src/run/read-ahead.js';
 
 interface Fetch {
@@ -16,10 +16,10 @@ function controlledSource(): ListSource & { fetches: Fetch[] } {
   return {
     description: 'test list',
     fetches,
-    fetchPage: (cursor, _check, signal) =>
-      new Promise<JsonObject>((resolve, reject) => {
+    fetchPage: (cursor, signal) =>
+      new Promise((resolve, reject) => {
         signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
-        fetches.push({ cursor, signal, answer: resolve, fail: reject });
+        fetches.push({ cursor, signal, answer: (page) => resolve(parseListPage(page, 'test list')), fail: reject });
       }),
   };
 }

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiClient, DEFAULT_RETRY_POLICY, type RetryPolicy, type TokenSource } from '../src/api/client.js';
+import { ApiClient, DEFAULT_RETRY_POLICY, type JsonObject, type RetryPolicy, type TokenSource } from '../src/api/client.js';
 import { WxError } from '../src/errors.js';
 import { FAKE_TOKEN, startFakeApi, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
+
+/** The answer as the client gives it, a JSON object without a non-zero errcode. */
+const asIs = (answer: JsonObject): JsonObject => answer;
 
 const givenToken: TokenSource = {
   token: async () => ({ value: FAKE_TOKEN, generation: 0 }),
@@ -48,7 +51,7 @@ describe('retries', () => {
       },
       { delayScale: 1 / 7000 },
     );
-    await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } });
+    await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } }, asIs);
     expect(waits).toEqual([['retrying after a network or server error', 7000]]);
     await apiClient.close();
   });
@@ -58,7 +61,7 @@ describe('retries', () => {
       { followers: 3, fault: (call) => (call.index <= 5 ? { kind: 'errcode', errcode: -1 } : undefined) },
       { random: () => 0.5, delayScale: 1, baseDelayMs: 1, maxDelayMs: 10 },
     );
-    await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } });
+    await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } }, asIs);
     expect(waits.map(([, ms]) => ms)).toEqual([0.5, 1, 2, 4, 5]);
     expect(waits[0]?.[0]).toBe('retrying (errcode -1)');
     await apiClient.close();
@@ -70,7 +73,7 @@ describe('retries', () => {
       { followers: 3, fault: (call) => (call.index <= 2 ? { kind: 'errcode', errcode: 45011 } : undefined) },
       { now: () => minute + 45_250, retries: 1, delayScale: 0 },
     );
-    const error = await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } }).catch((caught: unknown) => caught);
+    const error = await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } }, asIs).catch((caught: unknown) => caught);
     expect(waits).toEqual([['waiting for the next minute (per-minute limit, errcode 45011)', 14_750]]);
     expect(error).toBeInstanceOf(WxError);
     expect((error as WxError).exitCode).toBe(4);
@@ -84,7 +87,7 @@ describe('retries', () => {
       { followers: 3, fault: (call) => (call.index === 1 ? { kind: 'errcode', errcode: 45011 } : undefined) },
       { now: () => minute + 45_250, delayScale: 1 / 1000 },
     );
-    await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } });
+    await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } }, asIs);
     expect(waits.map(([, ms]) => ms)).toEqual([14_750]);
     await apiClient.close();
   });
@@ -98,7 +101,7 @@ describe('retries', () => {
     ['an answer slower than the timeout', { kind: 'slow', delayMs: 400 } as const],
   ])('retries %s from the same request', async (_name, fault) => {
     const { client: apiClient, waits } = await client({ followers: 3, fault: (call) => (call.index <= 2 ? fault : undefined) });
-    const answer = await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN, next_openid: api!.followers.at(0) } });
+    const answer = await apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN, next_openid: api!.followers.at(0) } }, asIs);
     expect(answer['count']).toBe(2);
     expect(waits).toHaveLength(2);
     expect(api!.calls.map((call) => call.query.get('next_openid'))).toEqual(Array(3).fill(api!.followers.at(0)));
@@ -112,7 +115,7 @@ describe('retries', () => {
       { kind: 'status', status: 404 },
     ] as const) {
       const { client: apiClient, waits } = await client({ followers: 3, fault: () => fault });
-      await expect(apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } })).rejects.toBeInstanceOf(WxError);
+      await expect(apiClient.send({ ...listRequest, query: { access_token: FAKE_TOKEN } }, asIs)).rejects.toBeInstanceOf(WxError);
       expect(waits).toEqual([]);
       expect(api!.calls).toHaveLength(1);
       await apiClient.close();

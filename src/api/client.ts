@@ -14,12 +14,14 @@ export interface ApiRequest {
   path: string;
   query?: Readonly<Record<string, string>>;
   body?: unknown;
-  /**
-   * Throws the WxError of an answer without the shape the caller needs. Run on every attempt, so
-   * that an error with a retry hint (a page that lost its cursor) is retried like a network error.
-   */
-  check?: (answer: JsonObject) => void;
 }
+
+/**
+ * An endpoint's reading of its answer (a JSON object without a non-zero errcode): what the caller
+ * needs, or the WxError of an answer without that shape. Run on every attempt, so that an error
+ * with a retry hint (a page that lost its cursor) is retried like a network error.
+ */
+export type ParseAnswer<Result> = (answer: JsonObject) => Result;
 
 /** A token and its generation: each renewal makes a new one, whatever string the API hands back. */
 export interface HeldToken {
@@ -159,12 +161,12 @@ export class ApiClient {
    * lost or written twice. What ends the renewals is the request: one whose renewed token is
    * refused at once (and that no other call has renewed since) stops.
    */
-  async call(request: ApiRequest, signal?: AbortSignal): Promise<JsonObject> {
+  async call<Result>(request: ApiRequest, parse: ParseAnswer<Result>, signal?: AbortSignal): Promise<Result> {
     const { tokens } = this.#options;
     let held = await tokens.token();
     for (let renewals = 0; ; renewals += 1) {
       try {
-        return await this.send(withToken(request, held.value), signal);
+        return await this.send(withToken(request, held.value), parse, signal);
       } catch (refusal) {
         if (!(refusal instanceof WxError) || !isTokenRefusal(refusal.errcode)) throw refusal;
         if (renewals > 0 && (!tokens.isSuperseded(held) || renewals >= MAX_RENEWALS_A_CALL)) {
@@ -187,12 +189,12 @@ export class ApiClient {
    * left; the answer is a JSON object without a non-zero errcode, or a WxError. `signal` ends
    * this request alone (the other calls of a batch failed); the run's own signal ends them all.
    */
-  async send(request: ApiRequest, signal?: AbortSignal): Promise<JsonObject> {
+  async send<Result>(request: ApiRequest, parse: ParseAnswer<Result>, signal?: AbortSignal): Promise<Result> {
     const policy = this.#options.retry ?? DEFAULT_RETRY_POLICY;
     const signals = [this.#options.signal, signal].filter((each): each is AbortSignal => each !== undefined);
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await this.#attempt(request, signals);
+        return parse(await this.#attempt(request, signals));
       } catch (error) {
         if (!(error instanceof WxError) || error.retry === undefined) throw error;
         if (attempt >= policy.retries) {
@@ -284,9 +286,7 @@ export class ApiClient {
         retry: { kind: 'backoff', ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
       });
     }
-    const answer = parseAnswer(text, request.path);
-    request.check?.(answer);
-    return answer;
+    return parseAnswer(text, request.path);
   }
 
   async close(): Promise<void> {

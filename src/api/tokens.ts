@@ -1,5 +1,5 @@
 import type { HeldToken, TokenSource } from './client.js';
-import type { IssuedToken } from './stable-token.js';
+import type { IssuedToken } from './endpoints/stable-token.js';
 import type { ConfigStore } from '../out/config-store.js';
 import { HOW_TO_GIVE_APP_CREDENTIALS, type AppCredentials, type Credentials } from '../plan/credentials.js';
 import { ExitCode, WxError } from '../errors.js';

@@ -6,7 +6,8 @@ import type { FormatName } from '../out/formats.js';
 import { planState, type StatePlan } from '../out/state.js';
 import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
 import { checkResume, checkStateAgainstFile, checkStatePath, planOutput, type OutputPlan } from './export-files.js';
-import { checkBom, parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume, type DetailsLanguage } from './options.js';
+import type { DetailsLanguage } from '../openid.js';
+import { checkBom, parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from './options.js';
 
 export type { OutputPlan } from './export-files.js';
 

@@ -1,5 +1,5 @@
 import { shown, usageError } from '../errors.js';
-import { isOpenidShape } from '../openid.js';
+import { DETAILS_LANGUAGES, isOpenidShape, type DetailsLanguage } from '../openid.js';
 import { isLoopback } from '../api/proxy.js';
 import { FORMAT_NAMES, isFormatName, type FormatName } from '../out/formats.js';
 
@@ -26,9 +26,6 @@ export function parseAppid(value: string, origin: string): string {
   }
   return value;
 }
-
-export const DETAILS_LANGUAGES = ['zh_CN', 'zh_TW', 'en'] as const;
-export type DetailsLanguage = (typeof DETAILS_LANGUAGES)[number];
 
 export function parseLanguage(value: string): DetailsLanguage {
   const known: readonly string[] = DETAILS_LANGUAGES;

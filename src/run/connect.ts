@@ -1,5 +1,5 @@
 import { ApiClient, DEFAULT_RETRY_POLICY, type WaitListener } from '../api/client.js';
-import { fetchStableToken } from '../api/stable-token.js';
+import { fetchStableToken } from '../api/endpoints/stable-token.js';
 import { TokenManager } from '../api/tokens.js';
 import type { Reporter } from '../console/report.js';
 import type { ConnectionPlan } from '../plan/connection.js';

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { ApiClient } from '../api/client.js';
-import { listSource, type ListSource } from '../api/lists.js';
+import { listSource, type ListSource } from '../api/endpoints/lists.js';
 import { createProgress, type Progress } from '../console/progress.js';
 import { Reporter } from '../console/report.js';
 import { signalExitCode, type InterruptSignal, type IOStreams } from '../console/streams.js';

@@ -1,6 +1,6 @@
 import { piecesOf, type OpenidPiece } from '../openid.js';
-import type { ListSource } from '../api/lists.js';
-import { paginate, type FollowerPage } from './pages.js';
+import type { FollowerPage, ListSource } from '../api/endpoints/lists.js';
+import { paginate } from './pages.js';
 
 /** Rows of a page, a page or a batch at a time, as the export loop writes them. */
 export interface PageRows<Row> {
@@ -36,7 +36,7 @@ export interface PagesAhead extends AsyncIterableIterator<FollowerPage> {
  */
 export function readAhead(source: ListSource, startAfter: string | undefined, options: ReadAheadOptions): PagesAhead {
   const controller = new AbortController();
-  const pages = paginate({ ...source, fetchPage: (cursor, check) => source.fetchPage(cursor, check, controller.signal) }, startAfter);
+  const pages = paginate({ ...source, fetchPage: (cursor) => source.fetchPage(cursor, controller.signal) }, startAfter);
   const { limit } = options;
   let yielded = 0;
   let limitReached = false;

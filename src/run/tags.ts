@@ -7,7 +7,7 @@ import { Reporter } from '../console/report.js';
 import { StreamOutput } from '../out/output.js';
 import { Sink } from '../out/sink.js';
 import { oneLine, tagFormat } from '../out/tag-formats.js';
-import { fetchTags } from '../api/tags.js';
+import { fetchTags } from '../api/endpoints/tags.js';
 import type { Tag } from '../openid.js';
 
 /** Lists the account's tags: id, name and how many followers carry each. */

@@ -1,6 +1,6 @@
-import type { AppCredentials } from '../plan/credentials.js';
-import { ExitCode, WxError, errcodeDetail } from '../errors.js';
-import type { ApiClient, JsonObject } from './client.js';
+import type { AppCredentials } from '../../plan/credentials.js';
+import { ExitCode, WxError, errcodeDetail } from '../../errors.js';
+import type { ApiClient, JsonObject } from '../client.js';
 
 export interface IssuedToken {
   accessToken: string;
@@ -12,13 +12,15 @@ export interface IssuedToken {
  * of that one retires the token the account's production server holds.
  */
 export async function fetchStableToken(client: ApiClient, app: AppCredentials): Promise<IssuedToken> {
-  let answer: JsonObject;
   try {
-    answer = await client.send({
-      method: 'POST',
-      path: '/cgi-bin/stable_token',
-      body: { grant_type: 'client_credential', appid: app.appid, secret: app.secret, force_refresh: false },
-    });
+    return await client.send(
+      {
+        method: 'POST',
+        path: '/cgi-bin/stable_token',
+        body: { grant_type: 'client_credential', appid: app.appid, secret: app.secret, force_refresh: false },
+      },
+      parseIssuedToken,
+    );
   } catch (error) {
     // On this endpoint 40001 is a wrong AppSecret, not a bad token.
     if (error instanceof WxError && error.errcode === 40001) {
@@ -31,6 +33,9 @@ export async function fetchStableToken(client: ApiClient, app: AppCredentials): 
     }
     throw error;
   }
+}
+
+function parseIssuedToken(answer: JsonObject): IssuedToken {
   const { access_token: accessToken, expires_in: expiresIn } = answer;
   if (typeof accessToken !== 'string' || accessToken === '') {
     throw new WxError('The API answered stable_token without an access_token. Try again later.', ExitCode.Api);

@@ -1,9 +1,13 @@
-import type { ApiClient, JsonObject } from './client.js';
-import { malformedAnswer, type WxError } from '../errors.js';
-import type { Tag } from '../openid.js';
+import type { ApiClient, JsonObject } from '../client.js';
+import { malformedAnswer, type WxError } from '../../errors.js';
+import type { Tag } from '../../openid.js';
 
-export async function fetchTags(client: ApiClient): Promise<Tag[]> {
-  const answer = await client.call({ method: 'GET', path: '/cgi-bin/tags/get' });
+/** `GET /cgi-bin/tags/get`: the account's tags, at most 100. */
+export function fetchTags(client: ApiClient): Promise<Tag[]> {
+  return client.call({ method: 'GET', path: '/cgi-bin/tags/get' }, parseTags);
+}
+
+function parseTags(answer: JsonObject): Tag[] {
   const list = answer['tags'];
   if (!Array.isArray(list)) throw malformed('`tags` is not a list');
   return list.map((entry: unknown) => {
