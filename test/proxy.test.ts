@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { allOpenids, generatedFollowers } from './fake-api/followers.js';
@@ -391,6 +391,36 @@ describe('a proxy that closes, resets, stalls or garbles the tunnel', () => {
     },
     15_000,
   );
+});
+
+describe('an https:// proxy', () => {
+  it('given by IP address: no DEP0123 warning (no server name is sent for an IP), its certificate checked for the IP', async () => {
+    const api = await secureApi({ followers: 5, tags: [{ id: 2, name: 'A', members: generatedFollowers(1) }] });
+    const ipCerts = await makeCertificates(['127.0.0.1']);
+    try {
+      const dir = await tempDir();
+      const bundle = join(dir, 'cas.pem');
+      await writeFile(bundle, `${await readFile(certs.caPath, 'utf8')}${await readFile(ipCerts.caPath, 'utf8')}`);
+      const proxy = await proxyTo(api, { tls: { key: ipCerts.key, cert: ipCerts.cert } });
+      const url = proxy.url.replace('localhost', '127.0.0.1');
+      const result = await cli(['tags', '--proxy', url], { NODE_EXTRA_CA_CERTS: bundle }, dir);
+      expect([result.code, result.stderr, result.stdout.toString()]).toEqual([0, '', '2\tA\t1\n']);
+      expect(proxy.connects).toEqual([CONNECT_API]);
+    } finally {
+      await ipCerts.remove();
+    }
+  });
+
+  it('pointed at a plain-http proxy: says to use http:// for it, exit 5 at once, no OpenSSL text', async () => {
+    const api = await secureApi({ followers: 5 });
+    const plain = await proxyTo(api);
+    const result = await cli(['export', '--proxy', `https://127.0.0.1:${plain.port}`]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toBe(
+      `wx-followers: The proxy at 127.0.0.1:${plain.port} (from --proxy) does not speak TLS: use http:// for it.\n`,
+    );
+    expect(plain.connects).toEqual([]);
+  });
 });
 
 describe('certificates', () => {

@@ -1,4 +1,4 @@
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { buildConnector } from 'undici';
 import type { ForwardProxy } from '../proxy.js';
@@ -58,9 +58,12 @@ export class TunnelWatch {
 /** An answer head longer than this is not a proxy's answer to CONNECT. */
 const MAX_ANSWER_HEAD_BYTES = 16 * 1024;
 
-/** The TLS server name for a host. */
+/** OpenSSL's words when the other end answers a ClientHello in plain text. */
+const PLAIN_TEXT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
+
+/** Host names only: Node warns (DEP0123) when a TLS server name is an IP address, and SNI takes none. */
 export function serverNameOf(hostname: string): string | undefined {
-  return hostname;
+  return isIP(hostname) === 0 ? hostname : undefined;
 }
 
 function bare(hostname: string): string {
@@ -189,8 +192,11 @@ function statusOf(head: string): number | undefined {
 }
 
 /** A socket error in words of what the proxy did; certificate errors and the like pass as they are. */
-function failureOf(error: Error, stage: TunnelStage, _proxy: ForwardProxy): Error {
+function failureOf(error: Error, stage: TunnelStage, proxy: ForwardProxy): Error {
   const code = (error as NodeJS.ErrnoException).code;
+  if (stage === 'proxy' && proxy.url.protocol === 'https:' && code !== undefined && PLAIN_TEXT_TLS.has(code)) {
+    return new TunnelError({ kind: 'not-tls' }, error);
+  }
   if (code !== 'ECONNRESET') return error;
   // Node says ECONNRESET too when the tunnel ends during the handshake ("socket disconnected").
   return new TunnelError({ kind: stage === 'handshake' ? 'closed' : 'reset', stage }, error);
