@@ -462,6 +462,25 @@ describe('an http origin (loopback only)', () => {
     ]);
   });
 
+  it("tells the proxy's own 502 (no Via) from the API's 502 forwarded through it", async () => {
+    const proxy = await startProxy();
+    proxies.push(proxy);
+    const down = await fake({ followers: 5 });
+    await down.close();
+    const ownAnswer = await cli(['export', '--base-url', down.url, '--retries', '1'], { HTTP_PROXY: proxy.url });
+    expect(ownAnswer.code).toBe(5);
+    expect(ownAnswer.stderr).toBe(
+      `wx-followers: The proxy 127.0.0.1:${proxy.port} (from HTTP_PROXY) answered /cgi-bin/user/get for ${new URL(down.url).host} itself, not the API (HTTP 502). ` +
+        'It could not reach the API: check its network, or try again later. (Gave up after 1 retry.)\n',
+    );
+    const api = await fake({ followers: 5, fault: () => ({ kind: 'status', status: 502 }) });
+    const apiAnswer = await cli(['export', '--base-url', api.url, '--retries', '1'], { HTTP_PROXY: proxy.url });
+    expect(apiAnswer.code).toBe(5);
+    expect(apiAnswer.stderr).toBe(
+      'wx-followers: The API answered HTTP 502 to /cgi-bin/user/get. Try again later. (Gave up after 1 retry.)\n',
+    );
+  });
+
   it('is refused through a plain-http proxy off this machine, which would read the token', async () => {
     const api = await fake({ followers: 5 });
     const result = await cli(['export', '--base-url', api.url, '--proxy', 'http://proxy.example:3128']);

@@ -296,7 +296,7 @@ export class ApiClient {
 
   #statusFailure(request: ApiRequest, statusCode: number, headers: Exchange['headers']): WxError {
     const { proxy } = this.#options;
-    if (this.#proxied?.forward === true && proxy !== undefined && isProxyOwnAnswer(statusCode)) {
+    if (this.#proxied?.forward === true && proxy !== undefined && isProxyOwnAnswer(statusCode, headers)) {
       return proxyRefusal(statusCode, { origin: this.origin, path: request.path, proxy }, proxy);
     }
     const transient = statusCode >= 500 || statusCode === 429;
@@ -330,9 +330,17 @@ interface Exchange {
   text: string | undefined;
 }
 
-/** Whether an answer to a forwarded request is the proxy's own rather than the API's: a 407, as only a proxy asks for its credentials. */
-function isProxyOwnAnswer(statusCode: number): boolean {
-  return statusCode === 407;
+/**
+ * Whether an answer to a forwarded request is the proxy's own rather than the API's: a 407
+ * (only a proxy asks for its credentials); one it marks as its own (Proxy-Status, RFC 9209;
+ * Squid's X-Squid-Error); or a 502 or 504 without a Via header, which a proxy adds to every
+ * answer it forwards (RFC 9110, 7.6.3), so that the API's own 502 through it carries one.
+ */
+function isProxyOwnAnswer(statusCode: number, headers: Exchange['headers']): boolean {
+  if (statusCode === 407) return true;
+  if (statusCode < 500) return false;
+  if (headers['proxy-status'] !== undefined || headers['x-squid-error'] !== undefined) return true;
+  return (statusCode === 502 || statusCode === 504) && headers['via'] === undefined;
 }
 
 async function sleepUnless(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -80,10 +80,14 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
     const upstream = httpRequest({ ...target, method: request.method, path: `${url.pathname}${url.search}`, headers }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      // As every proxy marks the answers it forwards (RFC 9110): its own answers have no Via.
+      response.writeHead(answer.statusCode ?? 502, { ...answer.headers, via: '1.1 test-proxy' });
       answer.pipe(response);
     });
-    upstream.on('error', () => response.destroy());
+    upstream.on('error', () => {
+      if (response.headersSent) response.destroy();
+      else response.writeHead(502, { 'content-type': 'text/html' }).end('<html>Bad Gateway</html>');
+    });
     request.pipe(upstream);
   };
   const server = options.tls === undefined ? createServer(handle) : createTlsServer(options.tls, handle);
