@@ -241,10 +241,9 @@ function jsonType(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-/** Shows enough of a secret to tell two apart, never enough to use it. */
-export function mask(value: string): string {
-  if (value.length <= 8) return '*'.repeat(value.length);
-  return `${'*'.repeat(Math.min(value.length - 4, 12))}${value.slice(-4)}`;
+/** A secret as get and list show it: that it is set, and nothing of it, not even its length. */
+export function mask(_value: string): string {
+  return '********';
 }
 
 /**
