@@ -116,7 +116,7 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx
       'after',
       examples(
         'wx-followers config set appid wx1234567890abcdef',
-        'wx-followers config set secret -   (paste, then Ctrl-D; Windows: Ctrl-Z, Enter)',
+        'wx-followers config set secret -   (on a terminal: type or paste it, then Enter)',
       ),
     )
     .action(async (key: string, value: string) => {

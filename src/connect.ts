@@ -1,7 +1,7 @@
 import { ApiClient, DEFAULT_RETRY_POLICY, MAX_TIMER_MS, type WaitListener } from './api/client.js';
 import { fetchStableToken } from './api/stable-token.js';
-import { openConfigStore, peekConfigValue } from './config-store.js';
-import { lazyStore, resolveCredentials, resolveSetting, type CredentialOptions } from './credentials.js';
+import { openConfigStore, type ConfigStore } from './config-store.js';
+import { resolveCredentials, resolveSetting, type CredentialOptions } from './credentials.js';
 import type { IOStreams } from './io.js';
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, parseBaseUrl, parseCount, parsePositiveInteger } from './options.js';
 import { chooseProxy, type ProxyFlag } from './proxy.js';
@@ -52,10 +52,13 @@ export async function connect(
   // A timer holds at most 2^31-1 ms (24.8 days); Node fires a longer one at once, with a warning.
   const timeoutMs = parsePositiveInteger('--timeout', options.timeout, MAX_TIMER_MS) ?? DEFAULT_TIMEOUT_MS;
   const retries = parseCount('--retries', options.retries, MAX_RETRIES) ?? DEFAULT_RETRY_POLICY.retries;
-  const store = lazyStore(() => openConfigStore(io.env));
+  // Read before any call: a config file that cannot be read, or is broken, stops the run before
+  // it spends quota (with a token given, the store would otherwise be read only once it is refused).
+  const opened = await openConfigStore(io.env);
+  const store = async (): Promise<ConfigStore> => opened;
   const baseUrlSetting = await resolveSetting(options.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
-  const { proxy, skipped } = await chooseProxy(options.proxy, () => peekConfigValue(io.env, 'proxy', store), io.env, baseUrl);
+  const { proxy, skipped } = await chooseProxy(options.proxy, async () => opened.get('proxy'), io.env, baseUrl);
   for (const secret of proxy?.secrets ?? []) reporter.addSecret(secret);
   if (skipped !== undefined && options.quiet !== true) {
     reporter.line(`wx-followers: not using the proxy from ${skipped.from}: ${skipped.by} lists ${baseUrl.host}.`);
@@ -67,6 +70,9 @@ export async function connect(
     fetchStableToken: (app) => fetchStableToken(client, app),
     notice: (line) => {
       if (options.quiet !== true) reporter.line(line);
+    },
+    cacheNotice: (line) => {
+      if (options.quiet !== true && io.stderrIsTTY) reporter.line(line);
     },
     onSecret: (secret) => reporter.addSecret(secret),
   });

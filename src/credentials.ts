@@ -3,12 +3,6 @@ import { usageError } from './errors.js';
 import { readStdinValue, type IOStreams } from './io.js';
 import { parseAppid } from './options.js';
 
-/** Opens the config store on first use only, and once. */
-export function lazyStore(open: () => Promise<ConfigStore>): () => Promise<ConfigStore> {
-  let store: Promise<ConfigStore> | undefined;
-  return () => (store ??= open());
-}
-
 export interface Setting {
   value: string;
   /** Where it came from, for messages: '--appid', 'WX_APPID', 'config key appid'. */

@@ -2,6 +2,7 @@ import { constants, promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ExportOptions } from './commands/export.js';
 import type { DetailsOptions } from './details.js';
+import { checkDescriptorOutput, descriptorNamed } from './descriptors.js';
 import { usageError, type WxError } from './errors.js';
 import { checkBom, parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from './options.js';
 import { readFileEnd, type ExportFileKind } from './sinks/file-end.js';
@@ -128,6 +129,9 @@ async function planFileOutput(
 
 async function planOutput(path: string, withState: boolean): Promise<OutputPlan> {
   if (path === '') throw usageError('--output needs a file name; leave it out to write to stdout.');
+  // Before anything is opened: a descriptor the shell did not open may be one of Node's own.
+  const descriptor = await descriptorNamed(path);
+  if (descriptor !== undefined) await checkDescriptorOutput(path, descriptor);
   const target = await statOrUndefined(path, fs.stat);
   if (target?.isDirectory() === true) {
     throw usageError(

@@ -64,8 +64,8 @@ export function systemStreams(): IOStreams {
           handler(signal);
           return;
         }
-        // conf's atomic writer (when-exit) raises the same signal again at once after its own
-        // clean-up: that echo is not a person's second Ctrl-C.
+        // An exit hook of a dependency (conf's when-exit did) may raise the same signal again at
+        // once after its own clean-up: that echo is not a person's second Ctrl-C.
         if (now - firstAt < SIGNAL_ECHO_MS) return;
         try {
           onQuit?.(signal);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { link, lstat, mkdir, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { readFileEnd } from '../src/sinks/file-end.js';
 import { Checkpoint } from '../src/state.js';
 import { allOpenids, listedFollowers } from './fake-api/followers.js';
 import { FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
-import { BIN, cleanEnv, exportFrom, lines, onPosix, resumeCursor, runProcess, tempDir } from './helpers/cli.js';
+import { BIN, cleanEnv, exportFrom, lines, onLinux, onPosix, resumeCursor, runProcess, tempDir } from './helpers/cli.js';
 import { STALLING_LIST, useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
@@ -242,6 +242,61 @@ describe.runIf(onPosix)('an output that is not a regular file', () => {
     const result = await exportFrom(api, ['-o', await nullDevice(dir), '--state', join(dir, 'state')]);
     expect([result.code, api.calls.length]).toEqual([2, 0]);
     expect(result.stderr).toMatch(/not a regular file/);
+  });
+});
+
+describe.runIf(onPosix)('-o naming a descriptor (/dev/fd/N)', () => {
+  /** The CLI with stdio 0-2 as pipes and `extra` at descriptor 7 (3 to 6 left closed, for Node to take). */
+  async function withDescriptor7(api: FakeApi, output: string, extra: number | 'ignore'): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, [BIN, 'export', '--base-url', api.url, '--limit', '3', '-o', output], {
+      env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+      stdio: ['pipe', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'ignore', extra],
+    });
+    child.stdin?.end();
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
+    return { code, stderr };
+  }
+
+  it.runIf(onLinux)("a descriptor the shell did not open is exit 2 before any call: not open, or one of Node's own", async () => {
+    const api = await fake({ followers: 10 });
+    // Node takes 3 to 21 or so for its event loop and thread pool; 200 is free.
+    const outputs = [...Array.from({ length: 22 }, (_, index) => `/dev/fd/${index + 3}`), '/proc/self/fd/7', '/dev/fd/200'];
+    for (const output of outputs) {
+      const result = await withDescriptor7(api, output, 'ignore');
+      const fd = output.split('/').at(-1);
+      expect([result.code, result.stderr], output).toEqual([
+        2,
+        expect.stringMatching(new RegExp(`^wx-followers: --output ${output} names descriptor ${fd}, which `)),
+      ]);
+      expect(result.stderr, output).toMatch(new RegExp(`A forgotten ${fd}>FILE\\?`));
+    }
+    expect(api.calls).toEqual([]);
+  });
+
+  it('a file or a pipe the shell opened at descriptor 7 gets the export', async () => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    for (const output of ['/dev/fd/7', '/proc/self/fd/7'].filter((name) => onLinux || name.startsWith('/dev/'))) {
+      const file = join(dir, `${output.replaceAll('/', '_')}.txt`);
+      const handle = await open(file, 'w');
+      try {
+        const result = await withDescriptor7(api, output, handle.fd);
+        expect([result.code, result.stderr], output).toEqual([0, expect.stringMatching(/stopped at --limit 3/)]);
+      } finally {
+        await handle.close();
+      }
+      expect(await readFile(file, 'utf8'), output).toBe(lines(allOpenids(api.followers).slice(0, 3)));
+    }
+    // A pipe whose reading end is another process's (`7> >(gzip > x)`), not Node's own: Node's
+    // own stdio 'pipe' is a socket, so the shell makes this one.
+    const piped = await runProcess(
+      'bash',
+      ['-c', '"$0" "$1" export --base-url "$2" --limit 3 -o /dev/fd/7 7>&1 | cat', process.execPath, BIN, api.url],
+      { env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }) },
+    );
+    expect([piped.code, piped.stdout.toString()]).toEqual([0, lines(allOpenids(api.followers).slice(0, 3))]);
   });
 });
 

@@ -72,8 +72,8 @@ posixOnly('signals', () => {
       wrapper,
       `process.on('SIGUSR2', () => process.emit('SIGBREAK', 'SIGBREAK'));\nawait import(${JSON.stringify(pathToFileURL(BIN).href)});\n`,
     );
-    // With the AppID and AppSecret the config store is open for the token cache, and with it the
-    // exit hook of conf's writer, which raises the signal a second time.
+    // With the AppID and AppSecret the config store is open for the token cache (conf's writer,
+    // before the store was the tool's own, raised the signal a second time).
     const child = spawn(process.execPath, [wrapper, 'export', '--base-url', api.url, '-f', 'csv', '-o', file], {
       env: cleanEnv(dir, { WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET }),
     });
@@ -196,7 +196,7 @@ posixOnly('the signal hook of the process', () => {
     setInterval(() => undefined, 1000);
     ${steps}`;
 
-  it('takes a signal raised again at once (conf exit hook) as one, and ends at once on a later second', async () => {
+  it('takes a signal raised again at once (an exit hook) as one, and ends at once on a later second', async () => {
     const result = await runProcess(
       process.execPath,
       [
