@@ -378,6 +378,66 @@ describe('--state', () => {
     expect(await readFile(join(dir, 'followers.state'), 'utf8')).toBe(before);
   });
 
+  it('records the AppID and refuses another account before any call, naming the one it belongs to', async () => {
+    const api = await fake({ followers: 23_000, dailyQuota: 1 });
+    const dir = await tempDir();
+    const statePath = join(dir, 'followers.state');
+    const app = { WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET };
+    const args = ['-o', join(dir, 'followers.csv'), '--state', statePath];
+    expect((await exportFrom(api, args, app)).code).toBe(4);
+    expect(JSON.parse(await readFile(statePath, 'utf8'))).toMatchObject({ account: { appid: FAKE_APPID } });
+    const before = await readFile(statePath, 'utf8');
+    api.newDay();
+    const calls = api.calls.length;
+
+    const other = await exportFrom(api, args, { WX_APPID: 'wx0000000000000000', WX_SECRET: FAKE_SECRET });
+    expect([other.code, api.calls.length]).toEqual([2, calls]);
+    expect(other.stderr).toContain(
+      `belongs to an unfinished export of the account with AppID ${FAKE_APPID}, and this run is for the account with AppID wx0000000000000000. Run it under the account it started with, or give this export another --state file.\n`,
+    );
+    const tokenOnly = await exportFrom(api, args);
+    expect([tokenOnly.code, api.calls.length]).toEqual([2, calls]);
+    expect(tokenOnly.stderr).toMatch(/this run is for an account known only by its access token, from WX_ACCESS_TOKEN\./);
+    expect(tokenOnly.stderr).toContain(`If this run's token is that account's, give --appid ${FAKE_APPID} as well.\n`);
+    for (const { stderr } of [other, tokenOnly]) expect(stderr).not.toMatch(new RegExp(`${FAKE_TOKEN}|${FAKE_SECRET}`));
+    expect(await readFile(statePath, 'utf8')).toBe(before);
+
+    // The same account goes on: one more page (the day's quota), from the recorded cursor.
+    const same = await exportFrom(api, args, app);
+    expect(same.code).toBe(4);
+    expect(JSON.parse(await readFile(statePath, 'utf8'))).toMatchObject({ written: 20_000, cursor: api.followers.at(19_999) });
+  });
+
+  it('without an AppID records where the token comes from (never the token); an older state without an account goes on and records it', async () => {
+    const api = await fake({ followers: 33_000, dailyQuota: 1 });
+    const dir = await tempDir();
+    const statePath = join(dir, 'followers.state');
+    const args = ['-o', join(dir, 'followers.csv'), '--state', statePath];
+    expect((await exportFrom(api, args)).code).toBe(4);
+    const state = JSON.parse(await readFile(statePath, 'utf8')) as Record<string, unknown>;
+    expect(state['account']).toEqual({ tokenFrom: 'WX_ACCESS_TOKEN' });
+    expect(await readFile(statePath, 'utf8')).not.toContain(FAKE_TOKEN);
+    // As an older version wrote it: no account.
+    const { account: _dropped, ...older } = state;
+    await writeFile(statePath, JSON.stringify(older));
+    api.newDay();
+    const continued = await exportFrom(api, ['--access-token', FAKE_TOKEN, ...args], { WX_ACCESS_TOKEN: '' });
+    expect(continued.code).toBe(4);
+    expect(JSON.parse(await readFile(statePath, 'utf8'))).toMatchObject({ account: { tokenFrom: '--access-token' }, written: 20_000 });
+
+    api.newDay();
+    const calls = api.calls.length;
+    const otherSource = await exportFrom(api, args);
+    expect([otherSource.code, api.calls.length]).toEqual([2, calls]);
+    expect(otherSource.stderr).toMatch(
+      /belongs to an unfinished export of an account known only by its access token, from --access-token, and this run is for an account known only by its access token, from WX_ACCESS_TOKEN\./,
+    );
+    expect(otherSource.stderr).not.toContain(FAKE_TOKEN);
+    const same = await exportFrom(api, ['--access-token', FAKE_TOKEN, ...args], { WX_ACCESS_TOKEN: '' });
+    expect(same.code).toBe(4);
+    expect(JSON.parse(await readFile(statePath, 'utf8'))).toMatchObject({ written: 30_000, cursor: api.followers.at(29_999) });
+  });
+
   it('needs --output and does not take --resume', async () => {
     const api = await fake({ followers: 10 });
     const dir = await tempDir();

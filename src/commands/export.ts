@@ -105,12 +105,15 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
 
     progress = await createProgress(io, options);
     const shownProgress = progress;
-    ({ client } = await connect(options, io, reporter, {
+    const connection = await connect(options, io, reporter, {
       signal: interruption.signal,
       onWait: (reason) => shownProgress.note(reason),
       waitsShown: shownProgress.shown,
       connections: details?.concurrency ?? 1,
-    }));
+    });
+    ({ client } = connection);
+    // Before any call: another account's list would not know the state's cursor.
+    await checkpoint?.claimAccount(await connection.account());
     output = await openOutput(plan);
     const readAhead = io.env['WX_FOLLOWERS_TEST_NO_READ_AHEAD'] === undefined;
     const run: Run = {
