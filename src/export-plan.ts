@@ -264,6 +264,12 @@ async function checkStatePath(state: string, output: string): Promise<void> {
   if (state === '') throw usageError('--state needs a file name.');
   const stateStats = await statOrUndefined(state, fs.lstat);
   if (stateStats?.isDirectory() === true) throw usageError(`--state ${escapeText(state)} is a directory: give a file name in it.`);
+  // A link is refused with a message of its own (readState); a device or FIFO is no file to rename a state over.
+  if (stateStats !== undefined && !stateStats.isFile() && !stateStats.isSymbolicLink()) {
+    throw usageError(
+      `--state ${escapeText(state)} is not a regular file (a device, named pipe or socket): the state is a file the tool replaces after each page. Give a path to a file, such as ${escapeText(output)}.state.`,
+    );
+  }
   const statePath = await canonical(state);
   const outputPath = await canonical(output);
   const partialPath = partialPathOf(outputPath);
@@ -279,6 +285,14 @@ async function checkStatePath(state: string, output: string): Promise<void> {
   const parent = await statOrUndefined(directory, fs.stat);
   if (parent === undefined || !parent.isDirectory()) {
     throw usageError(`--state ${escapeText(state)}: the folder ${escapeText(directory)} does not exist. Create it first.`);
+  }
+  // The state, its temp file and its lock are created there: found now, as for --output, not after the lock.
+  try {
+    await fs.access(directory, constants.W_OK | constants.X_OK);
+  } catch {
+    throw usageError(
+      `--state ${escapeText(state)}: the folder ${escapeText(directory)} is not writable by this user. Put the state elsewhere.`,
+    );
   }
 }
 

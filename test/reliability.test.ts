@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -437,6 +438,63 @@ describe('--state', () => {
     expect(same.code).toBe(4);
     expect(JSON.parse(await readFile(statePath, 'utf8'))).toMatchObject({ written: 30_000, cursor: api.followers.at(29_999) });
   });
+
+  it.runIf(onPosix)('in a read-only folder is exit 2 before any call, as an output there is', async () => {
+    const api = await fake({ followers: 10 });
+    // root writes anywhere: its test runs the CLI as nobody, in a folder of /tmp that nobody can reach.
+    const asRoot = process.getuid?.() === 0;
+    const base = await mkdtemp(join(asRoot ? '/tmp' : tmpdir(), 'wx-followers-read-only-'));
+    try {
+      const writable = join(base, 'out');
+      const readOnly = join(base, 'ro');
+      await mkdir(writable);
+      await mkdir(readOnly);
+      await chmod(base, 0o755);
+      await chmod(writable, 0o777);
+      await chmod(readOnly, 0o555);
+      const run = (args: string[]): Promise<CliResult> =>
+        runProcess(process.execPath, [BIN, 'export', '--base-url', api.url, ...args], {
+          env: cleanEnv(writable, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+          cwd: writable,
+          ...(asRoot ? { user: { uid: 65534, gid: 65534 } } : {}),
+        });
+      const statePath = join(readOnly, 'followers.state');
+      const state = await run(['-o', join(writable, 'followers.txt'), '--state', statePath]);
+      expect([state.code, state.stderr]).toEqual([
+        2,
+        `wx-followers: --state ${statePath}: the folder ${readOnly} is not writable by this user. Put the state elsewhere.\n`,
+      ]);
+      const output = await run(['-o', join(readOnly, 'followers.txt')]);
+      expect([output.code, output.stderr]).toEqual([
+        2,
+        `wx-followers: --output ${join(readOnly, 'followers.txt')}: the folder ${readOnly} is not writable by this user. Write elsewhere.\n`,
+      ]);
+      expect(api.calls).toHaveLength(0);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(onPosix).each([['/dev/null'], ['a named pipe']])(
+    'that is not a regular file (%s) is exit 2 before any call, asking for a file',
+    async (what) => {
+      const api = await fake({ followers: 10 });
+      const dir = await tempDir();
+      let statePath = '/dev/null';
+      if (what !== '/dev/null') {
+        statePath = join(dir, 'followers.state');
+        expect(spawnSync('mkfifo', [statePath]).status).toBe(0);
+      }
+      const output = join(dir, 'followers.txt');
+      const result = await exportFrom(api, ['-o', output, '--state', statePath]);
+      expect([result.code, result.stderr]).toEqual([
+        2,
+        `wx-followers: --state ${statePath} is not a regular file (a device, named pipe or socket): the state is a file the tool replaces after each page. Give a path to a file, such as ${output}.state.\n`,
+      ]);
+      expect(api.calls).toHaveLength(0);
+    },
+    10_000,
+  );
 
   it('needs --output and does not take --resume', async () => {
     const api = await fake({ followers: 10 });
