@@ -217,6 +217,12 @@ async function checkResume(path: string, partialPath: string, resume: string, ki
       `${escapeText(continued)} is ${describe(end.kind)}, and this run writes ${describe(kind)}: continuing it would mix the two. Run with the options that wrote it (${flagsOf(end.kind)}), or write elsewhere.`,
     );
   }
+  // Continued with '\n' lines, it would mix two line endings (and a reader that splits on one would see stray '\r's).
+  if (end.crlf) {
+    throw usageError(
+      `${escapeText(continued)} has Windows line endings (\\r\\n: an editor saved it so?), and an export writes \\n ones: continuing it would mix the two. It is left as it is: convert it back to \\n line endings (dos2unix, or the editor's LF setting), then run again with --resume ${resume}; or run without --resume.`,
+    );
+  }
   if (end.lastOpenid === undefined) {
     throw usageError(
       `${escapeText(continued)} does not end with a whole record (a run was killed in the middle of a line?), so it cannot be continued. It is left as it is: cut it back to its last whole line and resume after that line's OpenID, or run without --resume.`,
