@@ -230,6 +230,27 @@ describe('an output that cannot be written', () => {
     expect(api.calls).toHaveLength(1);
   });
 
+  // `>&-` is a POSIX shell's; Node puts /dev/null on the closed fd, where the export would vanish.
+  it.runIf(onPosix)('stdout closed (`>&-`) is exit 1 before any call; `> /dev/null` and -o FILE are not refused', async () => {
+    const api = await fake({ followers: 50 });
+    const dir = await tempDir();
+    const run = (args: string, redirect: string): Promise<CliResult> =>
+      runProcess('bash', ['-c', `"${process.execPath}" "${BIN}" export --base-url ${api.url} ${args} ${redirect}`], {
+        env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+      });
+    const closed = await run('', '>&-');
+    expect([closed.code, closed.stderr]).toEqual([
+      1,
+      'wx-followers: stdout is closed (`>&-`, or started with no stdout), so the followers would be lost: nothing was asked of the API. Give --output FILE, or send stdout somewhere (`> FILE`; `> /dev/null` if you really want nothing).\n',
+    ]);
+    expect((await run('-o /dev/stdout', '>&-')).code).toBe(1);
+    expect(api.calls).toHaveLength(0);
+    expect(await run('', '> /dev/null')).toMatchObject({ code: 0, stderr: '' });
+    const file = join(dir, 'followers.txt');
+    expect(await run(`-o ${file}`, '>&-')).toMatchObject({ code: 0, stderr: '' });
+    expect(await readFile(file, 'utf8')).toBe(lines(allOpenids(api.followers)));
+  });
+
   it.runIf(onLinux).each([['token'], ['config path'], ['--help'], ['--version'], ['help'], ['export --help']])(
     '`%s` fails with exit 1 and the reason, never exit 0 with nothing written',
     async (args) => {

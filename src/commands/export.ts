@@ -97,6 +97,12 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     ({ checkpoint, outputLock } = plan);
     // Again with the format a --state file holds; the lock is released below.
     checkBom(options.bom, plan.format);
+    if (plan.output.kind === 'stdout' && io.stdoutClosed()) {
+      throw new WxError(
+        'stdout is closed (`>&-`, or started with no stdout), so the followers would be lost: nothing was asked of the API. Give --output FILE, or send stdout somewhere (`> FILE`; `> /dev/null` if you really want nothing).',
+        ExitCode.Failure,
+      );
+    }
     const { details, resume, format } = plan;
     advance.written = plan.writtenBefore;
     advance.recorded = checkpoint === undefined ? undefined : resume;
