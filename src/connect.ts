@@ -1,7 +1,7 @@
 import { ApiClient, DEFAULT_RETRY_POLICY, MAX_TIMER_MS, type WaitListener } from './api/client.js';
 import { fetchStableToken } from './api/stable-token.js';
 import { openConfigStore, type ConfigStore } from './config-store.js';
-import { resolveCredentials, resolveSetting, type CredentialOptions } from './credentials.js';
+import { resolveCredentials, resolveSetting, type AccountId, type CredentialOptions } from './credentials.js';
 import type { IOStreams } from './io.js';
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, parseBaseUrl, parseCount, parsePositiveInteger } from './options.js';
 import { chooseProxy, type ProxyFlag } from './proxy.js';
@@ -40,6 +40,8 @@ export interface ConnectionHooks {
 export interface Connection {
   client: ApiClient;
   tokens: TokenManager;
+  /** Which account the run is for, told before any call (for a --state file). */
+  account(): Promise<AccountId>;
 }
 
 /** Settles the origin, the timeout and the credentials, and opens the client on them. */
@@ -91,7 +93,7 @@ export async function connect(
     ...(proxy === undefined ? {} : { proxy }),
     ...clientHooks,
   });
-  return { client, tokens };
+  return { client, tokens, account: credentials.account };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { AccountId } from './credentials.js';
 import { ExitCode, WxError, usageError } from './errors.js';
 import { FileLock, lockHolder } from './lock.js';
 import { isOpenidShape } from './options.js';
@@ -18,6 +19,8 @@ export interface ExportState {
   list?: string;
   /** Whether the rows carry each follower's details; absent: no. */
   withInfo?: boolean;
+  /** Whose list: absent in older states, and recorded by the next run that continues one. */
+  account?: AccountId;
   /** The last OpenID written, or undefined before the first page. */
   cursor: string | undefined;
   written: number;
@@ -130,6 +133,26 @@ export class Checkpoint {
     }
   }
 
+  /**
+   * Before any call: an unfinished export goes on under the account it started with only (another
+   * account's list would not know the cursor, and its rows would join the file). A state without
+   * an account (a fresh one, or one an older version wrote) records this run's.
+   */
+  async claimAccount(account: AccountId): Promise<void> {
+    const recorded = this.#state.account;
+    if (recorded === undefined) {
+      this.#state = { ...this.#state, account };
+      await this.#write();
+      return;
+    }
+    if (sameAccount(recorded, account)) return;
+    const tokenOnly = 'appid' in recorded && 'tokenFrom' in account;
+    const hint = tokenOnly ? ` If this run's token is that account's, give --appid ${shown(recorded.appid)} as well.` : '';
+    throw usageError(
+      `The state file ${escapeText(this.#path)} belongs to an unfinished export of ${accountName(recorded)}, and this run is for ${accountName(account)}. Run it under the account it started with, or give this export another --state file.${hint}`,
+    );
+  }
+
   /** After a page is written and synced to disk. */
   async record(cursor: string, written: number, outputBytes: number, total: number | undefined): Promise<void> {
     this.#state = { ...this.#state, cursor, written, outputBytes, total, updatedAt: new Date().toISOString() };
@@ -176,6 +199,17 @@ export class Checkpoint {
   }
 }
 
+function sameAccount(first: AccountId, second: AccountId): boolean {
+  if ('appid' in first) return 'appid' in second && first.appid === second.appid;
+  return 'tokenFrom' in second && first.tokenFrom === second.tokenFrom;
+}
+
+/** An account as messages name it: by AppID, or (never by its token) by where the token came from. */
+function accountName(account: AccountId): string {
+  if ('appid' in account) return `the account with AppID ${shown(account.appid)}`;
+  return `an account known only by its access token, from ${shown(account.tokenFrom)}`;
+}
+
 /** A file of ours whose name someone may have planted (a link, a leftover): that name is replaced. */
 async function createReplacing(path: string): Promise<FileHandle> {
   try {
@@ -216,7 +250,7 @@ async function readState(path: string): Promise<ExportState | undefined> {
   }
   if (typeof json !== 'object' || json === null) throw corrupt('not an object');
   const state = json as Record<string, unknown>;
-  const { version, output, format, list, withInfo, cursor, written, outputBytes, total, startedAt, updatedAt, done } = state;
+  const { version, output, format, list, withInfo, account, cursor, written, outputBytes, total, startedAt, updatedAt, done } = state;
   if (version !== 1) throw corrupt('unknown version');
   if (typeof output !== 'string' || typeof format !== 'string' || !isFormatName(format)) throw corrupt('no output or format');
   if (cursor !== undefined && (typeof cursor !== 'string' || !isOpenidShape(cursor))) throw corrupt('bad cursor');
@@ -225,5 +259,12 @@ async function readState(path: string): Promise<ExportState | undefined> {
   if (list !== undefined && typeof list !== 'string') throw corrupt('bad list');
   if (withInfo !== undefined && typeof withInfo !== 'boolean') throw corrupt('bad withInfo');
   if (typeof startedAt !== 'string' || typeof updatedAt !== 'string') throw corrupt('bad times');
-  return { version, output, format, list, withInfo, cursor, written, outputBytes, total, startedAt, updatedAt, done };
+  if (account !== undefined && !isAccountId(account)) throw corrupt('bad account');
+  return { version, output, format, list, withInfo, account, cursor, written, outputBytes, total, startedAt, updatedAt, done };
+}
+
+function isAccountId(value: unknown): value is AccountId {
+  if (typeof value !== 'object' || value === null) return false;
+  const { appid, tokenFrom } = value as Record<string, unknown>;
+  return (typeof appid === 'string') !== (typeof tokenFrom === 'string');
 }

@@ -1,10 +1,14 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { build, stop } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
 import { serveInstructions } from './fake-api/demo-instructions.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN } from './fake-api/server.js';
-import { BIN, cleanEnv, lines, runCli, runProcess, tempDir } from './helpers/cli.js';
+import { BIN, cleanEnv, lines, onPosix, runCli, runProcess, tempDir } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
@@ -210,6 +214,74 @@ describe('npm run demo -- --serve', () => {
     const token = await runCli(['token'], { env: cleanEnv(await tempDir(), env) });
     expect([token.code, token.stderr]).toEqual([0, '']);
     expect(token.stdout.toString()).toMatch(/^FAKE_STABLE_TOKEN_1/);
+  });
+});
+
+/** test/fake-api/demo.ts as one script that Node runs, as `npm run demo` runs its compiled self. */
+async function bundledDemo(): Promise<{ script: string; dir: string }> {
+  const dir = await tempDir();
+  const script = join(dir, 'demo.mjs');
+  await build({
+    entryPoints: [fileURLToPath(new URL('./fake-api/demo.ts', import.meta.url))],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: script,
+    logLevel: 'silent',
+  });
+  // esbuild's service is a child of this worker: left running, it would count as a process the tests left.
+  await stop();
+  return { script, dir };
+}
+
+/** The demo's fake, once it says where it listens; `ended` settles when the last holder of its stderr (the demo) has exited. */
+async function servingDemo(child: ChildProcessByStdio<null, null, Readable>): Promise<{ url: string; ended: Promise<void> }> {
+  const ended = new Promise<void>((resolve) => child.stderr.on('close', () => resolve()));
+  let text = '';
+  const url = await new Promise<string>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const found = /at (http:\/\/127\.0\.0\.1:\d+)\./.exec(text)?.[1];
+      if (found !== undefined) resolve(found);
+    });
+  });
+  return { url, ended };
+}
+
+async function answers(url: string): Promise<boolean> {
+  return fetch(`${url}/cgi-bin/get_api_domain_ip`).then(
+    () => true,
+    () => false,
+  );
+}
+
+describe('npm run demo -- --serve, stopped', () => {
+  it.runIf(onPosix).each([['SIGTERM'], ['SIGHUP'], ['SIGINT']] as const)(
+    'by %s: the fake stops and the process exits 0',
+    async (signal) => {
+      const { script, dir } = await bundledDemo();
+      const child = spawn(process.execPath, [script, '--serve'], { env: cleanEnv(dir), stdio: ['ignore', 'ignore', 'pipe'] });
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const { url } = await servingDemo(child);
+      expect(await answers(url)).toBe(true);
+      child.kill(signal);
+      expect(await exited).toBe(0);
+      expect(await answers(url)).toBe(false);
+    },
+  );
+
+  // What `npm run demo -- --serve` is: npm forwards SIGTERM to `sh -c '... && node demo.js'`, which dies without passing it on.
+  it.runIf(onPosix)('by SIGTERM to the shell npm runs it in: the fake, left behind, stops too', async () => {
+    const { script, dir } = await bundledDemo();
+    const shell = spawn('sh', ['-c', `true && "${process.execPath}" "${script}" --serve`], {
+      env: cleanEnv(dir),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const { url, ended } = await servingDemo(shell);
+    expect(await answers(url)).toBe(true);
+    shell.kill('SIGTERM');
+    await ended;
+    expect(await answers(url)).toBe(false);
   });
 });
 

@@ -462,7 +462,36 @@ describe('--resume into a file', () => {
     // A remark of 100 KiB whose lines look like rows: read from its middle, it would end on a cursor it does not hold.
     const remark = Array.from({ length: 3_000 }, (_, index) => `oFake${String(index).padStart(23, '0')},1,,,en`).join('\n');
     await writeFile(file, `${header}${rows}'-LastLastLastLastLastLastLast,1,,,en,"${remark}",0,,,0,\n`);
-    expect(await readFileEnd(file)).toEqual({ kind: { format: 'csv', withInfo: true }, lastOpenid: '-LastLastLastLastLastLastLast' });
+    expect(await readFileEnd(file)).toEqual({
+      kind: { format: 'csv', withInfo: true },
+      lastOpenid: '-LastLastLastLastLastLastLast',
+      crlf: false,
+    });
+  });
+
+  it.each([
+    ['text', (openids: string[]) => lines(openids).replaceAll('\n', '\r\n')],
+    ['csv', (openids: string[]) => `openid\r\n${lines(openids).replaceAll('\n', '\r\n')}`],
+    // Only the last line saved again on Windows (a line cut back in an editor): its ending is the one the next row follows.
+    ['text', (openids: string[]) => `${lines(openids.slice(0, -1))}${openids.at(-1)}\r\n`],
+  ])('refuses a %s file with Windows line endings (CRLF), the file untouched, before any call', async (format, text) => {
+    const api = await fake({ followers: 30 });
+    const dir = await tempDir();
+    const file = join(dir, `crlf.${format}`);
+    const kept = allOpenids(api.followers).slice(0, 10);
+    await writeFile(file, text(kept));
+    const result = await exportFrom(api, ['-f', format, '-o', file, '--resume', kept.at(-1) as string]);
+    expect([result.code, result.stderr]).toEqual([
+      2,
+      `wx-followers: ${file} has Windows line endings (\\r\\n: an editor saved it so?), and an export writes \\n ones: continuing it would mix the two. It is left as it is: convert it back to \\n line endings (dos2unix, or the editor's LF setting), then run again with --resume ${kept.at(-1)}; or run without --resume.\n`,
+    ]);
+    expect(api.calls).toHaveLength(0);
+    expect(await readFile(file, 'utf8')).toBe(text(kept));
+    // Converted back, it goes on.
+    await writeFile(file, text(kept).replaceAll('\r\n', '\n'));
+    const converted = await exportFrom(api, ['-f', format, '-o', file, '--resume', kept.at(-1) as string]);
+    expect([converted.code, converted.stderr]).toEqual([0, '']);
+    expect(await readFile(file, 'utf8')).toBe(`${format === 'csv' ? 'openid\n' : ''}${lines(allOpenids(api.followers))}`);
   });
 
   it('refuses when there is no file to continue', async () => {

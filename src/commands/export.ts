@@ -97,6 +97,12 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
     ({ checkpoint, outputLock } = plan);
     // Again with the format a --state file holds; the lock is released below.
     checkBom(options.bom, plan.format);
+    if (plan.output.kind === 'stdout' && io.stdoutClosed()) {
+      throw new WxError(
+        'stdout is closed (`>&-`, or started with no stdout), so the followers would be lost: nothing was asked of the API. Give --output FILE, or send stdout somewhere (`> FILE`; `> /dev/null` if you really want nothing).',
+        ExitCode.Failure,
+      );
+    }
     const { details, resume, format } = plan;
     advance.written = plan.writtenBefore;
     advance.recorded = checkpoint === undefined ? undefined : resume;
@@ -105,12 +111,15 @@ export async function runExport(options: ExportOptions, io: IOStreams): Promise<
 
     progress = await createProgress(io, options);
     const shownProgress = progress;
-    ({ client } = await connect(options, io, reporter, {
+    const connection = await connect(options, io, reporter, {
       signal: interruption.signal,
       onWait: (reason) => shownProgress.note(reason),
       waitsShown: shownProgress.shown,
       connections: details?.concurrency ?? 1,
-    }));
+    });
+    ({ client } = connection);
+    // Before any call: another account's list would not know the state's cursor.
+    await checkpoint?.claimAccount(await connection.account());
     output = await openOutput(plan);
     const readAhead = io.env['WX_FOLLOWERS_TEST_NO_READ_AHEAD'] === undefined;
     const run: Run = {
