@@ -32,7 +32,7 @@ await esbuild.build({
   bundle: true,
   platform: 'node',
   // CommonJS: Node then starts without its ES module loader (about 12 ms of every run), which it
-  // loads only for the dependencies that need it (conf, ora), when they do.
+  // loads only for the dependencies that need it (ora), when they do.
   format: 'cjs',
   target: 'node20.18',
   packages: 'external',

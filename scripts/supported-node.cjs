@@ -39,12 +39,16 @@ function fallbackNodeBin() {
 }
 
 function main() {
-  const [script, ...rest] = process.argv.slice(2);
+  const given = process.argv.slice(2);
+  // TypeScript's tsc keeps a module compile cache in $TMPDIR by default: the test suite leaves
+  // nothing behind, so its processes keep none (the CLI's own, under test, is in the suite's root).
+  const noCompileCache = given[0] === '--no-compile-cache';
+  const [script, ...rest] = noCompileCache ? given.slice(1) : given;
   if (process.env.npm_execpath === undefined || script === undefined) {
     process.stderr.write('usage (from an npm script): node scripts/supported-node.cjs SCRIPT [ARGS...]\n');
     process.exit(2);
   }
-  const env = { ...process.env };
+  const env = { ...process.env, ...(noCompileCache ? { NODE_DISABLE_COMPILE_CACHE: '1' } : {}) };
   let node = process.execPath;
   if (!supported(process.versions.node)) {
     const bin = fallbackNodeBin();

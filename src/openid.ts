@@ -90,3 +90,14 @@ export function describeList(list: FollowerList): string {
 /** The languages `user/info/batchget` answers in (--lang). */
 export const DETAILS_LANGUAGES = ['zh_CN', 'zh_TW', 'en'] as const;
 export type DetailsLanguage = (typeof DETAILS_LANGUAGES)[number];
+
+/**
+ * An account as a state file records it: its AppID when the run knows one (from --appid, WX_APPID
+ * or the config store, with or without a token); else where the token comes from. Not the token,
+ * nor any digest of it: a token changes at every renewal (2 hours at most), so its digest would
+ * refuse the same account's next run, and a digest of a live secret lets anyone who reads the
+ * state check a guess of it. Where the token comes from is stable across runs and no secret:
+ * `WX_ACCESS_TOKEN`, `--access-token`, `stdin`, or the config file that holds it (cron jobs keep
+ * accounts apart with a config folder each, WX_FOLLOWERS_CONFIG_DIR).
+ */
+export type AccountId = { appid: string } | { tokenFrom: string };

@@ -1,18 +1,21 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { build, stop } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { peekConfigValue } from '../src/out/config-store.js';
 import { allOpenids } from './fake-api/followers.js';
 import { serveInstructions } from './fake-api/demo-instructions.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN } from './fake-api/server.js';
-import { BIN, cleanEnv, lines, runCli, runProcess, tempDir } from './helpers/cli.js';
+import { BIN, cleanEnv, lines, onPosix, runCli, runProcess, tempDir } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
 
-function unusable(path: string, why: string): string {
+function broken(path: string, why: string): string {
   return (
-    `wx-followers: The config file ${path} is unusable: ${why}. Fix it by hand (a JSON object such as {"appid": "wx..."}), ` +
+    `wx-followers: The config file ${path} is broken: ${why}. Fix it by hand (a JSON object such as {"appid": "wx..."}), ` +
     `or move it away to start with an empty one (mv '${path}' '${path}.bad'); then set the values again with \`wx-followers config set\`.\n`
   );
 }
@@ -36,7 +39,7 @@ describe('a broken config file', () => {
       ['config', 'unset', 'token-cache'],
     ]) {
       const result = await runCli(args, { env: cleanEnv(dir) });
-      expect([result.code, result.stderr], args.join(' ')).toEqual([2, unusable(path, 'it is not valid JSON')]);
+      expect([result.code, result.stderr], args.join(' ')).toEqual([2, broken(path, 'it is not valid JSON')]);
     }
     expect(await readFile(path, 'utf8')).toBe(content);
   });
@@ -46,7 +49,7 @@ describe('a broken config file', () => {
       const { dir, path } = await configFile(content);
       for (const args of [['config', 'set', 'appid', FAKE_APPID], ['config', 'list'], ['token']]) {
         const result = await runCli(args, { env: cleanEnv(dir, { WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET }) });
-        expect([result.code, result.stderr], `${content}: ${args.join(' ')}`).toEqual([2, unusable(path, 'it is not a JSON object')]);
+        expect([result.code, result.stderr], `${content}: ${args.join(' ')}`).toEqual([2, broken(path, 'it is not a JSON object')]);
       }
       expect(await readFile(path, 'utf8')).toBe(content);
     }
@@ -76,18 +79,13 @@ describe('a broken config file', () => {
 });
 
 describe('a config file with a UTF-8 BOM (Windows Notepad)', () => {
-  it('is read as without it, by conf and by the direct read of the proxy key', async () => {
+  it('is read as without it', async () => {
     const api = await fake({ followers: 3 });
     const { dir } = await configFile(`\ufeff${JSON.stringify({ 'access-token': FAKE_TOKEN, 'base-url': api.url })}`);
     const result = await runCli(['export'], { env: cleanEnv(dir) });
     expect([result.code, result.stderr, result.stdout.toString()]).toEqual([0, '', lines(allOpenids(api.followers))]);
     const list = await runCli(['config', 'list'], { env: cleanEnv(dir) });
-    expect(list.stdout.toString()).toBe(`access-token=************6789\nbase-url=${api.url}\n`);
-
-    // In-process: the direct read must not fall back to opening the store, which would hide a BOM it chokes on.
-    const proxyDir = (await configFile('\ufeff{"proxy": " http://127.0.0.1:3128 "}')).dir;
-    const opened = () => Promise.reject(new Error('the store was opened'));
-    await expect(peekConfigValue(cleanEnv(proxyDir), 'proxy', opened)).resolves.toBe('http://127.0.0.1:3128');
+    expect(list.stdout.toString()).toBe(`access-token=********\nbase-url=${api.url}\n`);
   });
 });
 
@@ -155,7 +153,7 @@ describe('values checked and shown escaped', () => {
     const get = await runCli(['config', 'get', 'base-url'], { env: cleanEnv(dir) });
     expect(get.stdout.toString()).toBe('https://x\\u{1b}[31m.example\n');
     const list = await runCli(['config', 'list'], { env: cleanEnv(dir) });
-    expect(list.stdout.toString()).toBe('secret=***********\\u{1b}[2J\nbase-url=https://x\\u{1b}[31m.example\n');
+    expect(list.stdout.toString()).toBe('secret=********\nbase-url=https://x\\u{1b}[31m.example\n');
     const reveal = await runCli(['config', 'get', 'base-url', '--reveal'], { env: cleanEnv(dir) });
     expect(reveal.stdout.toString()).toBe('https://x\u001b[31m.example\n');
   });
@@ -216,6 +214,74 @@ describe('npm run demo -- --serve', () => {
     const token = await runCli(['token'], { env: cleanEnv(await tempDir(), env) });
     expect([token.code, token.stderr]).toEqual([0, '']);
     expect(token.stdout.toString()).toMatch(/^FAKE_STABLE_TOKEN_1/);
+  });
+});
+
+/** test/fake-api/demo.ts as one script that Node runs, as `npm run demo` runs its compiled self. */
+async function bundledDemo(): Promise<{ script: string; dir: string }> {
+  const dir = await tempDir();
+  const script = join(dir, 'demo.mjs');
+  await build({
+    entryPoints: [fileURLToPath(new URL('./fake-api/demo.ts', import.meta.url))],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: script,
+    logLevel: 'silent',
+  });
+  // esbuild's service is a child of this worker: left running, it would count as a process the tests left.
+  await stop();
+  return { script, dir };
+}
+
+/** The demo's fake, once it says where it listens; `ended` settles when the last holder of its stderr (the demo) has exited. */
+async function servingDemo(child: ChildProcessByStdio<null, null, Readable>): Promise<{ url: string; ended: Promise<void> }> {
+  const ended = new Promise<void>((resolve) => child.stderr.on('close', () => resolve()));
+  let text = '';
+  const url = await new Promise<string>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const found = /at (http:\/\/127\.0\.0\.1:\d+)\./.exec(text)?.[1];
+      if (found !== undefined) resolve(found);
+    });
+  });
+  return { url, ended };
+}
+
+async function answers(url: string): Promise<boolean> {
+  return fetch(`${url}/cgi-bin/get_api_domain_ip`).then(
+    () => true,
+    () => false,
+  );
+}
+
+describe('npm run demo -- --serve, stopped', () => {
+  it.runIf(onPosix).each([['SIGTERM'], ['SIGHUP'], ['SIGINT']] as const)(
+    'by %s: the fake stops and the process exits 0',
+    async (signal) => {
+      const { script, dir } = await bundledDemo();
+      const child = spawn(process.execPath, [script, '--serve'], { env: cleanEnv(dir), stdio: ['ignore', 'ignore', 'pipe'] });
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const { url } = await servingDemo(child);
+      expect(await answers(url)).toBe(true);
+      child.kill(signal);
+      expect(await exited).toBe(0);
+      expect(await answers(url)).toBe(false);
+    },
+  );
+
+  // What `npm run demo -- --serve` is: npm forwards SIGTERM to `sh -c '... && node demo.js'`, which dies without passing it on.
+  it.runIf(onPosix)('by SIGTERM to the shell npm runs it in: the fake, left behind, stops too', async () => {
+    const { script, dir } = await bundledDemo();
+    const shell = spawn('sh', ['-c', `true && "${process.execPath}" "${script}" --serve`], {
+      env: cleanEnv(dir),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const { url, ended } = await servingDemo(shell);
+    expect(await answers(url)).toBe(true);
+    shell.kill('SIGTERM');
+    await ended;
+    expect(await answers(url)).toBe(false);
   });
 });
 

@@ -65,21 +65,59 @@ describe('diff', () => {
     expect((await diff([path('old'), path('new'), '-f', 'csv'])).stdout.toString()).toBe('change,openid\n');
   });
 
-  it('reads empty exports, blank lines, CRLF and a CSV header alone', async () => {
+  it('reads empty exports (with --allow-empty), blank lines, CRLF and a CSV header alone', async () => {
     const path = await files({
       empty: '',
       headerOnly: '\uFEFFopenid\r\n',
       blanks: `\n${OLD.slice(0, 2).join('\r\n\r\n')}\r\n\n   \n`,
     });
-    expect((await diff([path('empty'), path('headerOnly')])).stdout.toString()).toBe('');
-    const fromNothing = await diff([path('empty'), path('blanks')]);
+    expect((await diff([path('empty'), path('headerOnly'), '--allow-empty'])).stdout.toString()).toBe('');
+    const fromNothing = await diff([path('empty'), path('blanks'), '--allow-empty']);
     expect(fromNothing.code).toBe(0);
     expect(fromNothing.stdout.toString()).toBe(`+${OLD[0]}\n+${OLD[1]}\n`);
     expect((await diff([path('blanks'), path('headerOnly')])).stdout.toString()).toBe(`-${OLD[0]}\n-${OLD[1]}\n`);
   });
 
+  it('refuses an empty input (what a failed `export > FILE` leaves) with exit 2 unless --allow-empty', async () => {
+    const path = await files({ good: FORMATS.text(OLD), empty: '', blanks: '\n\n' });
+    const message = (name: string): string =>
+      `wx-followers: ${name} is empty, and an export that failed (\`export > FILE\` creates FILE before the run) leaves it so: diff would report every follower as gone. Export again. If the list really had no one in it (a text or NDJSON export of no one is empty), give --allow-empty.\n`;
+    for (const args of [
+      [path('good'), path('empty')],
+      [path('empty'), path('good')],
+      [path('good'), path('blanks')],
+    ]) {
+      const result = await diff(args);
+      expect([result.code, result.stderr, result.stdout.toString()]).toEqual([
+        2,
+        message(args.find((arg) => arg !== path('good')) ?? ''),
+        '',
+      ]);
+    }
+    const fromStdin = await diff([path('good'), '-'], '');
+    expect([fromStdin.code, fromStdin.stderr]).toEqual([2, message('stdin')]);
+    const allowed = await diff([path('good'), '-', '--allow-empty'], '');
+    expect([allowed.code, allowed.stdout.toString()]).toEqual([0, OLD.map((id) => `-${id}\n`).join('')]);
+  });
+
+  it.each([
+    ['a gzip file', Buffer.from('1f8b0800000000000003cbc82c4bcd4dccc9e1020036f1b3f80a000000', 'hex')],
+    ['UTF-16 text', Buffer.from(`\uFEFF${OLD.join('\r\n')}\r\n`, 'utf16le')],
+    ['bytes that are not UTF-8, with no NUL and no line break', Buffer.from([0xff, 0xfe, 0x81, 0x90, 0xc3, 0x28])],
+  ])('refuses %s as not text, not as cut off', async (_name, bytes) => {
+    const path = await files({ good: FORMATS.text(OLD) });
+    await writeFile(path('binary'), bytes);
+    const result = await diff([path('good'), path('binary')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^wx-followers: ${path('binary')} is not an export: it is not text \\(it (holds NUL bytes|is not UTF-8)\\)\\. diff reads the text, CSV or NDJSON that export writes\\.\\n$`,
+      ),
+    );
+  });
+
   it("reads an OpenID behind --with-info's formula guard as the OpenID", async () => {
-    const path = await files({ old: `openid,remark\n'-dash_${'x'.repeat(20)},"=1,\n2"\n`, new: '' });
+    const path = await files({ old: `openid,remark\n'-dash_${'x'.repeat(20)},"=1,\n2"\n`, new: 'openid\n' });
     expect((await diff([path('old'), path('new')])).stdout.toString()).toBe(`--dash_${'x'.repeat(20)}\n`);
   });
 

@@ -432,9 +432,10 @@ describe('config', () => {
     await expectOwnerOnly(path);
 
     const list = await runCli(['config', 'list'], { env });
-    expect(list.stdout.toString()).toBe('access-token=************WXYZ\nappid=wx1234567890abcdef\n');
-    expect(list.stdout.toString()).not.toContain(token);
-    expect((await runCli(['config', 'get', 'access-token'], { env })).stdout.toString()).toBe('************WXYZ\n');
+    expect(list.stdout.toString()).toBe('access-token=********\nappid=wx1234567890abcdef\n');
+    // Not even its last characters.
+    expect(list.stdout.toString()).not.toContain('WXYZ');
+    expect((await runCli(['config', 'get', 'access-token'], { env })).stdout.toString()).toBe('********\n');
     expect((await runCli(['config', 'get', 'access-token', '--reveal'], { env })).stdout.toString()).toBe(`${token}\n`);
     expect((await runCli(['config', 'get', 'appid'], { env })).stdout.toString()).toBe('wx1234567890abcdef\n');
 

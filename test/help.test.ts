@@ -11,6 +11,12 @@ describe('--help', () => {
     // Each example runs this command, maybe behind a pipe or inside $(...).
     expect(result.stdout.toString()).toMatch(new RegExp(`\\nExamples:\\n(  \\$ .*wx-followers ${command}\\b.*\\n){2,3}$`));
   });
+
+  it('of config set says what ends a value typed on a terminal: Enter, not Ctrl-D (which would then go to the shell)', async () => {
+    const result = await runCli(['config', 'set', '--help']);
+    expect(result.stdout.toString()).toContain('wx-followers config set secret -   (on a terminal: type or paste it, then Enter)\n');
+    expect(result.stdout.toString()).not.toMatch(/Ctrl-D/);
+  });
 });
 
 describe('--help and --version alone', () => {

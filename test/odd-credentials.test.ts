@@ -110,7 +110,7 @@ describe('a corrupt config file', () => {
       const result = await runCli(args, { env: cleanEnv(dir, { WX_APPID: FAKE_APPID }) });
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toBe(
-        `wx-followers: The config file ${path} is unusable: it is not valid JSON. Fix it by hand (a JSON object such as {"appid": "wx..."}), ` +
+        `wx-followers: The config file ${path} is broken: it is not valid JSON. Fix it by hand (a JSON object such as {"appid": "wx..."}), ` +
           `or move it away to start with an empty one (mv '${path}' '${path}.bad'); then set the values again with \`wx-followers config set\`.\n`,
       );
     }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { link, lstat, mkdir, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { readFileEnd } from '../src/out/file-end.js';
 import { Checkpoint, planState, type ExportKind } from '../src/out/state.js';
 import { allOpenids, listedFollowers } from './fake-api/followers.js';
 import { FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
-import { BIN, cleanEnv, exportFrom, lines, onPosix, resumeCursor, runProcess, tempDir } from './helpers/cli.js';
+import { BIN, cleanEnv, exportFrom, lines, onLinux, onPosix, resumeCursor, runProcess, tempDir } from './helpers/cli.js';
 import { STALLING_LIST, useFakes } from './helpers/fakes.js';
 
 /** The plan's read of the state file, then the run's lock on it: what an export does. */
@@ -250,6 +250,61 @@ describe.runIf(onPosix)('an output that is not a regular file', () => {
   });
 });
 
+describe.runIf(onPosix)('-o naming a descriptor (/dev/fd/N)', () => {
+  /** The CLI with stdio 0-2 as pipes and `extra` at descriptor 7 (3 to 6 left closed, for Node to take). */
+  async function withDescriptor7(api: FakeApi, output: string, extra: number | 'ignore'): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, [BIN, 'export', '--base-url', api.url, '--limit', '3', '-o', output], {
+      env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+      stdio: ['pipe', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'ignore', extra],
+    });
+    child.stdin?.end();
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
+    return { code, stderr };
+  }
+
+  it.runIf(onLinux)("a descriptor the shell did not open is exit 2 before any call: not open, or one of Node's own", async () => {
+    const api = await fake({ followers: 10 });
+    // Node takes 3 to 21 or so for its event loop and thread pool; 200 is free.
+    const outputs = [...Array.from({ length: 22 }, (_, index) => `/dev/fd/${index + 3}`), '/proc/self/fd/7', '/dev/fd/200'];
+    for (const output of outputs) {
+      const result = await withDescriptor7(api, output, 'ignore');
+      const fd = output.split('/').at(-1);
+      expect([result.code, result.stderr], output).toEqual([
+        2,
+        expect.stringMatching(new RegExp(`^wx-followers: --output ${output} names descriptor ${fd}, which `)),
+      ]);
+      expect(result.stderr, output).toMatch(new RegExp(`A forgotten ${fd}>FILE\\?`));
+    }
+    expect(api.calls).toEqual([]);
+  });
+
+  it('a file or a pipe the shell opened at descriptor 7 gets the export', async () => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    for (const output of ['/dev/fd/7', '/proc/self/fd/7'].filter((name) => onLinux || name.startsWith('/dev/'))) {
+      const file = join(dir, `${output.replaceAll('/', '_')}.txt`);
+      const handle = await open(file, 'w');
+      try {
+        const result = await withDescriptor7(api, output, handle.fd);
+        expect([result.code, result.stderr], output).toEqual([0, expect.stringMatching(/stopped at --limit 3/)]);
+      } finally {
+        await handle.close();
+      }
+      expect(await readFile(file, 'utf8'), output).toBe(lines(allOpenids(api.followers).slice(0, 3)));
+    }
+    // A pipe whose reading end is another process's (`7> >(gzip > x)`), not Node's own: Node's
+    // own stdio 'pipe' is a socket, so the shell makes this one.
+    const piped = await runProcess(
+      'bash',
+      ['-c', '"$0" "$1" export --base-url "$2" --limit 3 -o /dev/fd/7 7>&1 | cat', process.execPath, BIN, api.url],
+      { env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }) },
+    );
+    expect([piped.code, piped.stdout.toString()]).toEqual([0, lines(allOpenids(api.followers).slice(0, 3))]);
+  });
+});
+
 // Windows lets only administrators, or Developer Mode, make the symlinks these tests plant.
 describe.runIf(onPosix)('no link followed where the tool creates or truncates', () => {
   async function planted(kind: 'symlink' | 'hard link', at: string, victim: string): Promise<void> {
@@ -320,6 +375,7 @@ describe.runIf(onPosix)('no link followed where the tool creates or truncates', 
       defaultFormat: 'text',
       list: 'follower list',
       withInfo: false,
+      account: { appid: 'wx1234567890abcdef' },
     });
     await checkpoint.record('oCursor', 1, 10, 1);
     await checkpoint.release();
@@ -412,7 +468,36 @@ describe('--resume into a file', () => {
     // A remark of 100 KiB whose lines look like rows: read from its middle, it would end on a cursor it does not hold.
     const remark = Array.from({ length: 3_000 }, (_, index) => `oFake${String(index).padStart(23, '0')},1,,,en`).join('\n');
     await writeFile(file, `${header}${rows}'-LastLastLastLastLastLastLast,1,,,en,"${remark}",0,,,0,\n`);
-    expect(await readFileEnd(file)).toEqual({ kind: { format: 'csv', withInfo: true }, lastOpenid: '-LastLastLastLastLastLastLast' });
+    expect(await readFileEnd(file)).toEqual({
+      kind: { format: 'csv', withInfo: true },
+      lastOpenid: '-LastLastLastLastLastLastLast',
+      crlf: false,
+    });
+  });
+
+  it.each([
+    ['text', (openids: string[]) => lines(openids).replaceAll('\n', '\r\n')],
+    ['csv', (openids: string[]) => `openid\r\n${lines(openids).replaceAll('\n', '\r\n')}`],
+    // Only the last line saved again on Windows (a line cut back in an editor): its ending is the one the next row follows.
+    ['text', (openids: string[]) => `${lines(openids.slice(0, -1))}${openids.at(-1)}\r\n`],
+  ])('refuses a %s file with Windows line endings (CRLF), the file untouched, before any call', async (format, text) => {
+    const api = await fake({ followers: 30 });
+    const dir = await tempDir();
+    const file = join(dir, `crlf.${format}`);
+    const kept = allOpenids(api.followers).slice(0, 10);
+    await writeFile(file, text(kept));
+    const result = await exportFrom(api, ['-f', format, '-o', file, '--resume', kept.at(-1) as string]);
+    expect([result.code, result.stderr]).toEqual([
+      2,
+      `wx-followers: ${file} has Windows line endings (\\r\\n: an editor saved it so?), and an export writes \\n ones: continuing it would mix the two. It is left as it is: convert it back to \\n line endings (dos2unix, or the editor's LF setting), then run again with --resume ${kept.at(-1)}; or run without --resume.\n`,
+    ]);
+    expect(api.calls).toHaveLength(0);
+    expect(await readFile(file, 'utf8')).toBe(text(kept));
+    // Converted back, it goes on.
+    await writeFile(file, text(kept).replaceAll('\r\n', '\n'));
+    const converted = await exportFrom(api, ['-f', format, '-o', file, '--resume', kept.at(-1) as string]);
+    expect([converted.code, converted.stderr]).toEqual([0, '']);
+    expect(await readFile(file, 'utf8')).toBe(`${format === 'csv' ? 'openid\n' : ''}${lines(allOpenids(api.followers))}`);
   });
 
   it('refuses when there is no file to continue', async () => {

@@ -42,7 +42,13 @@ afterEach(() => {
   for (const restore of restores.splice(0).reverse()) restore();
 });
 
-const KIND: ExportKind = { format: 'csv', defaultFormat: 'text', list: 'follower list', withInfo: false };
+const KIND: ExportKind = {
+  format: 'csv',
+  defaultFormat: 'text',
+  list: 'follower list',
+  withInfo: false,
+  account: { appid: 'wx1234567890abcdef' },
+};
 
 describe('samePath', () => {
   it('compares as the platform does: case-insensitively on Windows and macOS, exactly elsewhere', () => {

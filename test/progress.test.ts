@@ -36,6 +36,7 @@ function capture(env: NodeJS.ProcessEnv, stderrIsTTY: boolean): Captured {
     stdoutIsTTY: false,
     stderrIsTTY,
     env,
+    stdoutClosed: () => false,
     onInterrupt: () => () => undefined,
   };
   return { io, stdout: () => Buffer.concat(out).toString(), stderr: () => Buffer.concat(err).toString() };

@@ -1,11 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { allOpenids, generatedFollowers } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type FakeApiOptions } from './fake-api/server.js';
-import { cleanEnv, lines, resumeCursor, runCli, tempDir, type CliResult } from './helpers/cli.js';
+import { BIN, cleanEnv, lines, onPosix, resumeCursor, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
-import { startProxy, type ProxyOptions, type TestProxy } from './helpers/proxy.js';
+import { startProxy, startSilentServer, type Misbehaviour, type ProxyOptions, type TestProxy } from './helpers/proxy.js';
 import { makeCertificates, type TestCertificates } from './helpers/tls.js';
 import { noProxyMatches } from '../src/api/proxy.js';
 
@@ -312,6 +313,116 @@ describe('a refusing or missing proxy', () => {
   });
 });
 
+describe('a proxy that closes, resets, stalls or garbles the tunnel', () => {
+  /** export (to a file), tags and token: each is one request, and each must stop as the others do. */
+  async function runEach(proxy: TestProxy, args: readonly string[]): Promise<{ command: string; result: CliResult; files: string[] }[]> {
+    const runs = [];
+    for (const command of [['export', '-o', 'followers.txt'], ['tags'], ['token']]) {
+      const dir = await tempDir();
+      const credentials: Record<string, string> =
+        command[0] === 'token' ? { WX_ACCESS_TOKEN: '', WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET } : {};
+      const result = await runCli([...command, '--proxy', proxy.url, ...args], {
+        cwd: dir,
+        env: cleanEnv(dir, { NODE_EXTRA_CA_CERTS: certs.caPath, WX_ACCESS_TOKEN: FAKE_TOKEN, ...credentials }),
+      });
+      runs.push({ command: command.join(' '), result, files: (await readdir(dir)).filter((name) => name.startsWith('followers')) });
+    }
+    return runs;
+  }
+
+  const cases: [Misbehaviour, string, number][] = [
+    ['close', 'closed the tunnel before answering the CONNECT to api.weixin.qq.com:443', 3],
+    ['reset', 'reset the connection (ECONNRESET) before answering the CONNECT to api.weixin.qq.com:443', 3],
+    ['stall', 'did not answer the CONNECT to api.weixin.qq.com:443 within 300 ms', 3],
+    // Not HTTP at all: another kind of server on that port, which the next try meets again.
+    ['garble', 'answered the CONNECT to api.weixin.qq.com:443 with something that is not HTTP', 1],
+  ];
+  for (const [misbehaviour, said, attempts] of cases) {
+    it(`${misbehaviour}: export, tags and token make at most retries + 1 CONNECTs each, exit 5 naming the proxy and what it did`, async () => {
+      const proxy = await startProxy({ misbehave: misbehaviour });
+      proxies.push(proxy);
+      for (const { command, result, files } of await runEach(proxy, ['--retries', '2', '--timeout', '300'])) {
+        expect([command, result.code]).toEqual([command, 5]);
+        expect(result.stderr).toContain(`wx-followers: The proxy 127.0.0.1:${proxy.port} (from --proxy) ${said}`);
+        expect(result.stderr).not.toContain('--base-url');
+        // A run that wrote nothing leaves no file, not even an empty FILE.partial.
+        expect([command, files]).toEqual([command, []]);
+      }
+      expect(proxy.connects).toEqual(Array(3 * attempts).fill(CONNECT_API));
+    });
+  }
+
+  it('a TLS handshake with the API that never completes inside the tunnel takes --timeout an attempt, a new tunnel each', async () => {
+    const silent = await startSilentServer();
+    const proxy = await startProxy({ routes: { 'api.weixin.qq.com:443': `127.0.0.1:${silent.port}` } });
+    proxies.push(proxy);
+    try {
+      const result = await cli(['tags', '--timeout', '300', '--retries', '1'], { HTTPS_PROXY: proxy.url });
+      expect(result.code).toBe(5);
+      expect(result.stderr).toBe(
+        `wx-followers: The TLS handshake with api.weixin.qq.com through the proxy 127.0.0.1:${proxy.port} (from HTTPS_PROXY) did not complete within 300 ms. ` +
+          'Check the proxy (its log, its network), or try again later. Or raise --timeout. (Gave up after 1 retry.)\n',
+      );
+      expect(proxy.connects).toEqual([CONNECT_API, CONNECT_API]);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  (onPosix ? it : it.skip)(
+    'SIGINT while the proxy sits on the CONNECT stops the run at once, leaving no file',
+    async () => {
+      const proxy = await startProxy({ misbehave: 'stall' });
+      proxies.push(proxy);
+      const dir = await tempDir();
+      // The default --timeout (30 s) and retries (5): only the signal can end this run within the test's time.
+      const child = spawn(process.execPath, [BIN, 'export', '-o', join(dir, 'followers.txt'), '--proxy', proxy.url], {
+        env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      while (proxy.connects.length < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stderr).toMatch(/Interrupted \(SIGINT\)/);
+      expect(proxy.connects).toEqual([CONNECT_API]);
+      expect((await readdir(dir)).filter((name) => name.startsWith('followers'))).toEqual([]);
+    },
+    15_000,
+  );
+});
+
+describe('an https:// proxy', () => {
+  it('given by IP address: no DEP0123 warning (no server name is sent for an IP), its certificate checked for the IP', async () => {
+    const api = await secureApi({ followers: 5, tags: [{ id: 2, name: 'A', members: generatedFollowers(1) }] });
+    const ipCerts = await makeCertificates(['127.0.0.1']);
+    try {
+      const dir = await tempDir();
+      const bundle = join(dir, 'cas.pem');
+      await writeFile(bundle, `${await readFile(certs.caPath, 'utf8')}${await readFile(ipCerts.caPath, 'utf8')}`);
+      const proxy = await proxyTo(api, { tls: { key: ipCerts.key, cert: ipCerts.cert } });
+      const url = proxy.url.replace('localhost', '127.0.0.1');
+      const result = await cli(['tags', '--proxy', url], { NODE_EXTRA_CA_CERTS: bundle }, dir);
+      expect([result.code, result.stderr, result.stdout.toString()]).toEqual([0, '', '2\tA\t1\n']);
+      expect(proxy.connects).toEqual([CONNECT_API]);
+    } finally {
+      await ipCerts.remove();
+    }
+  });
+
+  it('pointed at a plain-http proxy: says to use http:// for it, exit 5 at once, no OpenSSL text', async () => {
+    const api = await secureApi({ followers: 5 });
+    const plain = await proxyTo(api);
+    const result = await cli(['export', '--proxy', `https://127.0.0.1:${plain.port}`]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toBe(
+      `wx-followers: The proxy at 127.0.0.1:${plain.port} (from --proxy) does not speak TLS: use http:// for it.\n`,
+    );
+    expect(plain.connects).toEqual([]);
+  });
+});
+
 describe('certificates', () => {
   it('an untrusted certificate is refused, with NODE_EXTRA_CA_CERTS named, exit 5, not retried', async () => {
     const api = await secureApi({ followers: 5 });
@@ -349,6 +460,25 @@ describe('an http origin (loopback only)', () => {
       `GET ${api.url}/cgi-bin/user/get HTTP/1.1`,
       `GET ${api.url}/cgi-bin/user/get HTTP/1.1`,
     ]);
+  });
+
+  it("tells the proxy's own 502 (no Via) from the API's 502 forwarded through it", async () => {
+    const proxy = await startProxy();
+    proxies.push(proxy);
+    const down = await fake({ followers: 5 });
+    await down.close();
+    const ownAnswer = await cli(['export', '--base-url', down.url, '--retries', '1'], { HTTP_PROXY: proxy.url });
+    expect(ownAnswer.code).toBe(5);
+    expect(ownAnswer.stderr).toBe(
+      `wx-followers: The proxy 127.0.0.1:${proxy.port} (from HTTP_PROXY) answered /cgi-bin/user/get for ${new URL(down.url).host} itself, not the API (HTTP 502). ` +
+        'It could not reach the API: check its network, or try again later. (Gave up after 1 retry.)\n',
+    );
+    const api = await fake({ followers: 5, fault: () => ({ kind: 'status', status: 502 }) });
+    const apiAnswer = await cli(['export', '--base-url', api.url, '--retries', '1'], { HTTP_PROXY: proxy.url });
+    expect(apiAnswer.code).toBe(5);
+    expect(apiAnswer.stderr).toBe(
+      'wx-followers: The API answered HTTP 502 to /cgi-bin/user/get. Try again later. (Gave up after 1 retry.)\n',
+    );
   });
 
   it('is refused through a plain-http proxy off this machine, which would read the token', async () => {

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -72,8 +73,8 @@ posixOnly('signals', () => {
       wrapper,
       `process.on('SIGUSR2', () => process.emit('SIGBREAK', 'SIGBREAK'));\nawait import(${JSON.stringify(pathToFileURL(BIN).href)});\n`,
     );
-    // With the AppID and AppSecret the config store is open for the token cache, and with it the
-    // exit hook of conf's writer, which raises the signal a second time.
+    // With the AppID and AppSecret the config store is open for the token cache (conf's writer,
+    // before the store was the tool's own, raised the signal a second time).
     const child = spawn(process.execPath, [wrapper, 'export', '--base-url', api.url, '-f', 'csv', '-o', file], {
       env: cleanEnv(dir, { WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET }),
     });
@@ -196,7 +197,7 @@ posixOnly('the signal hook of the process', () => {
     setInterval(() => undefined, 1000);
     ${steps}`;
 
-  it('takes a signal raised again at once (conf exit hook) as one, and ends at once on a later second', async () => {
+  it('takes a signal raised again at once (an exit hook) as one, and ends at once on a later second', async () => {
     const result = await runProcess(
       process.execPath,
       [
@@ -227,6 +228,27 @@ describe('an output that cannot be written', () => {
     expect(result.stderr).toMatch(/Could not write to stdout: .*ENOSPC/);
     expect(result.stderr).not.toMatch(/--resume/);
     expect(api.calls).toHaveLength(1);
+  });
+
+  // `>&-` is a POSIX shell's; Node puts /dev/null on the closed fd, where the export would vanish.
+  it.runIf(onPosix)('stdout closed (`>&-`) is exit 1 before any call; `> /dev/null` and -o FILE are not refused', async () => {
+    const api = await fake({ followers: 50 });
+    const dir = await tempDir();
+    const run = (args: string, redirect: string): Promise<CliResult> =>
+      runProcess('bash', ['-c', `"${process.execPath}" "${BIN}" export --base-url ${api.url} ${args} ${redirect}`], {
+        env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+      });
+    const closed = await run('', '>&-');
+    expect([closed.code, closed.stderr]).toEqual([
+      1,
+      'wx-followers: stdout is closed (`>&-`, or started with no stdout), so the followers would be lost: nothing was asked of the API. Give --output FILE, or send stdout somewhere (`> FILE`; `> /dev/null` if you really want nothing).\n',
+    ]);
+    expect((await run('-o /dev/stdout', '>&-')).code).toBe(1);
+    expect(api.calls).toHaveLength(0);
+    expect(await run('', '> /dev/null')).toMatchObject({ code: 0, stderr: '' });
+    const file = join(dir, 'followers.txt');
+    expect(await run(`-o ${file}`, '>&-')).toMatchObject({ code: 0, stderr: '' });
+    expect(await readFile(file, 'utf8')).toBe(lines(allOpenids(api.followers)));
   });
 
   it.runIf(onLinux).each([['token'], ['config path'], ['--help'], ['--version'], ['help'], ['export --help']])(
@@ -377,6 +399,123 @@ describe('--state', () => {
     expect(format.stderr).toMatch(/unfinished csv export/);
     expect(await readFile(join(dir, 'followers.state'), 'utf8')).toBe(before);
   });
+
+  it('records the AppID and refuses another account before any call, naming the one it belongs to', async () => {
+    const api = await fake({ followers: 23_000, dailyQuota: 1 });
+    const dir = await tempDir();
+    const statePath = join(dir, 'followers.state');
+    const app = { WX_APPID: FAKE_APPID, WX_SECRET: FAKE_SECRET };
+    const args = ['-o', join(dir, 'followers.csv'), '--state', statePath];
+    expect((await exportFrom(api, args, app)).code).toBe(4);
+    expect(JSON.parse(await readFile(statePath, 'utf8'))).toMatchObject({ account: { appid: FAKE_APPID } });
+    const before = await readFile(statePath, 'utf8');
+    api.newDay();
+    const calls = api.calls.length;
+
+    const other = await exportFrom(api, args, { WX_APPID: 'wx0000000000000000', WX_SECRET: FAKE_SECRET });
+    expect([other.code, api.calls.length]).toEqual([2, calls]);
+    expect(other.stderr).toContain(
+      `belongs to an unfinished export of the account with AppID ${FAKE_APPID}, and this run is for the account with AppID wx0000000000000000. Run it under the account it started with, or give this export another --state file.\n`,
+    );
+    const tokenOnly = await exportFrom(api, args);
+    expect([tokenOnly.code, api.calls.length]).toEqual([2, calls]);
+    expect(tokenOnly.stderr).toMatch(/this run is for an account known only by its access token, from WX_ACCESS_TOKEN\./);
+    expect(tokenOnly.stderr).toContain(`If this run's token is that account's, give --appid ${FAKE_APPID} as well.\n`);
+    for (const { stderr } of [other, tokenOnly]) expect(stderr).not.toMatch(new RegExp(`${FAKE_TOKEN}|${FAKE_SECRET}`));
+    expect(await readFile(statePath, 'utf8')).toBe(before);
+
+    // The same account goes on: one more page (the day's quota), from the recorded cursor.
+    const same = await exportFrom(api, args, app);
+    expect(same.code).toBe(4);
+    expect(JSON.parse(await readFile(statePath, 'utf8'))).toMatchObject({ written: 20_000, cursor: api.followers.at(19_999) });
+  });
+
+  it('without an AppID records where the token comes from (never the token); an older state without an account goes on and records it', async () => {
+    const api = await fake({ followers: 33_000, dailyQuota: 1 });
+    const dir = await tempDir();
+    const statePath = join(dir, 'followers.state');
+    const args = ['-o', join(dir, 'followers.csv'), '--state', statePath];
+    expect((await exportFrom(api, args)).code).toBe(4);
+    const state = JSON.parse(await readFile(statePath, 'utf8')) as Record<string, unknown>;
+    expect(state['account']).toEqual({ tokenFrom: 'WX_ACCESS_TOKEN' });
+    expect(await readFile(statePath, 'utf8')).not.toContain(FAKE_TOKEN);
+    // As an older version wrote it: no account.
+    const { account: _dropped, ...older } = state;
+    await writeFile(statePath, JSON.stringify(older));
+    api.newDay();
+    const continued = await exportFrom(api, ['--access-token', FAKE_TOKEN, ...args], { WX_ACCESS_TOKEN: '' });
+    expect(continued.code).toBe(4);
+    expect(JSON.parse(await readFile(statePath, 'utf8'))).toMatchObject({ account: { tokenFrom: '--access-token' }, written: 20_000 });
+
+    api.newDay();
+    const calls = api.calls.length;
+    const otherSource = await exportFrom(api, args);
+    expect([otherSource.code, api.calls.length]).toEqual([2, calls]);
+    expect(otherSource.stderr).toMatch(
+      /belongs to an unfinished export of an account known only by its access token, from --access-token, and this run is for an account known only by its access token, from WX_ACCESS_TOKEN\./,
+    );
+    expect(otherSource.stderr).not.toContain(FAKE_TOKEN);
+    const same = await exportFrom(api, ['--access-token', FAKE_TOKEN, ...args], { WX_ACCESS_TOKEN: '' });
+    expect(same.code).toBe(4);
+    expect(JSON.parse(await readFile(statePath, 'utf8'))).toMatchObject({ written: 30_000, cursor: api.followers.at(29_999) });
+  });
+
+  it.runIf(onPosix)('in a read-only folder is exit 2 before any call, as an output there is', async () => {
+    const api = await fake({ followers: 10 });
+    // root writes anywhere: its test runs the CLI as nobody, in a folder of /tmp that nobody can reach.
+    const asRoot = process.getuid?.() === 0;
+    const base = await mkdtemp(join(asRoot ? '/tmp' : tmpdir(), 'wx-followers-read-only-'));
+    try {
+      const writable = join(base, 'out');
+      const readOnly = join(base, 'ro');
+      await mkdir(writable);
+      await mkdir(readOnly);
+      await chmod(base, 0o755);
+      await chmod(writable, 0o777);
+      await chmod(readOnly, 0o555);
+      const run = (args: string[]): Promise<CliResult> =>
+        runProcess(process.execPath, [BIN, 'export', '--base-url', api.url, ...args], {
+          env: cleanEnv(writable, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+          cwd: writable,
+          ...(asRoot ? { user: { uid: 65534, gid: 65534 } } : {}),
+        });
+      const statePath = join(readOnly, 'followers.state');
+      const state = await run(['-o', join(writable, 'followers.txt'), '--state', statePath]);
+      expect([state.code, state.stderr]).toEqual([
+        2,
+        `wx-followers: --state ${statePath}: the folder ${readOnly} is not writable by this user. Put the state elsewhere.\n`,
+      ]);
+      const output = await run(['-o', join(readOnly, 'followers.txt')]);
+      expect([output.code, output.stderr]).toEqual([
+        2,
+        `wx-followers: --output ${join(readOnly, 'followers.txt')}: the folder ${readOnly} is not writable by this user. Write elsewhere.\n`,
+      ]);
+      expect(api.calls).toHaveLength(0);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(onPosix).each([['/dev/null'], ['a named pipe']])(
+    'that is not a regular file (%s) is exit 2 before any call, asking for a file',
+    async (what) => {
+      const api = await fake({ followers: 10 });
+      const dir = await tempDir();
+      let statePath = '/dev/null';
+      if (what !== '/dev/null') {
+        statePath = join(dir, 'followers.state');
+        expect(spawnSync('mkfifo', [statePath]).status).toBe(0);
+      }
+      const output = join(dir, 'followers.txt');
+      const result = await exportFrom(api, ['-o', output, '--state', statePath]);
+      expect([result.code, result.stderr]).toEqual([
+        2,
+        `wx-followers: --state ${statePath} is not a regular file (a device, named pipe or socket): the state is a file the tool replaces after each page. Give a path to a file, such as ${output}.state.\n`,
+      ]);
+      expect(api.calls).toHaveLength(0);
+    },
+    10_000,
+  );
 
   it('needs --output and does not take --resume', async () => {
     const api = await fake({ followers: 10 });

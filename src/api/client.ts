@@ -2,11 +2,12 @@ import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher, Pool } from 'undici';
-import { counted, ExitCode, WxError, errcodeDetail, type RetryHint } from '../errors.js';
+import { ExitCode, WxError, errcodeDetail, type RetryHint, counted } from '../errors.js';
 import type { ForwardProxy } from './proxy.js';
-import { connectionFailure, throughProxy } from './connection-errors.js';
+import { connectionFailure, proxyRefusal, throughProxy } from './connection-errors.js';
 import { errorForErrcode, isTokenRefusal } from './errcodes.js';
-import { openProxyAgent } from './proxy-agent.js';
+import { openProxyTransport, type ProxyTransport } from './proxy-transport.js';
+import { TunnelError, type TunnelStage } from './tunnel.js';
 
 export interface ApiRequest {
   method: 'GET' | 'POST';
@@ -133,6 +134,7 @@ function loadUndici(): UndiciParts {
  */
 export class ApiClient {
   readonly #pool: Dispatcher;
+  readonly #proxied: ProxyTransport | undefined;
   readonly #request: RequestFunction;
   readonly #basePath: string;
   readonly #options: ApiClientOptions;
@@ -143,10 +145,9 @@ export class ApiClient {
     // second connection, because the first is not yet free when its body has been read.
     const undici = loadUndici();
     const pooling = { connections: options.connections ?? 1, keepAliveTimeout: 30_000 };
-    this.#pool =
-      options.proxy === undefined
-        ? new undici.Pool(options.baseUrl.origin, pooling)
-        : openProxyAgent(options.baseUrl, options.proxy, pooling);
+    this.#proxied =
+      options.proxy === undefined ? undefined : openProxyTransport(undici.Pool, options.baseUrl, options.proxy, pooling, options.timeoutMs);
+    this.#pool = this.#proxied?.dispatcher ?? new undici.Pool(options.baseUrl.origin, pooling);
     this.#request = undici.request;
     this.#basePath = options.baseUrl.pathname.replace(/\/+$/, '');
   }
@@ -186,7 +187,7 @@ export class ApiClient {
 
   /**
    * One request, repeated from the same cursor while its failure is transient and retries are
-   * left; the answer is a JSON object without a non-zero errcode, or a WxError. `signal` ends
+   * left; the answer is what `parse` reads in a JSON object without a non-zero errcode, or a WxError. `signal` ends
    * this request alone (the other calls of a batch failed); the run's own signal ends them all.
    */
   async send<Result>(request: ApiRequest, parse: ParseAnswer<Result>, signal?: AbortSignal): Promise<Result> {
@@ -213,19 +214,66 @@ export class ApiClient {
   }
 
   async #attempt(request: ApiRequest, signals: readonly AbortSignal[]): Promise<JsonObject> {
+    const { statusCode, headers, text } = await this.#exchange(request, signals);
+    if (text === undefined) {
+      // Read no further: the connection is dropped, and the same call would only bring the same.
+      throw new WxError(
+        `The answer of ${this.origin} to ${request.path} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, far past any answer of the API; stopped reading it. Check --base-url, or try again later.`,
+        ExitCode.Api,
+      );
+    }
+    if (statusCode < 200 || statusCode > 299) throw this.#statusFailure(request, statusCode, headers);
+    return parseAnswer(text, request.path);
+  }
+
+  /** One request and its answer's body (undefined past MAX_ANSWER_BYTES), within --timeout; a failure is a WxError. */
+  async #exchange(request: ApiRequest, signals: readonly AbortSignal[]): Promise<Exchange> {
     const { timeoutMs } = this.#options;
     // One controller a request, its timer cleared and its listeners removed when it ends:
     // AbortSignal.any() over the run's long-lived signal costs more with every request made.
     const controller = new AbortController();
     let timedOut = false;
+    let stalledStage: TunnelStage | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
+      // Read before the abort, which makes undici drop a tunnel still being opened.
+      stalledStage = this.#proxied?.watch.stalledStage();
       controller.abort();
     }, timeoutMs);
     const aborted = (): AbortSignal | undefined => signals.find((signal) => signal.aborted);
     const onAbort = (): void => controller.abort(aborted()?.reason);
     for (const signal of signals) signal.addEventListener('abort', onAbort, { once: true });
     if (aborted() !== undefined) onAbort();
+    try {
+      const response = await this.#request.call(this.#pool, this.#dispatchOptions(request, controller.signal));
+      const text = await readCapped(response.body, response.headers['content-length'], MAX_ANSWER_BYTES);
+      return { statusCode: response.statusCode, headers: response.headers, text };
+    } catch (error) {
+      const stopped = aborted();
+      if (stopped !== undefined) throw stopped.reason;
+      const connecting = { origin: this.origin, path: request.path, proxy: this.#options.proxy };
+      if (timedOut && stalledStage !== undefined) {
+        throw connectionFailure(new TunnelError({ kind: 'timeout', stage: stalledStage, ms: timeoutMs }, error), connecting);
+      }
+      if (timedOut) {
+        throw new WxError(
+          `No answer from ${this.origin}${throughProxy(this.#options.proxy)} within ${timeoutMs} ms (${request.path}). Check the network, or raise --timeout.`,
+          ExitCode.Api,
+          { cause: error, retry: { kind: 'backoff' } },
+        );
+      }
+      throw connectionFailure(error, connecting);
+    } finally {
+      clearTimeout(timer);
+      for (const signal of signals) signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * The request as undici takes it. Through a forward proxy (an http origin), it goes to the
+   * proxy with the API's absolute URI, the API's Host and the proxy's credentials.
+   */
+  #dispatchOptions(request: ApiRequest, signal: AbortSignal): Dispatcher.RequestOptions {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': this.#options.userAgent,
@@ -235,58 +283,33 @@ export class ApiClient {
       body = JSON.stringify(request.body);
       headers['content-type'] = 'application/json';
     }
-    let statusCode: number;
-    let text: string | undefined;
-    let retryAfterHeader: string | string[] | undefined;
-    try {
-      const response = await this.#request.call(this.#pool, {
-        origin: this.origin,
-        method: request.method,
-        path: this.#pathWithQuery(request),
-        headers,
-        body,
-        signal: controller.signal,
-      });
-      statusCode = response.statusCode;
-      retryAfterHeader = response.headers['retry-after'];
-      text = await readCapped(response.body, response.headers['content-length'], MAX_ANSWER_BYTES);
-    } catch (error) {
-      const stopped = aborted();
-      if (stopped !== undefined) throw stopped.reason;
-      if (timedOut) {
-        throw new WxError(
-          `No answer from ${this.origin}${throughProxy(this.#options.proxy)} within ${timeoutMs} ms (${request.path}). Check the network, or raise --timeout.`,
-          ExitCode.Api,
-          { cause: error, retry: { kind: 'backoff' } },
-        );
-      }
-      throw connectionFailure(error, { origin: this.origin, path: request.path, proxy: this.#options.proxy });
-    } finally {
-      clearTimeout(timer);
-      for (const signal of signals) signal.removeEventListener('abort', onAbort);
+    const path = this.#pathWithQuery(request);
+    const { proxy } = this.#options;
+    if (this.#proxied?.forward !== true || proxy === undefined) {
+      return { origin: this.origin, method: request.method, path, headers, body, signal };
     }
-    if (text === undefined) {
-      // Read no further: the connection is dropped, and the same call would only bring the same.
-      throw new WxError(
-        `The answer of ${this.origin} to ${request.path} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, far past any answer of the API; stopped reading it. Check --base-url, or try again later.`,
+    headers['host'] = this.#options.baseUrl.host;
+    if (proxy.authorization !== undefined) headers['proxy-authorization'] = proxy.authorization;
+    return { origin: proxy.url.origin, method: request.method, path: `${this.origin}${path}`, headers, body, signal };
+  }
+
+  #statusFailure(request: ApiRequest, statusCode: number, headers: Exchange['headers']): WxError {
+    const { proxy } = this.#options;
+    if (this.#proxied?.forward === true && proxy !== undefined && isProxyOwnAnswer(statusCode, headers)) {
+      return proxyRefusal(statusCode, { origin: this.origin, path: request.path, proxy }, proxy);
+    }
+    const transient = statusCode >= 500 || statusCode === 429;
+    if (!transient) {
+      // A 4xx comes back the same however often it is asked: most often a --base-url whose path is wrong.
+      return new WxError(
+        `The API answered HTTP ${statusCode} to ${this.#basePath}${request.path} at ${this.origin}: the server does not take this request. Check --base-url (its path, if it has one).`,
         ExitCode.Api,
       );
     }
-    if (statusCode < 200 || statusCode > 299) {
-      const transient = statusCode >= 500 || statusCode === 429;
-      if (!transient) {
-        // A 4xx comes back the same however often it is asked: most often a --base-url whose path is wrong.
-        throw new WxError(
-          `The API answered HTTP ${statusCode} to ${this.#basePath}${request.path} at ${this.origin}: the server does not take this request. Check --base-url (its path, if it has one).`,
-          ExitCode.Api,
-        );
-      }
-      const retryAfterMs = parseRetryAfter(retryAfterHeader, this.#options.retry?.now ?? Date.now);
-      throw new WxError(`The API answered HTTP ${statusCode} to ${request.path}. Try again later.`, ExitCode.Api, {
-        retry: { kind: 'backoff', ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
-      });
-    }
-    return parseAnswer(text, request.path);
+    const retryAfterMs = parseRetryAfter(headers['retry-after'], this.#options.retry?.now ?? Date.now);
+    return new WxError(`The API answered HTTP ${statusCode} to ${request.path}. Try again later.`, ExitCode.Api, {
+      retry: { kind: 'backoff', ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+    });
   }
 
   async close(): Promise<void> {
@@ -297,6 +320,26 @@ export class ApiClient {
     const query = new URLSearchParams(request.query).toString();
     return `${this.#basePath}${request.path}${query === '' ? '' : `?${query}`}`;
   }
+}
+
+/** An answer as read: its status, headers and body (undefined when it passed MAX_ANSWER_BYTES). */
+interface Exchange {
+  statusCode: number;
+  headers: Dispatcher.ResponseData['headers'];
+  text: string | undefined;
+}
+
+/**
+ * Whether an answer to a forwarded request is the proxy's own rather than the API's: a 407
+ * (only a proxy asks for its credentials); one it marks as its own (Proxy-Status, RFC 9209;
+ * Squid's X-Squid-Error); or a 502 or 504 without a Via header, which a proxy adds to every
+ * answer it forwards (RFC 9110, 7.6.3), so that the API's own 502 through it carries one.
+ */
+function isProxyOwnAnswer(statusCode: number, headers: Exchange['headers']): boolean {
+  if (statusCode === 407) return true;
+  if (statusCode < 500) return false;
+  if (headers['proxy-status'] !== undefined || headers['x-squid-error'] !== undefined) return true;
+  return (statusCode === 502 || statusCode === 504) && headers['via'] === undefined;
 }
 
 async function sleepUnless(ms: number, signal: AbortSignal | undefined): Promise<void> {

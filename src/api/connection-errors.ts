@@ -1,5 +1,6 @@
 import { escapeText, ExitCode, WxError } from '../errors.js';
 import { type ForwardProxy, labelOf } from './proxy.js';
+import { TunnelError } from './tunnel.js';
 
 export interface Connecting {
   /** The API origin, `https://api.weixin.qq.com`. */
@@ -65,28 +66,10 @@ export function connectionFailure(error: unknown, connecting: Connecting): WxErr
     );
   }
   if (proxy !== undefined) {
-    const named = `the proxy ${proxy.label} (from ${proxy.from})`;
-    const status = proxyStatus(error);
-    if (status === 407) {
-      return new WxError(
-        `${capitalized(named)} refused its credentials (HTTP 407 Proxy Authentication Required). ` +
-          'Check the user and password in the proxy URL (http://user:password@host:port; %-encode @, : and / in them).',
-        ExitCode.Credentials,
-        { cause: error },
-      );
-    }
-    if (status !== undefined) {
-      const transient = status >= 500;
-      const message =
-        `${capitalized(named)} did not open a tunnel to ${labelOf(new URL(origin))} (HTTP ${status}). ` +
-        (transient
-          ? 'It could not reach the API: check its network, or try again later.'
-          : `Check that it allows CONNECT to ${labelOf(new URL(origin))}.`);
-      return new WxError(message, ExitCode.Api, { cause: error, ...(transient ? { retry: { kind: 'backoff' } } : {}) });
-    }
+    if (error instanceof TunnelError) return tunnelFailure(error, connecting, proxy);
     if (code !== undefined && UNREACHABLE.has(code)) {
       return new WxError(
-        `Could not reach ${named}: ${describeNetworkError(error)}. Check that the proxy is running and its host and port, or run with --no-proxy.`,
+        `Could not reach the proxy ${proxy.label} (from ${proxy.from}): ${describeNetworkError(error)}. Check that the proxy is running and its host and port, or run with --no-proxy.`,
         ExitCode.Api,
         { cause: error, retry: { kind: 'backoff' } },
       );
@@ -107,12 +90,78 @@ export function throughProxy(proxy: ForwardProxy | undefined): string {
   return proxy === undefined ? '' : ` through the proxy ${proxy.label}`;
 }
 
-function stop(message: string, cause: unknown): WxError {
-  return new WxError(message, ExitCode.Api, { cause });
+/** What a proxy did to a tunnel (or a connection) being opened, in words that name it. */
+function tunnelFailure(error: TunnelError, connecting: Connecting, proxy: ForwardProxy): WxError {
+  const { failure } = error;
+  const named = `The proxy ${proxy.label} (from ${proxy.from})`;
+  const target = labelOf(new URL(connecting.origin));
+  const apiHost = new URL(connecting.origin).hostname;
+  const retried = (message: string): WxError => new WxError(message, ExitCode.Api, { cause: error, retry: { kind: 'backoff' } });
+  const orLater = 'Check the proxy (its log, its network), or try again later.';
+  switch (failure.kind) {
+    case 'timeout':
+      if (failure.stage === 'proxy') {
+        return retried(
+          `Could not reach the proxy ${proxy.label} (from ${proxy.from}): no connection within ${failure.ms} ms. Check that the proxy is running and its host and port, or run with --no-proxy.`,
+        );
+      }
+      if (failure.stage === 'answer') {
+        return retried(`${named} did not answer the CONNECT to ${target} within ${failure.ms} ms. ${orLater} Or raise --timeout.`);
+      }
+      return retried(
+        `The TLS handshake with ${apiHost} through the proxy ${proxy.label} (from ${proxy.from}) did not complete within ${failure.ms} ms. ${orLater} Or raise --timeout.`,
+      );
+    case 'closed':
+      if (failure.stage === 'handshake')
+        return retried(`${named} closed the tunnel to ${target} during the TLS handshake with ${apiHost}. ${orLater}`);
+      return retried(
+        `${named} closed the ${failure.stage === 'proxy' ? 'connection' : 'tunnel'} before answering the CONNECT to ${target}. ${orLater}`,
+      );
+    case 'reset':
+      if (failure.stage === 'proxy') return retried(`${named} reset the connection (ECONNRESET) as it was opened. ${orLater}`);
+      return retried(`${named} reset the connection (ECONNRESET) before answering the CONNECT to ${target}. ${orLater}`);
+    case 'not-http':
+      return stop(
+        `${named} answered the CONNECT to ${target} with something that is not HTTP. Check its host and port: they lead to some other kind of server.`,
+        error,
+      );
+    case 'not-tls':
+      return stop(`The proxy at ${proxy.label} (from ${proxy.from}) does not speak TLS: use http:// for it.`, error);
+    case 'status':
+      return proxyRefusal(failure.status, connecting, proxy, error);
+  }
 }
 
-function capitalized(text: string): string {
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+/**
+ * A proxy's refusal, in its own answer, to take a request on: the CONNECT's status, or its
+ * answer to a forwarded request. A 407 is its password; a 5xx, its way to the API (retried);
+ * anything else, its rules.
+ */
+export function proxyRefusal(status: number, connecting: Connecting, proxy: ForwardProxy, cause?: unknown): WxError {
+  const named = `The proxy ${proxy.label} (from ${proxy.from})`;
+  const target = labelOf(new URL(connecting.origin));
+  if (status === 407) {
+    return new WxError(
+      `${named} refused its credentials (HTTP 407 Proxy Authentication Required). ` +
+        'Check the user and password in the proxy URL (http://user:password@host:port; %-encode @, : and / in them).',
+      ExitCode.Credentials,
+      { cause },
+    );
+  }
+  const transient = status >= 500;
+  // An https origin is asked for through a tunnel; an http one, with the absolute URI (forward).
+  const tunnel = new URL(connecting.origin).protocol === 'https:';
+  const what = tunnel ? `did not open a tunnel to ${target}` : `answered ${connecting.path} for ${target} itself, not the API`;
+  const message =
+    `${named} ${what} (HTTP ${status}). ` +
+    (transient
+      ? 'It could not reach the API: check its network, or try again later.'
+      : `Check that it allows ${tunnel ? 'CONNECT' : 'requests'} to ${target}.`);
+  return new WxError(message, ExitCode.Api, { cause, ...(transient ? { retry: { kind: 'backoff' } } : {}) });
+}
+
+function stop(message: string, cause: unknown): WxError {
+  return new WxError(message, ExitCode.Api, { cause });
 }
 
 function codeOf(error: unknown): string | undefined {
@@ -128,18 +177,6 @@ function tlsCause(error: unknown): { code: string; message: string } | undefined
     }
   }
   return undefined;
-}
-
-/**
- * The status a proxy answered instead of opening the tunnel. undici says it only in its message:
- * "Proxy response (407) !== 200 when HTTP Tunneling", or "Proxy Authentication Required (407)"
- * for an http origin.
- */
-function proxyStatus(error: unknown): number | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const match = /^Proxy (?:response \((\d{3})\) !== 200|Authentication Required \((407)\))/.exec(error.message);
-  const status = match?.[1] ?? match?.[2];
-  return status === undefined ? undefined : Number(status);
 }
 
 function describeNetworkError(error: unknown): string {

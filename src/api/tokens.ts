@@ -1,6 +1,6 @@
 import type { HeldToken, TokenSource } from './client.js';
 import type { IssuedToken } from './endpoints/stable-token.js';
-import type { ConfigStore } from '../out/config-store.js';
+import { ConfigNotSaved, type ConfigStore } from '../out/config-store.js';
 import { HOW_TO_GIVE_APP_CREDENTIALS, type AppCredentials, type Credentials } from '../plan/credentials.js';
 import { ExitCode, WxError } from '../errors.js';
 
@@ -13,6 +13,8 @@ export interface TokenManagerOptions {
   fetchStableToken: (app: AppCredentials) => Promise<IssuedToken>;
   /** A one-line notice for the person (the fallback from a refused token). */
   notice: (line: string) => void;
+  /** Told once that the token cache cannot be written (a terminal's person only: cron has no use for it). */
+  cacheNotice: (line: string) => void;
   /** Every token the manager holds, so that it can be blanked out of any message. */
   onSecret: (secret: string) => void;
   now?: () => number;
@@ -32,6 +34,8 @@ export class TokenManager implements TokenSource {
    * is never recognised by its string, which stable_token may hand back again.
    */
   #generation = 0;
+  /** Whether cacheNotice was told already. */
+  #toldCacheNotSaved = false;
 
   constructor(options: TokenManagerOptions) {
     this.#options = options;
@@ -63,7 +67,7 @@ export class TokenManager implements TokenSource {
     if (app === undefined) return;
     const store = await this.#options.store();
     // Only that token: a newer one that another call renewed since may still be good.
-    if (store.cachedToken(app)?.accessToken === held.value) store.forgetToken(app.appid);
+    if (store.cachedToken(app)?.accessToken === held.value) await this.#cacheQuietly(() => store.forgetToken(app.appid, held.value));
   }
 
   async #held(value: Promise<string>): Promise<HeldToken> {
@@ -85,7 +89,8 @@ export class TokenManager implements TokenSource {
         `wx-followers: the access token from ${given.origin} was refused (errcode ${refusal.errcode}); using a token from the AppID and AppSecret instead.`,
       );
     } else {
-      (await this.#options.store()).forgetToken(app.appid);
+      const store = await this.#options.store();
+      await this.#cacheQuietly(() => store.forgetToken(app.appid, refused.value));
     }
     // Never the cache: it may hold the very token just refused.
     return this.#fromApp(false);
@@ -111,10 +116,23 @@ export class TokenManager implements TokenSource {
     }
     const issued = await this.#options.fetchStableToken(app);
     this.#options.onSecret(issued.accessToken);
-    store.cacheToken(app, {
-      accessToken: issued.accessToken,
-      expiresAt: this.#now() + issued.expiresInSeconds * 1000,
-    });
+    const token = { accessToken: issued.accessToken, expiresAt: this.#now() + issued.expiresInSeconds * 1000 };
+    await this.#cacheQuietly(() => store.cacheToken(app, token));
     return issued.accessToken;
+  }
+
+  /**
+   * The cache only spares the next run a stable_token call: a config file that cannot be written
+   * (read-only, root-owned) still serves the run, which goes on with the token it has.
+   */
+  async #cacheQuietly(change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (error) {
+      if (!(error instanceof ConfigNotSaved)) throw error;
+      if (this.#toldCacheNotSaved) return;
+      this.#toldCacheNotSaved = true;
+      this.#options.cacheNotice(`wx-followers: the access token is not cached; the next run asks stable_token again. ${error.message}`);
+    }
   }
 }

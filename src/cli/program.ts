@@ -103,11 +103,13 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     .description("Who came and who left between two exports (text, CSV or NDJSON; '-' reads stdin): +OPENID, -OPENID.")
     .option('-f, --format <format>', 'text | csv | ndjson (default: text)')
     .option('--bom', 'with csv: a UTF-8 byte order mark first, for Excel')
+    .option('--allow-empty', 'take an empty input for an export of no one (else refused: what a failed export leaves)')
     .addHelpText(
       'after',
       `
 Writes the OpenIDs added, in the new export's order, then those removed, in the old one's.
-Exit 0 when done, whatever the differences; 2 when an input is not an export (its line named).
+Exit 0 when done, whatever the differences; 2 when an input is not an export (its line named),
+is cut off, or is empty (without --allow-empty).
 ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx-followers diff yesterday.txt -', 'wx-followers diff -f csv --bom old.csv new.csv > changes.csv')}`,
     )
     .action(async (oldPath: string, newPath: string, options: DiffOptions) => {
@@ -129,7 +131,7 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx
       'after',
       examples(
         'wx-followers config set appid wx1234567890abcdef',
-        'wx-followers config set secret -   (paste, then Ctrl-D; Windows: Ctrl-Z, Enter)',
+        'wx-followers config set secret -   (on a terminal: type or paste it, then Enter)',
       ),
     )
     .action(async (key: string, value: string) => {

@@ -1,3 +1,4 @@
+import { fstatSync, readSync, statSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { ExitCode, WxError, usageError } from '../errors.js';
 
@@ -13,6 +14,8 @@ export interface IOStreams {
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
   env: NodeJS.ProcessEnv;
+  /** Whether stdout was closed when the process started (`>&-`): what is written there is lost. */
+  stdoutClosed(): boolean;
   /**
    * Calls the handler on SIGINT, SIGTERM, SIGHUP or SIGBREAK and gives back the unsubscribe. The
    * process ends at once on a second signal: the way out when a graceful stop hangs. `onQuit`
@@ -55,6 +58,7 @@ export function systemStreams(): IOStreams {
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
+    stdoutClosed: () => closedAtStart(1),
     onInterrupt: (handler, onQuit) => {
       let firstAt: number | undefined;
       const listener = (signal: InterruptSignal): void => {
@@ -64,8 +68,8 @@ export function systemStreams(): IOStreams {
           handler(signal);
           return;
         }
-        // conf's atomic writer (when-exit) raises the same signal again at once after its own
-        // clean-up: that echo is not a person's second Ctrl-C.
+        // An exit hook of a dependency (conf's when-exit did) may raise the same signal again at
+        // once after its own clean-up: that echo is not a person's second Ctrl-C.
         if (now - firstAt < SIGNAL_ECHO_MS) return;
         try {
           onQuit?.(signal);
@@ -79,6 +83,28 @@ export function systemStreams(): IOStreams {
       };
     },
   };
+}
+
+/**
+ * Node opens /dev/null, for reading and writing, on a standard fd that was closed at start
+ * (`>&-`), and libuv does the same for a child's stdio 'ignore': either way nothing written there
+ * is kept. A shell's `> /dev/null` is opened write-only, so reading it fails (EBADF): a person
+ * who asks for nothing still gets nothing. Reading /dev/null never blocks and takes nothing.
+ */
+function closedAtStart(fd: number): boolean {
+  if (process.platform === 'win32') return false;
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isCharacterDevice() || stats.rdev !== statSync('/dev/null').rdev) return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EBADF';
+  }
+  try {
+    readSync(fd, Buffer.alloc(1), 0, 1, null);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

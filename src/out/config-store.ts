@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
-import { shown, ExitCode, WxError, usageError } from '../errors.js';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ExitCode, WxError, usageError, escapeText, shown } from '../errors.js';
+import { FileLock, lockHolder } from './lock.js';
+import { replaceFileAtomically } from './platform-fs.js';
 
 export const CONFIG_KEYS = ['access-token', 'appid', 'secret', 'base-url', 'proxy'] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -48,109 +50,161 @@ export function secretFingerprint(owner: TokenOwner): string {
 
 export interface ConfigStore {
   readonly path: string;
+  /** As the file was when the store was opened, with this run's own writes since. */
   get(key: ConfigKey): string | undefined;
-  set(key: ConfigKey, value: string): void;
-  delete(key: ConfigKey | typeof TOKEN_CACHE_KEY): void;
+  set(key: ConfigKey, value: string): Promise<void>;
+  delete(key: ConfigKey | typeof TOKEN_CACHE_KEY): Promise<void>;
   /** The token cached for this AppID, if it was got with this AppSecret. */
   cachedToken(owner: TokenOwner): CachedToken | undefined;
-  cacheToken(owner: TokenOwner, token: CachedToken): void;
-  forgetToken(appid: string): void;
+  cacheToken(owner: TokenOwner, token: CachedToken): Promise<void>;
+  /** Forgets this AppID's cached token if it is still this one: another run may have cached a newer one. */
+  forgetToken(appid: string, accessToken: string): Promise<void>;
   /** How many AppIDs have a cached token. */
   cachedTokenCount(): number;
 }
 
 /**
- * The conf store, opened only when a command needs it (conf's import is heavy for start-up).
- * WX_FOLLOWERS_CONFIG_DIR moves it, for tests and for cron jobs that serve several accounts.
+ * Thrown when a change could not be stored: the file cannot be written (a read-only folder, a
+ * root-owned file), turned broken since it was read, or stays locked. A run that only caches a
+ * token goes on without; `config set` fails with it.
  */
-export async function openConfigStore(env: NodeJS.ProcessEnv): Promise<ConfigStore> {
-  const { default: Conf } = await import('conf');
-  const cwd = configDirectory(env);
-  const path = configFilePath(env);
-  // conf reads the whole file on every get and set: any of them may meet a file spoilt since.
-  const guarded = <Result>(work: () => Result): Result => {
-    try {
-      return work();
-    } catch (error) {
-      throw unreadableConfig(path, error);
-    }
-  };
-  const conf = guarded(
-    () =>
-      new Conf<Record<string, unknown>>({
-        projectName: 'wx-followers',
-        projectSuffix: '',
-        configFileMode: 0o600,
-        cwd,
-        deserialize: parseConfigText,
-      }),
-  );
-  return {
-    path: conf.path,
-    get: (key) =>
-      storedString(
-        path,
-        key,
-        guarded(() => conf.get(key)),
-      ),
-    // conf writes a new file and renames it over the old one, so every write leaves it 0600.
-    set: (key, value) => guarded(() => conf.set(key, value)),
-    delete: (key) => guarded(() => conf.delete(key)),
-    cachedToken: (owner) => {
-      const entry = tokenCache()[owner.appid];
-      if (typeof entry !== 'object' || entry === null) return undefined;
-      const { accessToken, expiresAt, secretSha256 } = entry as Partial<CachedToken & { secretSha256: string }>;
-      if (typeof accessToken !== 'string' || typeof expiresAt !== 'number') return undefined;
-      // An entry of an older version has no fingerprint: it cannot vouch for the secret, so it is
-      // not used (stable_token hands back the same token while it lives; nothing is retired).
-      if (secretSha256 !== secretFingerprint(owner)) return undefined;
-      return { accessToken, expiresAt };
-    },
-    cacheToken: (owner, token) =>
-      guarded(() => conf.set(TOKEN_CACHE_KEY, { ...tokenCache(), [owner.appid]: { ...token, secretSha256: secretFingerprint(owner) } })),
-    forgetToken: (appid) => {
-      const { [appid]: _forgotten, ...rest } = tokenCache();
-      guarded(() => conf.set(TOKEN_CACHE_KEY, rest));
-    },
-    cachedTokenCount: () => Object.keys(tokenCache()).length,
-  };
+export class ConfigNotSaved extends WxError {}
 
-  // Read and written whole: an AppID is a key of its own, never a dotted path of conf's.
-  function tokenCache(): Record<string, unknown> {
-    const cache = guarded(() => conf.get(TOKEN_CACHE_KEY));
-    return typeof cache === 'object' && cache !== null ? (cache as Record<string, unknown>) : {};
-  }
-}
+/** How long a write waits for another process's write of the same file (each takes milliseconds). */
+const CONFIG_LOCK_WAIT_MS = 10_000;
 
 /**
- * One key read straight from the config file, without loading conf (about 140 ms of a start-up),
- * for a setting that every run looks up (proxy): a run that needs nothing else of the store does
- * not pay for it. The file is where conf keeps it (configDirectory); a file that cannot
- * be read as JSON opens the real store, which says what is wrong with it.
+ * The config store: the file is read once, when opened, so that a file that cannot be read or is
+ * broken stops a run before any call. Every change is a read-modify-write of the file as it is
+ * then, under a lock beside it (config.json.lock), written to a temp file and renamed over it,
+ * so that two processes (a `config set` while an export caches its token) never lose each
+ * other's values. WX_FOLLOWERS_CONFIG_DIR moves it, for tests and for cron jobs that serve
+ * several accounts.
  */
-export async function peekConfigValue(
-  env: NodeJS.ProcessEnv,
-  key: ConfigKey,
-  openStore: () => Promise<ConfigStore>,
-): Promise<string | undefined> {
-  // The directory the store itself uses: never one under the current directory.
+export async function openConfigStore(env: NodeJS.ProcessEnv): Promise<ConfigStore> {
   const path = configFilePath(env);
-  let value: unknown;
-  try {
-    value = parseConfigText(await readFile(path, 'utf8'))[key];
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return (await openStore()).get(key);
-  }
-  return storedString(path, key, value);
+  return new FileConfigStore(path, await readConfigFile(path));
 }
 
-/** The config file, where conf keeps it; `config path` prints it without reading the file. */
+class FileConfigStore implements ConfigStore {
+  readonly path: string;
+  #content: Record<string, unknown>;
+
+  constructor(path: string, content: Record<string, unknown>) {
+    this.path = path;
+    this.#content = content;
+  }
+
+  get(key: ConfigKey): string | undefined {
+    return storedString(this.path, key, this.#content[key]);
+  }
+
+  set(key: ConfigKey, value: string): Promise<void> {
+    return this.#update((content) => ({ ...content, [key]: value }));
+  }
+
+  delete(key: ConfigKey | typeof TOKEN_CACHE_KEY): Promise<void> {
+    return this.#update(({ [key]: _deleted, ...rest }) => rest);
+  }
+
+  cachedToken(owner: TokenOwner): CachedToken | undefined {
+    const entry = tokenCacheOf(this.#content)[owner.appid];
+    if (typeof entry !== 'object' || entry === null) return undefined;
+    const { accessToken, expiresAt, secretSha256 } = entry as Partial<CachedToken & { secretSha256: string }>;
+    if (typeof accessToken !== 'string' || typeof expiresAt !== 'number') return undefined;
+    // An entry of an older version has no fingerprint: it cannot vouch for the secret, so it is
+    // not used (stable_token hands back the same token while it lives; nothing is retired).
+    if (secretSha256 !== secretFingerprint(owner)) return undefined;
+    return { accessToken, expiresAt };
+  }
+
+  cacheToken(owner: TokenOwner, token: CachedToken): Promise<void> {
+    const entry = { ...token, secretSha256: secretFingerprint(owner) };
+    return this.#update((content) => ({ ...content, [TOKEN_CACHE_KEY]: { ...tokenCacheOf(content), [owner.appid]: entry } }));
+  }
+
+  forgetToken(appid: string, accessToken: string): Promise<void> {
+    return this.#update((content) => {
+      const { [appid]: entry, ...rest } = tokenCacheOf(content);
+      const same = typeof entry === 'object' && entry !== null && (entry as Partial<CachedToken>).accessToken === accessToken;
+      return same ? { ...content, [TOKEN_CACHE_KEY]: rest } : content;
+    });
+  }
+
+  cachedTokenCount(): number {
+    return Object.keys(tokenCacheOf(this.#content)).length;
+  }
+
+  /** Locked, the file read afresh, changed, and replaced whole: nothing another process wrote is lost. */
+  async #update(change: (content: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+    const lock = await lockConfig(this.path);
+    try {
+      const content = change(await readConfigFile(this.path));
+      await writeConfigFile(this.path, content);
+      this.#content = content;
+    } catch (error) {
+      if (error instanceof ConfigNotSaved) throw error;
+      // Broken since it was read: refused, never rewritten, so that a hand edit is not lost.
+      if (error instanceof WxError) throw new ConfigNotSaved(error.message, error.exitCode, { cause: error });
+      throw unwritableConfig(this.path, error);
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  }
+}
+
+/** Read and written whole: an AppID is a key of its own. */
+function tokenCacheOf(content: Record<string, unknown>): Record<string, unknown> {
+  const cache = content[TOKEN_CACHE_KEY];
+  return typeof cache === 'object' && cache !== null && !Array.isArray(cache) ? (cache as Record<string, unknown>) : {};
+}
+
+/** The file's content; none is an empty store. */
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw unreadableConfig(path, error);
+  }
+  try {
+    return parseConfigText(text);
+  } catch (error) {
+    throw brokenConfig(path, error);
+  }
+}
+
+async function lockConfig(path: string): Promise<FileLock> {
+  try {
+    // The folder first: a first `config set` makes it, private to the user.
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    return await FileLock.takeWaiting(
+      `${path}.lock`,
+      (owner) =>
+        `The config file ${escapeText(path)} was not changed: another process (${lockHolder(owner)}) keeps it locked (${escapeText(path)}.lock). If no wx-followers runs, remove that lock and try again.`,
+      CONFIG_LOCK_WAIT_MS,
+    );
+  } catch (error) {
+    // The folder or the lock could not be made: the folder cannot be written.
+    if (!(error instanceof WxError)) throw unwritableConfig(path, error);
+    if (error.cause !== undefined) throw unwritableConfig(path, error.cause);
+    // Held by a live process all along.
+    throw new ConfigNotSaved(error.message, error.exitCode);
+  }
+}
+
+async function writeConfigFile(path: string, content: Record<string, unknown>): Promise<void> {
+  // Mode 0600 from the start: the temp file holds the secrets too.
+  await replaceFileAtomically(path, `${JSON.stringify(content, null, '\t')}\n`, 0o600);
+}
+
+/** The config file; `config path` prints it without reading the file. */
 export function configFilePath(env: NodeJS.ProcessEnv): string {
   return join(configDirectory(env), 'config.json');
 }
 
-/** Thrown for a file that is JSON but not an object: conf would take `[1, 2]` for `{"0": 1, "1": 2}`. */
+/** Thrown for a file that is JSON but not an object (`[1, 2]`): no key could be read from it or kept in it. */
 class NotAnObject extends Error {}
 
 /**
@@ -186,15 +240,14 @@ function jsonType(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-/** Shows enough of a secret to tell two apart, never enough to use it. */
-export function mask(value: string): string {
-  if (value.length <= 8) return '*'.repeat(value.length);
-  return `${'*'.repeat(Math.min(value.length - 4, 12))}${value.slice(-4)}`;
+/** A secret as get and list show it: that it is set, and nothing of it, not even its length. */
+export function mask(_value: string): string {
+  return '********';
 }
 
 /**
  * The store's directory: WX_FOLLOWERS_CONFIG_DIR, else the platform's config directory (the one
- * env-paths gives conf). Built here from an absolute home only: an empty or relative HOME (cron,
+ * conf and env-paths chose, where earlier versions kept it). Built here from an absolute home only: an empty or relative HOME (cron,
  * `env -i`) would put the file, secrets and all, in whatever directory the command runs in.
  */
 export function configDirectory(env: NodeJS.ProcessEnv): string {
@@ -226,20 +279,33 @@ function absoluteHome(): string {
   );
 }
 
-/** Never the content: a hand-edited file may hold a secret in the very place that broke it. */
+/** The file is there and cannot be read: a permission, not its content; it is left as it is. */
 function unreadableConfig(path: string, error: unknown): WxError {
-  if (error instanceof WxError) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  const why =
-    error instanceof SyntaxError
-      ? 'it is not valid JSON'
-      : error instanceof NotAnObject
-        ? 'it is not a JSON object'
-        : `it cannot be read or written (${code ?? 'unknown error'})`;
+  const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
   return new WxError(
-    `The config file ${path} is unusable: ${why}. Fix it by hand (a JSON object such as {"appid": "wx..."}), ` +
-      `or move it away to start with an empty one (mv '${path}' '${path}.bad'); then set the values again with \`wx-followers config set\`.`,
+    `The config file ${escapeText(path)} cannot be read (${code}). Make it readable by this user (ls -l '${escapeText(path)}'), or point WX_FOLLOWERS_CONFIG_DIR at a folder of your own.`,
     ExitCode.Usage,
+    { cause: error },
+  );
+}
+
+/** Never the content: a hand-edited file may hold a secret in the very place that broke it. */
+function brokenConfig(path: string, error: unknown): WxError {
+  const why = error instanceof NotAnObject ? 'it is not a JSON object' : 'it is not valid JSON';
+  return new WxError(
+    `The config file ${escapeText(path)} is broken: ${why}. Fix it by hand (a JSON object such as {"appid": "wx..."}), ` +
+      `or move it away to start with an empty one (mv '${escapeText(path)}' '${escapeText(path)}.bad'); then set the values again with \`wx-followers config set\`.`,
+    ExitCode.Usage,
+    { cause: error },
+  );
+}
+
+/** The values in it still hold; only a change cannot be stored. */
+function unwritableConfig(path: string, error: unknown): ConfigNotSaved {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown error';
+  return new ConfigNotSaved(
+    `The config file ${escapeText(path)} cannot be written (${code}), so the change is not stored; what it holds is still used. Make its folder ${escapeText(dirname(path))} writable by this user, or point WX_FOLLOWERS_CONFIG_DIR at a folder of your own.`,
+    ExitCode.Failure,
     { cause: error },
   );
 }

@@ -1,4 +1,5 @@
-import { escapeText, shown, usageError, type WxError } from '../errors.js';
+import { isUtf8 } from 'node:buffer';
+import { usageError, type WxError, escapeText, shown } from '../errors.js';
 import { isOpenidShape } from '../openid.js';
 
 /**
@@ -27,12 +28,19 @@ const PLAIN_NDJSON = /^\{"openid":"([A-Za-z0-9_-]+)"\}$/;
 /**
  * Reads an export written by wx-followers: text, CSV with an `openid` column (with or without
  * details), or NDJSON with an `openid` field, detected from the first line that is not blank.
- * Blank lines are skipped. Anything else is a usage error naming the input and the line.
+ * Blank lines are skipped. Anything else is a usage error naming the input and the line; so is
+ * an input with no line at all unless `allowEmpty` (see LineReader.end).
  */
-export async function* readExport(input: AsyncIterable<Buffer>, name: string): AsyncGenerator<OpenidBatch> {
+export async function* readExport(
+  input: AsyncIterable<Buffer>,
+  name: string,
+  options: { allowEmpty?: boolean } = {},
+): AsyncGenerator<OpenidBatch> {
   const reader = new LineReader(name);
   let rest: Buffer | undefined;
   for await (const chunk of input) {
+    // Before its lines are parsed: no export holds a NUL byte, and a binary file's first "line" would be blamed on its own.
+    if (chunk.includes(0)) reader.notText('it holds NUL bytes');
     const bytes = rest === undefined ? chunk : Buffer.concat([rest, chunk]);
     const end = bytes.lastIndexOf(NEWLINE) + 1;
     rest = end < bytes.length ? bytes.subarray(end) : undefined;
@@ -41,9 +49,12 @@ export async function* readExport(input: AsyncIterable<Buffer>, name: string): A
     const batch = reader.lines(bytes, end);
     if (batch.bounds.length > 0) yield batch;
   }
-  // Every export ends its last line with '\n': a file without one was cut off (a run killed, a copy cut short).
-  if (rest !== undefined) reader.cutOff("its last line does not end with a line break, as every export's does");
-  reader.end();
+  if (rest !== undefined) {
+    if (!isUtf8(rest)) reader.notText('it is not UTF-8');
+    // Every export ends its last line with '\n': a file without one was cut off (a run killed, a copy cut short).
+    reader.cutOff("its last line does not end with a line break, as every export's does");
+  }
+  reader.end(options.allowEmpty === true);
 }
 
 class LineReader {
@@ -137,8 +148,25 @@ class LineReader {
     throw this.#notAnExport(this.#lineNumber + 1, `a line longer than ${MAX_LINE_BYTES / (1 << 20)} MiB`);
   }
 
-  end(): void {
+  /**
+   * An input with no line of an export (0 bytes, or blank lines only) is most often what a failed
+   * `export > FILE` left, since the shell creates FILE first; taken for a list it would report
+   * every follower as gone (or come). A text or NDJSON export of a list with no one in it is
+   * empty too: `allowEmpty` (diff --allow-empty) says so. A CSV export always has its header.
+   */
+  end(allowEmpty: boolean): void {
     if (this.#open !== undefined) this.cutOff(`line ${this.#open.startLine} opens a quoted CSV field that never ends`);
+    if (this.#format === undefined && !allowEmpty) {
+      throw usageError(
+        `${escapeText(this.#name)} is empty, and an export that failed (\`export > FILE\` creates FILE before the run) leaves it so: diff would report every follower as gone. Export again. If the list really had no one in it (a text or NDJSON export of no one is empty), give --allow-empty.`,
+      );
+    }
+  }
+
+  notText(why: string): never {
+    throw usageError(
+      `${escapeText(this.#name)} is not an export: it is not text (${why}). diff reads the text, CSV or NDJSON that export writes.`,
+    );
   }
 
   cutOff(why: string): never {

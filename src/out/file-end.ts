@@ -9,6 +9,8 @@ export interface FileEnd {
   kind: ExportFileKind | undefined;
   /** Undefined when the file holds no whole record at its end (empty, cut in a line, not an export). */
   lastOpenid: string | undefined;
+  /** Whether its first or last line ends with '\r\n' (an editor on Windows saved it): exports end lines with '\n'. */
+  crlf: boolean;
 }
 
 export interface ExportFileKind {
@@ -32,33 +34,41 @@ export async function readFileEnd(path: string, length?: number): Promise<FileEn
   try {
     // With a length, the file as if cut there: what a --state run keeps of FILE.partial.
     const size = Math.min((await handle.stat()).size, length ?? Number.POSITIVE_INFINITY);
-    if (size === 0) return { kind: undefined, lastOpenid: undefined };
+    if (size === 0) return { kind: undefined, lastOpenid: undefined, crlf: false };
     const head = await readAt(handle, 0, Math.min(size, TAIL_BYTES));
     const firstNewline = head.indexOf(0x0a);
-    if (firstNewline < 0) return { kind: undefined, lastOpenid: undefined };
-    const firstLine = head
-      .toString('utf8', 0, firstNewline)
-      .replace(/\r$/, '')
-      .replace(/^\uFEFF/, '');
-    const kind = kindOf(firstLine);
-    if (kind === undefined) return { kind, lastOpenid: undefined };
-    const last = await readAt(handle, size - 1, 1);
-    if (last[0] !== 0x0a) return { kind, lastOpenid: undefined };
-    if (kind.format === 'csv' && kind.withInfo)
-      return { kind, lastOpenid: await lastOf(handle.createReadStream({ start: 0, end: size - 1, autoClose: false }), path) };
-    const start = Math.max(0, size - TAIL_BYTES);
-    let tail = await readAt(handle, start, size - start);
-    if (start > 0) {
-      const lineStart = tail.indexOf(0x0a) + 1;
-      if (lineStart === 0 || lineStart === tail.length) return { kind, lastOpenid: undefined };
-      tail = tail.subarray(lineStart);
-      // The parser learns a CSV's columns from its header.
-      if (kind.format === 'csv') tail = Buffer.concat([Buffer.from(`${firstLine}\n`), tail]);
-    }
-    return { kind, lastOpenid: await lastOf([tail], path) };
+    if (firstNewline < 0) return { kind: undefined, lastOpenid: undefined, crlf: false };
+    const lastTwo = await readAt(handle, Math.max(0, size - 2), Math.min(size, 2));
+    const crlf = head[firstNewline - 1] === 0x0d || (lastTwo.length === 2 && lastTwo[0] === 0x0d && lastTwo[1] === 0x0a);
+    return { ...(await readRecords(handle, head, size, path)), crlf };
   } finally {
     await handle.close();
   }
+}
+
+/** The kind and the last record of the file's first `size` bytes; `head` is its start. */
+async function readRecords(handle: FileHandle, head: Buffer, size: number, path: string): Promise<Omit<FileEnd, 'crlf'>> {
+  const firstNewline = head.indexOf(0x0a);
+  const firstLine = head
+    .toString('utf8', 0, firstNewline)
+    .replace(/\r$/, '')
+    .replace(/^\uFEFF/, '');
+  const kind = kindOf(firstLine);
+  if (kind === undefined) return { kind, lastOpenid: undefined };
+  const last = await readAt(handle, size - 1, 1);
+  if (last[0] !== 0x0a) return { kind, lastOpenid: undefined };
+  if (kind.format === 'csv' && kind.withInfo)
+    return { kind, lastOpenid: await lastOf(handle.createReadStream({ start: 0, end: size - 1, autoClose: false }), path) };
+  const start = Math.max(0, size - TAIL_BYTES);
+  let tail = await readAt(handle, start, size - start);
+  if (start > 0) {
+    const lineStart = tail.indexOf(0x0a) + 1;
+    if (lineStart === 0 || lineStart === tail.length) return { kind, lastOpenid: undefined };
+    tail = tail.subarray(lineStart);
+    // The parser learns a CSV's columns from its header.
+    if (kind.format === 'csv') tail = Buffer.concat([Buffer.from(`${firstLine}\n`), tail]);
+  }
+  return { kind, lastOpenid: await lastOf([tail], path) };
 }
 
 function kindOf(firstLine: string): ExportFileKind | undefined {

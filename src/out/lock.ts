@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { escapeText, ExitCode, WxError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExitCode, WxError, escapeText } from '../errors.js';
 import { CREATE_EXCLUSIVE } from './platform-fs.js';
+
+/** A lock file without an owner in it is being written for this long at most; older, it was left by a crash. */
+const BEING_WRITTEN_MS = 2_000;
+const LOCK_POLL_MS = 5;
 
 /** A lock older than this from another host is taken to be left by a crash. */
 const FOREIGN_LOCK_EXPIRY_MS = 24 * 60 * 60 * 1000;
@@ -37,33 +42,63 @@ export class FileLock {
 
   /** `busy` says, for a person, what the live owner is doing and what to do. */
   static async take(path: string, busy: (owner: LockOwner) => string): Promise<FileLock> {
-    for (let attempt = 0; attempt < 2; attempt += 1) {
-      try {
-        const handle = await fs.open(path, CREATE_EXCLUSIVE, 0o644);
-        const started = await processStart(process.pid);
-        const owner: LockOwner = {
-          pid: process.pid,
-          host: hostname(),
-          since: Date.now(),
-          ...(started === undefined ? {} : { started }),
-          nonce: randomUUID(),
-        };
-        await handle.writeFile(JSON.stringify(owner));
-        await handle.close();
-        return new FileLock(path, owner.nonce as string);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new WxError(`Could not lock ${escapeText(path)}: ${escapeText((error as Error).message)}.`, ExitCode.Failure, {
-            cause: error,
-          });
-        }
+    return FileLock.takeWaiting(path, busy, 0);
+  }
+
+  /**
+   * As `take`, but a lock held by a live run is waited on for up to `waitMs` (the config file's,
+   * held for the few milliseconds of one write), looking again every few milliseconds.
+   */
+  static async takeWaiting(path: string, busy: (owner: LockOwner) => string, waitMs: number): Promise<FileLock> {
+    const startedAt = Date.now();
+    let takeovers = 0;
+    for (;;) {
+      const attempt = await FileLock.#attempt(path);
+      if (attempt instanceof FileLock) return attempt;
+      if (attempt === 'gone') continue;
+      if (attempt === 'stale') {
+        // Left by a run that crashed or was killed: taken over, once; another run keeps taking it otherwise.
+        takeovers += 1;
+        if (takeovers > 1) throw new WxError(`Could not lock ${escapeText(path)}: another run keeps taking it.`, ExitCode.Failure);
+        await fs.rm(path, { force: true });
+        continue;
       }
-      const owner = await readLock(path);
-      if (owner !== undefined && (await isAlive(owner))) throw new WxError(busy(owner), ExitCode.Failure);
-      // Left by a run that crashed or was killed: take it over.
-      await fs.rm(path, { force: true });
+      // A lock being written turns stale once it is BEING_WRITTEN_MS old: waited on until then.
+      const waited = Date.now() - startedAt;
+      if (attempt !== 'being written' && waited >= waitMs) throw new WxError(busy(attempt), ExitCode.Failure);
+      await sleep(LOCK_POLL_MS + Math.random() * LOCK_POLL_MS);
     }
-    throw new WxError(`Could not lock ${escapeText(path)}: another run keeps taking it.`, ExitCode.Failure);
+  }
+
+  /** This run's lock; or, when another one was there, its live owner, or what became of it. */
+  static async #attempt(path: string): Promise<FileLock | LockOwner | 'gone' | 'being written' | 'stale'> {
+    try {
+      const handle = await fs.open(path, CREATE_EXCLUSIVE, 0o644);
+      const started = await processStart(process.pid);
+      const owner: LockOwner = {
+        pid: process.pid,
+        host: hostname(),
+        since: Date.now(),
+        ...(started === undefined ? {} : { started }),
+        nonce: randomUUID(),
+      };
+      await handle.writeFile(JSON.stringify(owner));
+      await handle.close();
+      return new FileLock(path, owner.nonce as string);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new WxError(`Could not lock ${escapeText(path)}: ${escapeText((error as Error).message)}.`, ExitCode.Failure, {
+          cause: error,
+        });
+      }
+    }
+    const owner = await readLock(path);
+    if (owner !== undefined) return (await isAlive(owner)) ? owner : 'stale';
+    // Gone: its owner released it since, and the next attempt may take it. Created and not yet
+    // written: a run is taking it this very moment, and it is not to be taken over.
+    const age = await lockAge(path);
+    if (age === undefined) return 'gone';
+    return age < BEING_WRITTEN_MS ? 'being written' : 'stale';
   }
 
   /** Removes the lock if it is still this run's: another run may have judged it stale and taken it. */
@@ -99,6 +134,15 @@ async function readLock(lockPath: string): Promise<LockOwner | undefined> {
       ...(typeof owner.started === 'number' ? { started: owner.started } : {}),
       ...(typeof owner.nonce === 'string' ? { nonce: owner.nonce } : {}),
     };
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long ago the lock file was written; undefined when it is gone. */
+async function lockAge(lockPath: string): Promise<number | undefined> {
+  try {
+    return Date.now() - (await fs.stat(lockPath)).mtimeMs;
   } catch {
     return undefined;
   }

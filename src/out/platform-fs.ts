@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { posix, win32 } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -51,4 +52,27 @@ export function samePath(a: string, b: string, platform: NodeJS.Platform = proce
   if (platform === 'win32') return win32.normalize(a).toUpperCase() === win32.normalize(b).toUpperCase();
   if (platform === 'darwin') return posix.normalize(a).normalize('NFC').toUpperCase() === posix.normalize(b).normalize('NFC').toUpperCase();
   return a === b;
+}
+
+/**
+ * Replaces a file's content all at once: a temp file beside it (created with O_EXCL, never
+ * through a link, with `mode`), written, fsynced, then renamed over it. A crash leaves the old
+ * content or the new, and a link at `path` is replaced, never written through. The caller keeps
+ * other writers out (a lock): the temp file's name is only unique, not exclusive of them.
+ */
+export async function replaceFileAtomically(path: string, text: string, mode: number): Promise<void> {
+  const temp = `${path}.${randomUUID()}.tmp`;
+  try {
+    const handle = await fs.open(temp, CREATE_EXCLUSIVE, mode);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await renameRetrying(temp, path);
+  } catch (error) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw error;
+  }
 }

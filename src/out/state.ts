@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { escapeText, shown, ExitCode, WxError, usageError } from '../errors.js';
 import { FileLock, lockHolder } from './lock.js';
-import { isOpenidShape } from '../openid.js';
+import { isOpenidShape, type AccountId } from '../openid.js';
 import { CREATE_EXCLUSIVE, O_NOFOLLOW, renameRetrying, samePath } from './platform-fs.js';
 import { isFormatName, type FormatName } from './formats.js';
 
@@ -17,6 +17,8 @@ export interface ExportState {
   list?: string;
   /** Whether the rows carry each follower's details; absent: no. */
   withInfo?: boolean;
+  /** Whose list: absent in older states, and recorded by the next run that continues one. */
+  account?: AccountId;
   /** The last OpenID written, or undefined before the first page. */
   cursor: string | undefined;
   written: number;
@@ -35,6 +37,8 @@ export interface ExportKind {
   defaultFormat: FormatName;
   list: string;
   withInfo: boolean;
+  /** Whose list this run walks, as far as it is known before any call. */
+  account: AccountId;
 }
 
 /** Where this run starts, as the state file says. */
@@ -51,7 +55,7 @@ export interface StatePlan {
   path: string;
   /** The state as the plan read it; undefined when there was none. */
   read: ExportState | undefined;
-  /** The state a fresh export writes first; undefined when the run continues `read`. */
+  /** The state the run writes first (a fresh export's, or `read` with this run's account); undefined: `read` as it is. */
   fresh: ExportState | undefined;
   start: StartingPoint;
 }
@@ -65,8 +69,12 @@ export async function planState(path: string, output: string, kind: ExportKind):
   const outputPath = resolve(output);
   if (read !== undefined && !read.done) {
     checkSameExport(path, read, outputPath, kind);
+    checkSameAccount(path, read.account, kind.account);
     const continueAtBytes = read.cursor === undefined ? undefined : read.outputBytes;
-    return { path, read, fresh: undefined, start: { format: read.format, cursor: read.cursor, written: read.written, continueAtBytes } };
+    const start = { format: read.format, cursor: read.cursor, written: read.written, continueAtBytes };
+    // A state an older version wrote records this run's account from now on.
+    const claimed = read.account === undefined ? { ...read, account: kind.account } : undefined;
+    return { path, read, fresh: claimed, start };
   }
   const now = new Date().toISOString();
   const fresh: ExportState = {
@@ -75,6 +83,7 @@ export async function planState(path: string, output: string, kind: ExportKind):
     format: kind.format ?? kind.defaultFormat,
     list: kind.list,
     withInfo: kind.withInfo,
+    account: kind.account,
     cursor: undefined,
     written: 0,
     outputBytes: 0,
@@ -105,6 +114,30 @@ function checkSameExport(path: string, previous: ExportState, outputPath: string
       `The state file ${escapeText(path)} belongs to an unfinished export of ${what(shown(previousList), previous.withInfo ?? false)}, not of ${what(kind.list, kind.withInfo)}. Run the command that started it, or use another --state file.`,
     );
   }
+}
+
+/**
+ * Before any call: an unfinished export goes on under the account it started with only (another
+ * account's list would not know the cursor, and its rows would join the file).
+ */
+function checkSameAccount(path: string, recorded: AccountId | undefined, account: AccountId): void {
+  if (recorded === undefined || sameAccount(recorded, account)) return;
+  const tokenOnly = 'appid' in recorded && 'tokenFrom' in account;
+  const hint = tokenOnly ? ` If this run's token is that account's, give --appid ${shown(recorded.appid)} as well.` : '';
+  throw usageError(
+    `The state file ${escapeText(path)} belongs to an unfinished export of ${accountName(recorded)}, and this run is for ${accountName(account)}. Run it under the account it started with, or give this export another --state file.${hint}`,
+  );
+}
+
+function sameAccount(first: AccountId, second: AccountId): boolean {
+  if ('appid' in first) return 'appid' in second && first.appid === second.appid;
+  return 'tokenFrom' in second && first.tokenFrom === second.tokenFrom;
+}
+
+/** An account as messages name it: by AppID, or (never by its token) by where the token came from. */
+function accountName(account: AccountId): string {
+  if ('appid' in account) return `the account with AppID ${shown(account.appid)}`;
+  return `an account known only by its access token, from ${shown(account.tokenFrom)}`;
 }
 
 export class Checkpoint {
@@ -235,7 +268,7 @@ async function readState(path: string): Promise<ExportState | undefined> {
   }
   if (typeof json !== 'object' || json === null) throw corrupt('not an object');
   const state = json as Record<string, unknown>;
-  const { version, output, format, list, withInfo, cursor, written, outputBytes, total, startedAt, updatedAt, done } = state;
+  const { version, output, format, list, withInfo, account, cursor, written, outputBytes, total, startedAt, updatedAt, done } = state;
   if (version !== 1) throw corrupt('unknown version');
   if (typeof output !== 'string' || typeof format !== 'string' || !isFormatName(format)) throw corrupt('no output or format');
   if (cursor !== undefined && (typeof cursor !== 'string' || !isOpenidShape(cursor))) throw corrupt('bad cursor');
@@ -244,5 +277,12 @@ async function readState(path: string): Promise<ExportState | undefined> {
   if (list !== undefined && typeof list !== 'string') throw corrupt('bad list');
   if (withInfo !== undefined && typeof withInfo !== 'boolean') throw corrupt('bad withInfo');
   if (typeof startedAt !== 'string' || typeof updatedAt !== 'string') throw corrupt('bad times');
-  return { version, output, format, list, withInfo, cursor, written, outputBytes, total, startedAt, updatedAt, done };
+  if (account !== undefined && !isAccountId(account)) throw corrupt('bad account');
+  return { version, output, format, list, withInfo, account, cursor, written, outputBytes, total, startedAt, updatedAt, done };
+}
+
+function isAccountId(value: unknown): value is AccountId {
+  if (typeof value !== 'object' || value === null) return false;
+  const { appid, tokenFrom } = value as Record<string, unknown>;
+  return (typeof appid === 'string') !== (typeof tokenFrom === 'string');
 }

@@ -1,7 +1,7 @@
 import { chooseProxy, type ForwardProxy, type ProxyFlag } from '../api/proxy.js';
 import type { IOStreams } from '../console/streams.js';
-import { openConfigStore, peekConfigValue, type ConfigStore } from '../out/config-store.js';
-import { lazyStore, resolveCredentials, resolveSetting, type CredentialOptions, type Credentials } from './credentials.js';
+import { openConfigStore, type ConfigStore } from '../out/config-store.js';
+import { resolveCredentials, resolveSetting, type CredentialOptions, type Credentials } from './credentials.js';
 import {
   DEFAULT_BASE_URL,
   DEFAULT_RETRIES,
@@ -40,19 +40,24 @@ export interface ConnectionPlan {
   /** A proxy set by flag or config that NO_PROXY turned off for this origin: said once, unless quiet. */
   proxySkipped: { from: string; by: string } | undefined;
   credentials: Credentials;
-  /** The config store, opened when first needed (the token cache). */
+  /** The config store as read once before any call; the token cache writes through it. */
   store: () => Promise<ConfigStore>;
   quiet: boolean;
+  /** Whether stderr is a terminal: the one place a token that cannot be cached is worth a word. */
+  stderrIsTTY: boolean;
 }
 
 /** Checks every connection flag, the environment and the config store, and settles them; requests nothing. */
 export async function planConnection(flags: ConnectionFlags, io: IOStreams): Promise<ConnectionPlan> {
   const timeoutMs = parsePositiveInteger('--timeout', flags.timeout, MAX_TIMEOUT_MS) ?? DEFAULT_TIMEOUT_MS;
   const retries = parseCount('--retries', flags.retries, MAX_RETRIES) ?? DEFAULT_RETRIES;
-  const store = lazyStore(() => openConfigStore(io.env));
+  // Read once, before any call: a config file that cannot be read, or is broken, stops the run
+  // before it spends quota (with a token given, it would otherwise be read only once refused).
+  const opened = await openConfigStore(io.env);
+  const store = async (): Promise<ConfigStore> => opened;
   const baseUrlSetting = await resolveSetting(flags.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
-  const { proxy, skipped } = await chooseProxy(flags.proxy, () => peekConfigValue(io.env, 'proxy', store), io.env, baseUrl);
+  const { proxy, skipped } = await chooseProxy(flags.proxy, async () => opened.get('proxy'), io.env, baseUrl);
   const credentials = await resolveCredentials(flags, io, store);
   return {
     baseUrl,
@@ -64,6 +69,7 @@ export async function planConnection(flags: ConnectionFlags, io: IOStreams): Pro
     credentials,
     store,
     quiet: flags.quiet === true,
+    stderrIsTTY: io.stderrIsTTY,
   };
 }
 

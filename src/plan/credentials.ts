@@ -1,13 +1,8 @@
-import type { ConfigKey, ConfigStore } from '../out/config-store.js';
+import { configFilePath, type ConfigKey, type ConfigStore } from '../out/config-store.js';
 import { usageError } from '../errors.js';
+import type { AccountId } from '../openid.js';
 import { readStdinValue, type IOStreams } from '../console/streams.js';
 import { parseAppid } from './options.js';
-
-/** Opens the config store on first use only, and once. */
-export function lazyStore(open: () => Promise<ConfigStore>): () => Promise<ConfigStore> {
-  let store: Promise<ConfigStore> | undefined;
-  return () => (store ??= open());
-}
 
 export interface Setting {
   value: string;
@@ -58,6 +53,8 @@ export interface Credentials {
    * not open the config store.
    */
   app(): Promise<AppCredentials | undefined>;
+  /** Which account the run is for, as far as it can be told before any call (what a --state file records). */
+  account(): Promise<AccountId>;
 }
 
 export const HOW_TO_GIVE_APP_CREDENTIALS =
@@ -89,11 +86,16 @@ export async function resolveCredentials(
   }
   checkGivenAppid(options.appid, io.env);
   const token = await resolveSetting(options.accessToken, 'WX_ACCESS_TOKEN', 'access-token', io, store);
+  let appidSetting: Promise<Setting | undefined> | undefined;
+  // Once: a value from stdin can be read only once. The config store's (a hand edit) and stdin's are checked too.
+  const appidOf = (): Promise<Setting | undefined> =>
+    (appidSetting ??= resolveSetting(options.appid, 'WX_APPID', 'appid', io, store).then((setting) => {
+      if (setting !== undefined) parseAppid(setting.value, setting.origin);
+      return setting;
+    }));
   const lookUpApp = async (): Promise<AppCredentials | undefined> => {
-    const appid = await resolveSetting(options.appid, 'WX_APPID', 'appid', io, store);
+    const appid = await appidOf();
     const secret = await resolveSetting(options.secret, 'WX_SECRET', 'secret', io, store);
-    // Also the config store's (a hand edit) and stdin's.
-    if (appid !== undefined) parseAppid(appid.value, appid.origin);
     if (appid !== undefined && secret !== undefined) return { appid: appid.value, secret: secret.value };
     if (token !== undefined) return undefined;
     if (appid !== undefined) {
@@ -112,10 +114,21 @@ export async function resolveCredentials(
         `Better: ${HOW_TO_GIVE_APP_CREDENTIALS}`,
     );
   };
+  const account = async (): Promise<AccountId> => {
+    const appid = await appidOf();
+    if (appid !== undefined) return { appid: appid.value };
+    if (token !== undefined) return { tokenFrom: tokenSource(token, io.env) };
+    throw new Error('an account was asked for without credentials');
+  };
   if (token === undefined) {
     const app = await lookUpApp();
-    return { token, app: async () => app };
+    return { token, app: async () => app, account };
   }
   let app: Promise<AppCredentials | undefined> | undefined;
-  return { token, app: () => (app ??= lookUpApp()) };
+  return { token, app: () => (app ??= lookUpApp()), account };
+}
+
+/** Where a token comes from, for a state file: the config store's names its file. */
+function tokenSource(token: Setting, env: NodeJS.ProcessEnv): string {
+  return token.origin.startsWith('config key') ? `${token.origin} in ${configFilePath(env)}` : token.origin;
 }

@@ -1,6 +1,7 @@
 import { constants, promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { escapeText, usageError, type WxError } from '../errors.js';
+import { checkDescriptorOutput, descriptorNamed } from '../out/descriptors.js';
 import { readFileEnd, type ExportFileKind } from '../out/file-end.js';
 import type { FormatName } from '../out/formats.js';
 import { linkRefused, outputLockPathOf, partialPathOf, setAsidePathOf, type FileOpening } from '../out/output.js';
@@ -20,6 +21,9 @@ export type FileOutputPlan = OutputPlan & { kind: 'file' };
 
 export async function planOutput(path: string, withState: boolean): Promise<OutputPlan> {
   if (path === '') throw usageError('--output needs a file name; leave it out to write to stdout.');
+  // Before anything is opened: a descriptor the shell did not open may be one of Node's own.
+  const descriptor = await descriptorNamed(path);
+  if (descriptor !== undefined) await checkDescriptorOutput(path, descriptor);
   const target = await statOrUndefined(path, fs.stat);
   if (target?.isDirectory() === true) {
     throw usageError(
@@ -91,6 +95,12 @@ export async function checkResume(output: FileOutputPlan, resume: string, kind: 
       `${escapeText(continued)} is ${describe(end.kind)}, and this run writes ${describe(kind)}: continuing it would mix the two. Run with the options that wrote it (${flagsOf(end.kind)}), or write elsewhere.`,
     );
   }
+  // Continued with '\n' lines, it would mix two line endings (and a reader that splits on one would see stray '\r's).
+  if (end.crlf) {
+    throw usageError(
+      `${escapeText(continued)} has Windows line endings (\\r\\n: an editor saved it so?), and an export writes \\n ones: continuing it would mix the two. It is left as it is: convert it back to \\n line endings (dos2unix, or the editor's LF setting), then run again with --resume ${resume}; or run without --resume.`,
+    );
+  }
   if (end.lastOpenid === undefined) {
     throw usageError(
       `${escapeText(continued)} does not end with a whole record (a run was killed in the middle of a line?), so it cannot be continued. It is left as it is: cut it back to its last whole line and resume after that line's OpenID, or run without --resume.`,
@@ -138,6 +148,12 @@ export async function checkStatePath(state: string, output: string): Promise<voi
   if (state === '') throw usageError('--state needs a file name.');
   const stateStats = await statOrUndefined(state, fs.lstat);
   if (stateStats?.isDirectory() === true) throw usageError(`--state ${escapeText(state)} is a directory: give a file name in it.`);
+  // A link is refused with a message of its own (readState); a device or FIFO is no file to rename a state over.
+  if (stateStats !== undefined && !stateStats.isFile() && !stateStats.isSymbolicLink()) {
+    throw usageError(
+      `--state ${escapeText(state)} is not a regular file (a device, named pipe or socket): the state is a file the tool replaces after each page. Give a path to a file, such as ${escapeText(output)}.state.`,
+    );
+  }
   const statePath = await canonical(state);
   const outputPath = await canonical(output);
   const partialPath = partialPathOf(outputPath);
@@ -153,6 +169,14 @@ export async function checkStatePath(state: string, output: string): Promise<voi
   const parent = await statOrUndefined(directory, fs.stat);
   if (parent === undefined || !parent.isDirectory()) {
     throw usageError(`--state ${escapeText(state)}: the folder ${escapeText(directory)} does not exist. Create it first.`);
+  }
+  // The state, its temp file and its lock are created there: found now, as for --output, not after the lock.
+  try {
+    await fs.access(directory, constants.W_OK | constants.X_OK);
+  } catch {
+    throw usageError(
+      `--state ${escapeText(state)}: the folder ${escapeText(directory)} is not writable by this user. Put the state elsewhere.`,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { IOStreams } from '../console/streams.js';
-import { usageError, type WxError } from '../errors.js';
+import { ExitCode, usageError, WxError } from '../errors.js';
 import { describeList, type FollowerList } from '../openid.js';
 import type { FormatName } from '../out/formats.js';
 import { planState, type StatePlan } from '../out/state.js';
@@ -81,6 +81,12 @@ export async function planExport(flags: ExportFlags, io: IOStreams): Promise<Exp
   // Before any path is looked at; with --state and no --format, the state's format is checked below.
   if (explicitFormat !== undefined || flags.state === undefined) checkBom(flags.bom, format);
   const output = await outputOf(flags);
+  if (output.kind === 'stdout' && io.stdoutClosed()) {
+    throw new WxError(
+      'stdout is closed (`>&-`, or started with no stdout), so the followers would be lost: nothing was asked of the API. Give --output FILE, or send stdout somewhere (`> FILE`; `> /dev/null` if you really want nothing).',
+      ExitCode.Failure,
+    );
+  }
   const plan: ExportPlan = {
     list,
     format,
@@ -127,6 +133,8 @@ async function planWithState(
     defaultFormat,
     list: describeList(plan.list),
     withInfo: plan.details !== undefined,
+    // Before any call: another account's list would not know the state's cursor.
+    account: await plan.connection.credentials.account(),
   });
   const { cursor, continueAtBytes, format, written } = state.start;
   // Again with the format the state file holds.

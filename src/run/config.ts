@@ -56,7 +56,7 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
         return ExitCode.Ok;
       }
       case 'unset':
-        store.delete(request.key === TOKEN_CACHE_KEY ? TOKEN_CACHE_KEY : parseConfigKey(request.key));
+        await store.delete(request.key === TOKEN_CACHE_KEY ? TOKEN_CACHE_KEY : parseConfigKey(request.key));
         return ExitCode.Ok;
       case 'set': {
         const key = parseConfigKey(request.key);
@@ -74,7 +74,7 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
         if (key === 'appid') parseAppid(value, '`config set appid`');
         if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
         if (key === 'proxy') parseProxyUrl(value, 'config set proxy');
-        store.set(key, value);
+        await store.set(key, value);
         return ExitCode.Ok;
       }
     }

@@ -34,6 +34,9 @@ export function connect(plan: ConnectionPlan, reporter: Reporter, hooks: Connect
     notice: (line) => {
       if (!plan.quiet) reporter.line(line);
     },
+    cacheNotice: (line) => {
+      if (!plan.quiet && plan.stderrIsTTY) reporter.line(line);
+    },
     onSecret: (secret) => reporter.addSecret(secret),
   });
   const longWaits = new LongWaitNotice(reporter, plan.delayScale);

@@ -13,6 +13,8 @@ export interface DiffOptions {
   format?: string;
   /** A UTF-8 BOM at the top of a CSV, for Excel. */
   bom?: boolean;
+  /** An empty input is an export of no one, not what a failed export left. */
+  allowEmpty?: boolean;
 }
 
 /** Changes written at once: the same slice size as an export's. */
@@ -28,8 +30,9 @@ export async function runDiff(oldPath: string, newPath: string, options: DiffOpt
     const format = parseFormat(options.format ?? 'text');
     checkBom(options.bom, format);
     if (oldPath === '-' && newPath === '-') throw usageError('Only one of the two exports can come from stdin (-).');
-    const oldExport = await openExport(oldPath, io);
-    const newExport = await openExport(newPath, io);
+    const reading = { allowEmpty: options.allowEmpty === true };
+    const oldExport = await openExport(oldPath, io, reading);
+    const newExport = await openExport(newPath, io, reading);
     const sink = new Sink<Change>(await changeFormat(format), new StreamOutput(io.stdout, true), { bom: options.bom === true });
     const table = new OpenidTable();
     let sized = false;
@@ -79,9 +82,9 @@ interface ExportInput {
   size: number | undefined;
 }
 
-async function openExport(path: string, io: IOStreams): Promise<ExportInput> {
+async function openExport(path: string, io: IOStreams, reading: { allowEmpty: boolean }): Promise<ExportInput> {
   if (path === '-') {
-    return { openids: readExport(io.stdin as AsyncIterable<Buffer>, 'stdin'), size: undefined };
+    return { openids: readExport(io.stdin as AsyncIterable<Buffer>, 'stdin', reading), size: undefined };
   }
   // Opened now, so that a missing file is reported before any work, as a usage error.
   let handle: FileHandle;
@@ -106,5 +109,5 @@ async function openExport(path: string, io: IOStreams): Promise<ExportInput> {
   }
   const { size } = stats;
   const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
-  return { openids: readExport(stream as AsyncIterable<Buffer>, path), size };
+  return { openids: readExport(stream as AsyncIterable<Buffer>, path, reading), size };
 }

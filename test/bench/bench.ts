@@ -4,7 +4,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { access, mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, devNull, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FAKE_TOKEN, startFakeApi, type FakeApi } from '../fake-api/server.js';
@@ -37,18 +37,24 @@ interface Sample {
   rssMiB: number;
 }
 
-/** One child process, stdout to /dev/null, stderr a pipe (not a TTY); its own rusage from the preload. */
+/**
+ * One child process, stdout to /dev/null, stderr a pipe (not a TTY); its own rusage from the preload.
+ * /dev/null opened write-only, as a shell's `> /dev/null`: stdio 'ignore' hands a child /dev/null
+ * open for reading too, which export takes for a closed stdout (`>&-`) and refuses.
+ */
 async function measure(args: readonly string[], env: Record<string, string> = {}, node = process.execPath): Promise<Sample> {
   const rusageFile = join(scratch, `rusage-${process.hrtime.bigint()}.json`);
+  const stdout = await open(devNull, 'w');
   const started = performance.now();
   const child = spawn(node, ['--import', RUSAGE, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', stdout.fd, 'pipe'],
     env: { PATH: process.env['PATH'] ?? '', HOME: scratch, WX_FOLLOWERS_CONFIG_DIR: scratch, WX_BENCH_RUSAGE: rusageFile, ...env },
   });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const wallMs = performance.now() - started;
+  await stdout.close();
   if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${stderr}`);
   const usage = JSON.parse(await readFile(rusageFile, 'utf8')) as { userCPUTime: number; systemCPUTime: number; maxRSS: number };
   await rm(rusageFile);

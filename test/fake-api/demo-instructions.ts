@@ -14,6 +14,6 @@ export function serveInstructions(url: string): string {
     `  unset WX_ACCESS_TOKEN; export WX_API_BASE_URL=${url} WX_APPID=${FAKE_APPID} WX_SECRET=${FAKE_SECRET}\n` +
     '  node bin/wx-followers.cjs token\n' +
     `  node bin/wx-followers.cjs config set appid ${FAKE_APPID}   # and: config set secret -   (paste ${FAKE_SECRET})\n` +
-    'Ctrl-C stops it.\n'
+    'Ctrl-C (or SIGTERM, SIGHUP) stops it.\n'
   );
 }

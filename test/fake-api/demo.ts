@@ -10,6 +10,28 @@ import { everyNth, generatedFollowers } from './followers.js';
 import { serveInstructions } from './demo-instructions.js';
 import { FAKE_TOKEN, startFakeApi } from './server.js';
 
+/**
+ * Stops the fake and ends the process on SIGINT, SIGTERM or SIGHUP (exit 0: asked to stop), and
+ * when the process that started it goes away. `npm run demo` runs `sh -c 'npm run build && ... &&
+ * node demo.js'`, and npm forwards a SIGTERM to that shell, which dies of it without passing it
+ * on: this process is left behind, its parent changed (to init or a subreaper). A second signal
+ * ends it at once, should closing hang.
+ */
+function stopWhenAsked(stop: () => Promise<void>): void {
+  const parent = process.ppid;
+  const stopping = { now: false };
+  const finish = (): void => {
+    if (stopping.now) process.exit(0);
+    stopping.now = true;
+    void stop().finally(() => process.exit(0));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, finish);
+  // Windows keeps the parent's pid: there, the console's Ctrl-C and closing its window reach this process.
+  setInterval(() => {
+    if (process.ppid !== parent) finish();
+  }, 200).unref();
+}
+
 if (process.argv.includes('--serve')) {
   const followers = generatedFollowers(23_000);
   const api = await startFakeApi({
@@ -23,7 +45,7 @@ if (process.argv.includes('--serve')) {
     tokenLifetimeCalls: 10,
   });
   process.stderr.write(serveInstructions(api.url));
-  process.on('SIGINT', () => void api.close().then(() => process.exit(0)));
+  stopWhenAsked(() => api.close());
   await new Promise(() => undefined);
 }
 

@@ -20,6 +20,8 @@ export interface CliRun {
   cwd?: string;
   /** Through the shell: how Windows runs a `.cmd` shim (npm's, or an installed bin's). */
   shell?: boolean;
+  /** Run as this user (a test run by root that needs a folder it cannot write). */
+  user?: { uid: number; gid: number };
 }
 
 /**
@@ -94,7 +96,13 @@ export async function runCli(args: readonly string[], run: CliRun = {}): Promise
 }
 
 export async function runProcess(command: string, args: readonly string[], run: CliRun): Promise<CliResult> {
-  const child = spawn(command, args, { env: run.env, cwd: run.cwd, shell: run.shell ?? false, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    env: run.env,
+    cwd: run.cwd,
+    shell: run.shell ?? false,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(run.user === undefined ? {} : { uid: run.user.uid, gid: run.user.gid }),
+  });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

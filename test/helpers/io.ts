@@ -23,6 +23,7 @@ export function testStreams(env: NodeJS.ProcessEnv = {}, stdin = ''): TestStream
     stdoutIsTTY: false,
     stderrIsTTY: false,
     env,
+    stdoutClosed: () => false,
     onInterrupt: () => () => undefined,
     out: () => Buffer.concat(chunks.out).toString('utf8'),
     err: () => Buffer.concat(chunks.err).toString('utf8'),

@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type RequestListener } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 
 export interface ProxyOptions {
   /** Where a CONNECT target or an absolute URI's host:port really is (how api.weixin.qq.com:443 is reached without DNS). */
@@ -12,7 +12,15 @@ export interface ProxyOptions {
   refuseStatus?: number;
   /** Listen with TLS (an https:// proxy) on this key and certificate. */
   tls?: { key: string; cert: string };
+  /**
+   * What a broken proxy does with each CONNECT instead of answering it: closes the connection
+   * (its upstream is unreachable), resets it, never answers, or answers with bytes that are not
+   * HTTP.
+   */
+  misbehave?: Misbehaviour;
 }
+
+export type Misbehaviour = 'close' | 'reset' | 'stall' | 'garble';
 
 export interface TestProxy {
   readonly url: string;
@@ -72,10 +80,14 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
     const upstream = httpRequest({ ...target, method: request.method, path: `${url.pathname}${url.search}`, headers }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      // As every proxy marks the answers it forwards (RFC 9110): its own answers have no Via.
+      response.writeHead(answer.statusCode ?? 502, { ...answer.headers, via: '1.1 test-proxy' });
       answer.pipe(response);
     });
-    upstream.on('error', () => response.destroy());
+    upstream.on('error', () => {
+      if (response.headersSent) response.destroy();
+      else response.writeHead(502, { 'content-type': 'text/html' }).end('<html>Bad Gateway</html>');
+    });
     request.pipe(upstream);
   };
   const server = options.tls === undefined ? createServer(handle) : createTlsServer(options.tls, handle);
@@ -84,6 +96,10 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
     client.on('error', () => undefined);
     if (!authorized(request)) {
       client.end(`HTTP/1.1 407 Proxy Authentication Required\r\n${AUTHENTICATE}\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    if (options.misbehave !== undefined) {
+      misbehave(client, options.misbehave);
       return;
     }
     if (options.refuseStatus !== undefined) {
@@ -117,6 +133,31 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
     port,
     connects,
     forwarded,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function misbehave(client: Socket, how: Misbehaviour): void {
+  if (how === 'close') client.end();
+  else if (how === 'reset') client.resetAndDestroy();
+  else if (how === 'garble') client.end('SSH-2.0-OpenSSH_9.6\r\n\u0000\u0001\r\n\r\n');
+  // 'stall': the connection is held open, unanswered, until the proxy closes.
+}
+
+/** A TCP server that accepts and never says a word: an HTTPS origin whose TLS handshake never completes. */
+export async function startSilentServer(): Promise<{ readonly port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

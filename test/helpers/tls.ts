@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -48,7 +49,10 @@ export async function makeCertificates(hosts: readonly string[]): Promise<TestCe
       '-subj',
       `/CN=${hosts[0] ?? 'localhost'}`,
     ]);
-    await writeFile(path('san.ext'), `subjectAltName=${hosts.map((host) => `DNS:${host}`).join(',')}\n`);
+    await writeFile(
+      path('san.ext'),
+      `subjectAltName=${hosts.map((host) => (isIP(host) === 0 ? `DNS:${host}` : `IP:${host}`)).join(',')}\n`,
+    );
     await run('openssl', [
       'x509',
       '-req',
