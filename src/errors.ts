@@ -95,7 +95,7 @@ export function shown(text: string, maxLength = 200): string {
  * As `shown`, but a long text is cut in the middle: the end of an errmsg holds the request id
  * (`rid: ...`) that the platform's support asks for.
  */
-export function shownKeepingEnd(text: string, maxLength = 200): string {
+function shownKeepingEnd(text: string, maxLength = 200): string {
   if (text.length <= maxLength) return escapeText(text);
   const head = Math.ceil(maxLength / 2);
   return escapeText(`${text.slice(0, head)}...${text.slice(text.length - (maxLength - head))}`);
@@ -110,3 +110,8 @@ export function counted(count: number, singular: string, plural = `${singular}s`
 export function grouped(count: number): string {
   return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
+
+/** The way to credentials the tool renews itself: said wherever a token alone fell short. */
+export const HOW_TO_GIVE_APP_CREDENTIALS =
+  "Give the account's AppID and AppSecret (--appid and --secret, WX_APPID and WX_SECRET, or " +
+  '`wx-followers config set appid ...` and `config set secret -`) and the tool gets and renews its own token.';

@@ -51,13 +51,13 @@ export interface TokenSource {
  * The most an answer may weigh. The largest real ones, a page of 10,000 OpenIDs, weigh about
  * 300 KB; anything near this is not an answer of the API, and is not read into memory whole.
  */
-export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 /** Renewals one call may go through when other calls keep renewing under it; one is the rule. */
 const MAX_RENEWALS_A_CALL = 4;
 
 /** The longest a timer can wait: Node fires a longer one at once (TimeoutOverflowWarning). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface RetryPolicy {
   /** Retries of one request after its first attempt. */

@@ -1,15 +1,41 @@
 import type { HeldToken, TokenSource } from './client.js';
-import type { IssuedToken } from './endpoints/stable-token.js';
-import { ConfigNotSaved, type ConfigStore } from '../out/config-store.js';
-import { HOW_TO_GIVE_APP_CREDENTIALS, type AppCredentials, type Credentials } from '../plan/credentials.js';
-import { ExitCode, WxError } from '../errors.js';
+import type { AppCredentials, IssuedToken } from './endpoints/stable-token.js';
+import { ExitCode, HOW_TO_GIVE_APP_CREDENTIALS, WxError } from '../errors.js';
 
 /** A cached token is not used in its last five minutes: the platform renews it then. */
 const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
 
+/** What the person gave: a token (with where it came from), and the AppID and AppSecret, looked up when needed. */
+interface GivenCredentials {
+  token: { value: string; origin: string } | undefined;
+  app(): Promise<AppCredentials | undefined>;
+}
+
+interface CachedToken {
+  accessToken: string;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+}
+
+/**
+ * Where stable tokens are kept between runs, per AppID, each for the AppSecret it was got with
+ * (the config store, in a run; the manager knows no more of it than this).
+ */
+export interface TokenCache {
+  /** The token cached for this AppID, if it was got with this AppSecret. */
+  read(owner: AppCredentials): CachedToken | undefined;
+  /** Throws CacheNotSaved when the cache cannot be written: the run goes on without it. */
+  write(owner: AppCredentials, token: CachedToken): Promise<void>;
+  /** Forgets this AppID's token if it is still `accessToken` (another process may have cached a newer one). */
+  forget(appid: string, accessToken: string): Promise<void>;
+}
+
+/** The cache could not be written (a read-only config): said once, and the run goes on. */
+export class CacheNotSaved extends Error {}
+
 export interface TokenManagerOptions {
-  credentials: Credentials;
-  store: () => Promise<ConfigStore>;
+  credentials: GivenCredentials;
+  cache: TokenCache;
   fetchStableToken: (app: AppCredentials) => Promise<IssuedToken>;
   /** A one-line notice for the person (the fallback from a refused token). */
   notice: (line: string) => void;
@@ -65,9 +91,9 @@ export class TokenManager implements TokenSource {
     if (held.generation === 0 && this.#options.credentials.token !== undefined) return;
     const app = await this.#app();
     if (app === undefined) return;
-    const store = await this.#options.store();
+    const { cache } = this.#options;
     // Only that token: a newer one that another call renewed since may still be good.
-    if (store.cachedToken(app)?.accessToken === held.value) await this.#cacheQuietly(() => store.forgetToken(app.appid, held.value));
+    if (cache.read(app)?.accessToken === held.value) await this.#cacheQuietly(() => cache.forget(app.appid, held.value));
   }
 
   async #held(value: Promise<string>): Promise<HeldToken> {
@@ -89,8 +115,7 @@ export class TokenManager implements TokenSource {
         `wx-followers: the access token from ${given.origin} was refused (errcode ${refusal.errcode}); using a token from the AppID and AppSecret instead.`,
       );
     } else {
-      const store = await this.#options.store();
-      await this.#cacheQuietly(() => store.forgetToken(app.appid, refused.value));
+      await this.#cacheQuietly(() => this.#options.cache.forget(app.appid, refused.value));
     }
     // Never the cache: it may hold the very token just refused.
     return this.#fromApp(false);
@@ -105,10 +130,10 @@ export class TokenManager implements TokenSource {
   async #fromApp(useCache: boolean): Promise<string> {
     const app = await this.#app();
     if (app === undefined) throw new Error('a token from the AppID was asked for without one');
-    const store = await this.#options.store();
+    const { cache } = this.#options;
     if (useCache) {
       // Only a token got with this same AppSecret: a wrong one must meet its own refusal at once.
-      const cached = store.cachedToken(app);
+      const cached = cache.read(app);
       if (cached !== undefined && this.#now() < cached.expiresAt - EXPIRY_MARGIN_MS) {
         this.#options.onSecret(cached.accessToken);
         return cached.accessToken;
@@ -117,7 +142,7 @@ export class TokenManager implements TokenSource {
     const issued = await this.#options.fetchStableToken(app);
     this.#options.onSecret(issued.accessToken);
     const token = { accessToken: issued.accessToken, expiresAt: this.#now() + issued.expiresInSeconds * 1000 };
-    await this.#cacheQuietly(() => store.cacheToken(app, token));
+    await this.#cacheQuietly(() => cache.write(app, token));
     return issued.accessToken;
   }
 
@@ -129,7 +154,7 @@ export class TokenManager implements TokenSource {
     try {
       await change();
     } catch (error) {
-      if (!(error instanceof ConfigNotSaved)) throw error;
+      if (!(error instanceof CacheNotSaved)) throw error;
       if (this.#toldCacheNotSaved) return;
       this.#toldCacheNotSaved = true;
       this.#options.cacheNotice(`wx-followers: the access token is not cached; the next run asks stable_token again. ${error.message}`);

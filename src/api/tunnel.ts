@@ -61,7 +61,7 @@ const MAX_ANSWER_HEAD_BYTES = 16 * 1024;
 const PLAIN_TEXT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
 
 /** Host names only: Node warns (DEP0123) when a TLS server name is an IP address, and SNI takes none. */
-export function serverNameOf(hostname: string): string | undefined {
+function serverNameOf(hostname: string): string | undefined {
   return isIP(hostname) === 0 ? hostname : undefined;
 }
 
@@ -73,7 +73,7 @@ function bare(hostname: string): string {
  * A connection to the proxy itself, plain or TLS (its certificate checked for its host name).
  * A plain-text answer to the ClientHello becomes a `not-tls` failure.
  */
-export function connectToProxy(proxy: ForwardProxy): Socket {
+function connectToProxy(proxy: ForwardProxy): Socket {
   const host = bare(proxy.url.hostname);
   const port = Number(proxy.url.port || (proxy.url.protocol === 'https:' ? 443 : 80));
   if (proxy.url.protocol !== 'https:') return tcpConnect({ host, port }).setNoDelay(true);

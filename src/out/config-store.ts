@@ -21,7 +21,7 @@ export function isSecretKey(key: ConfigKey): boolean {
  */
 export const TOKEN_CACHE_KEY = 'token-cache';
 
-export interface CachedToken {
+interface CachedToken {
   accessToken: string;
   /** Milliseconds since the epoch. */
   expiresAt: number;

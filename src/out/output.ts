@@ -23,7 +23,7 @@ export interface Output {
 }
 
 /** The reader of stdout went away (`| head -1`): the export ends quietly. */
-export function readerGone(cause: unknown): WxError {
+function readerGone(cause: unknown): WxError {
   return new WxError('The reader of the output went away.', ExitCode.Failure, { cause, silent: true });
 }
 
@@ -280,7 +280,7 @@ async function createExclusive(path: string): Promise<FileHandle> {
 }
 
 /** Opens a file the tool will write into: a symlink or a file with another hard link is refused. */
-export async function openExisting(path: string): Promise<FileHandle> {
+async function openExisting(path: string): Promise<FileHandle> {
   let handle: FileHandle;
   try {
     handle = await fs.open(path, constants.O_RDWR | O_NOFOLLOW);

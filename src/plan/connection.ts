@@ -17,7 +17,7 @@ import {
  * close to an hour: a failure that outlasts them is not passing, and a thousand would leave a cron
  * run hanging for a day where a rerun with --resume or --state does better.
  */
-export const MAX_RETRIES = 100;
+const MAX_RETRIES = 100;
 
 /** The flags every command that calls the API takes. */
 export interface ConnectionFlags extends CredentialOptions {
@@ -41,7 +41,7 @@ export interface ConnectionPlan {
   proxySkipped: { from: string; by: string } | undefined;
   credentials: Credentials;
   /** The config store as read once before any call; the token cache writes through it. */
-  store: () => Promise<ConfigStore>;
+  store: ConfigStore;
   quiet: boolean;
   /** Whether stderr is a terminal: the one place a token that cannot be cached is worth a word. */
   stderrIsTTY: boolean;
@@ -67,7 +67,7 @@ export async function planConnection(flags: ConnectionFlags, io: IOStreams): Pro
     proxy,
     proxySkipped: skipped,
     credentials,
-    store,
+    store: opened,
     quiet: flags.quiet === true,
     stderrIsTTY: io.stderrIsTTY,
   };

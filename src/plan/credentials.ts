@@ -1,5 +1,6 @@
 import { configFilePath, type ConfigKey, type ConfigStore } from '../out/config-store.js';
-import { usageError } from '../errors.js';
+import type { AppCredentials } from '../api/endpoints/stable-token.js';
+import { HOW_TO_GIVE_APP_CREDENTIALS, usageError } from '../errors.js';
 import type { AccountId } from '../openid.js';
 import { readStdinValue, type IOStreams } from '../console/streams.js';
 import { parseAppid } from './options.js';
@@ -40,11 +41,6 @@ export interface CredentialOptions {
   secret?: string;
 }
 
-export interface AppCredentials {
-  appid: string;
-  secret: string;
-}
-
 /** What the user gave: an explicit token, the AppID and AppSecret, or both. */
 export interface Credentials {
   token: Setting | undefined;
@@ -56,10 +52,6 @@ export interface Credentials {
   /** Which account the run is for, as far as it can be told before any call (what a --state file records). */
   account(): Promise<AccountId>;
 }
-
-export const HOW_TO_GIVE_APP_CREDENTIALS =
-  "Give the account's AppID and AppSecret (--appid and --secret, WX_APPID and WX_SECRET, or " +
-  '`wx-followers config set appid ...` and `config set secret -`) and the tool gets and renews its own token.';
 
 /**
  * The AppID of --appid or WX_APPID, checked at once: with a token given, the AppID is looked up

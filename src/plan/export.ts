@@ -9,8 +9,6 @@ import { checkResume, checkStateAgainstFile, checkStatePath, planOutput, type Ou
 import type { DetailsLanguage } from '../openid.js';
 import { checkBom, parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from './options.js';
 
-export type { OutputPlan } from './export-files.js';
-
 /** The export command's flags, as commander hands them over. */
 export interface ExportFlags extends ConnectionFlags {
   /** Undefined when not given: a --state run then keeps the format it started with. */
@@ -155,7 +153,7 @@ function chooseList(flags: ExportFlags): FollowerList {
   return tagid === undefined ? { kind: 'followers' } : { kind: 'tag', tagid };
 }
 
-export function textWithInfo(): WxError {
+function textWithInfo(): WxError {
   return usageError('--with-info writes --format csv or --format ndjson: text has one OpenID a line and no room for the details.');
 }
 

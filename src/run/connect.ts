@@ -1,6 +1,7 @@
 import { ApiClient, DEFAULT_RETRY_POLICY, type WaitListener } from '../api/client.js';
 import { fetchStableToken } from '../api/endpoints/stable-token.js';
-import { TokenManager } from '../api/tokens.js';
+import { CacheNotSaved, TokenManager, type TokenCache } from '../api/tokens.js';
+import { ConfigNotSaved, type ConfigStore } from '../out/config-store.js';
 import type { Reporter } from '../console/report.js';
 import type { ConnectionPlan } from '../plan/connection.js';
 import { packageVersion } from '../version.js';
@@ -29,7 +30,7 @@ export function connect(plan: ConnectionPlan, reporter: Reporter, hooks: Connect
   }
   const tokens: TokenManager = new TokenManager({
     credentials: plan.credentials,
-    store: plan.store,
+    cache: tokenCacheIn(plan.store),
     fetchStableToken: (app) => fetchStableToken(client, app),
     notice: (line) => {
       if (!plan.quiet) reporter.line(line);
@@ -55,6 +56,23 @@ export function connect(plan: ConnectionPlan, reporter: Reporter, hooks: Connect
     ...clientHooks,
   });
   return { client, tokens };
+}
+
+/** The config store as the token manager's cache: a write it cannot make is no failure of the run. */
+function tokenCacheIn(store: ConfigStore): TokenCache {
+  const saving = async (change: () => Promise<void>): Promise<void> => {
+    try {
+      await change();
+    } catch (error) {
+      if (error instanceof ConfigNotSaved) throw new CacheNotSaved(error.message, { cause: error });
+      throw error;
+    }
+  };
+  return {
+    read: (owner) => store.cachedToken(owner),
+    write: (owner, token) => saving(() => store.cacheToken(owner, token)),
+    forget: (appid, accessToken) => saving(() => store.forgetToken(appid, accessToken)),
+  };
 }
 
 /**

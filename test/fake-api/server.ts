@@ -88,7 +88,7 @@ export interface FakeApiOptions {
   tls?: { key: string; cert: string };
 }
 
-export interface FakeTag {
+interface FakeTag {
   id: number;
   name: string;
   members: FollowerList;
@@ -430,7 +430,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   };
 }
 
-export function apiError(errcode: number, errmsg: string): object {
+function apiError(errcode: number, errmsg: string): object {
   return { errcode, errmsg: `${errmsg} rid: 6543210f-0a1b2c3d-${errcode}` };
 }
 

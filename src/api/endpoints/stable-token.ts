@@ -1,6 +1,11 @@
-import type { AppCredentials } from '../../plan/credentials.js';
 import { ExitCode, WxError, errcodeDetail } from '../../errors.js';
 import type { ApiClient, JsonObject } from '../client.js';
+
+/** What stable_token is asked with: the account's AppID and AppSecret. */
+export interface AppCredentials {
+  appid: string;
+  secret: string;
+}
 
 export interface IssuedToken {
   accessToken: string;
