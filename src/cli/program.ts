@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
-import type { ConfigAction } from '../run/config.js';
-import type { DiffOptions } from '../run/diff.js';
+import type { ConfigFlags } from '../plan/config.js';
+import type { DiffFlags } from '../plan/diff.js';
 import type { ExportFlags } from '../plan/export.js';
 import type { TagsFlags } from '../plan/tags.js';
 import type { TokenFlags } from '../plan/token.js';
@@ -35,6 +35,9 @@ function examples(...lines: string[]): string {
  */
 export async function main(argv: readonly string[], io: IOStreams): Promise<number> {
   let exitCode: number = ExitCode.Ok;
+  const done = (code: ExitCode): void => {
+    exitCode = code;
+  };
   const program = new Command('wx-followers')
     .description('Export the followers of a WeChat Official Account as text, CSV or NDJSON.')
     .version(packageVersion(), '-V, --version')
@@ -44,7 +47,19 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
+  for (const add of [addExport, addToken, addTags, addDiff, addConfig]) add(program, io, done);
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    // Commander has printed its message; a usage error is exit 2 for scripts, not commander's 1.
+    return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+  }
+  return exitCode;
+}
 
+/** export: flags -> planExport -> runExport. */
+function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   const exportCommand = program
     .command('export')
     .description("Export the follower list (or a tag's followers, or the blacklist), page by page, to stdout or a file.")
@@ -63,26 +78,36 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     .addHelpText('after', EXPORT_HELP);
   withConnectionOptions(exportCommand).action(async (flags: ExportFlags) => {
     const [{ planExport }, { runExport }] = await Promise.all([import('../plan/export.js'), import('../run/export.js')]);
-    exitCode = await planThenRun(
-      io,
-      () => planExport(flags, io),
-      (plan, reporter) => runExport(plan, io, reporter),
+    done(
+      await planThenRun(
+        io,
+        () => planExport(flags, io),
+        (plan, reporter) => runExport(plan, io, reporter),
+      ),
     );
   });
+}
 
+/** token: prints a usable access token. */
+function addToken(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   const tokenCommand = program
     .command('token')
     .description('Print a valid access token on stdout, for scripts (from the cache, or obtained from the AppID and AppSecret).')
     .addHelpText('after', examples('wx-followers token', 'wx-followers token --appid wx1234567890abcdef --secret - < secret.txt'));
   withConnectionOptions(tokenCommand).action(async (flags: TokenFlags) => {
     const [{ planToken }, { runToken }] = await Promise.all([import('../plan/token.js'), import('../run/token.js')]);
-    exitCode = await planThenRun(
-      io,
-      () => planToken(flags, io),
-      (plan, reporter) => runToken(plan, io, reporter),
+    done(
+      await planThenRun(
+        io,
+        () => planToken(flags, io),
+        (plan, reporter) => runToken(plan, io, reporter),
+      ),
     );
   });
+}
 
+/** tags: the account's tags. */
+function addTags(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   const tagsCommand = program
     .command('tags')
     .description("List the account's tags: id, name and follower count (a table on a terminal).")
@@ -91,13 +116,18 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     .addHelpText('after', examples('wx-followers tags', 'wx-followers tags -f csv --bom > tags.csv'));
   withConnectionOptions(tagsCommand).action(async (flags: TagsFlags) => {
     const [{ planTags }, { runTags }] = await Promise.all([import('../plan/tags.js'), import('../run/tags.js')]);
-    exitCode = await planThenRun(
-      io,
-      () => planTags(flags, io),
-      (plan, reporter) => runTags(plan, io, reporter),
+    done(
+      await planThenRun(
+        io,
+        () => planTags(flags, io),
+        (plan, reporter) => runTags(plan, io, reporter),
+      ),
     );
   });
+}
 
+/** diff: who came and who left between two exports. */
+function addDiff(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   program
     .command('diff <old> <new>')
     .description("Who came and who left between two exports (text, CSV or NDJSON; '-' reads stdin): +OPENID, -OPENID.")
@@ -112,11 +142,20 @@ Exit 0 when done, whatever the differences; 2 when an input is not an export (it
 is cut off, or is empty (without --allow-empty).
 ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx-followers diff yesterday.txt -', 'wx-followers diff -f csv --bom old.csv new.csv > changes.csv')}`,
     )
-    .action(async (oldPath: string, newPath: string, options: DiffOptions) => {
-      const { runDiff } = await import('../run/diff.js');
-      exitCode = await runDiff(oldPath, newPath, options, io);
+    .action(async (oldPath: string, newPath: string, flags: DiffFlags) => {
+      const [{ planDiff }, { runDiff }] = await Promise.all([import('../plan/diff.js'), import('../run/diff.js')]);
+      done(
+        await planThenRun(
+          io,
+          () => planDiff(oldPath, newPath, flags),
+          (plan, reporter) => runDiff(plan, io, reporter),
+        ),
+      );
     });
+}
 
+/** config and its actions. */
+function addConfig(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   const config = program
     .command('config')
     .description('Read and change the stored settings (access-token, appid, secret, base-url, proxy) and the token cache.')
@@ -135,7 +174,7 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx
       ),
     )
     .action(async (key: string, value: string) => {
-      exitCode = await runConfigAction({ action: 'set', key, value }, io);
+      done(await runConfigAction({ action: 'set', key, value }, io));
     });
   config
     .command('get <key>')
@@ -143,38 +182,29 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx
     .option('--reveal', 'print a secret whole', false)
     .addHelpText('after', examples('wx-followers config get appid', 'wx-followers config get secret --reveal'))
     .action(async (key: string, options: { reveal: boolean }) => {
-      exitCode = await runConfigAction({ action: 'get', key, reveal: options.reveal }, io);
+      done(await runConfigAction({ action: 'get', key, reveal: options.reveal }, io));
     });
   config
     .command('unset <key>')
     .description('remove a value; `unset token-cache` forgets the cached stable tokens')
     .addHelpText('after', examples('wx-followers config unset access-token', 'wx-followers config unset token-cache'))
     .action(async (key: string) => {
-      exitCode = await runConfigAction({ action: 'unset', key }, io);
+      done(await runConfigAction({ action: 'unset', key }, io));
     });
   config
     .command('list')
     .description('print every value that is set (secrets masked)')
     .addHelpText('after', examples('wx-followers config list', 'WX_FOLLOWERS_CONFIG_DIR=~/.wx-shop wx-followers config list'))
     .action(async () => {
-      exitCode = await runConfigAction({ action: 'list' }, io);
+      done(await runConfigAction({ action: 'list' }, io));
     });
   config
     .command('path')
     .description("print the config file's path")
     .addHelpText('after', examples('wx-followers config path', 'chmod 600 "$(wx-followers config path)"'))
     .action(async () => {
-      exitCode = await runConfigAction({ action: 'path' }, io);
+      done(await runConfigAction({ action: 'path' }, io));
     });
-
-  try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    // Commander has printed its message; a usage error is exit 2 for scripts, not commander's 1.
-    return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
-  }
-  return exitCode;
 }
 
 /** The credential and connection options that export, token and tags share. */
@@ -191,7 +221,11 @@ function withConnectionOptions(command: Command): Command {
     .option('-q, --quiet', 'nothing on stderr but errors');
 }
 
-async function runConfigAction(request: ConfigAction, io: IOStreams): Promise<ExitCode> {
-  const { runConfig } = await import('../run/config.js');
-  return runConfig(request, io);
+async function runConfigAction(flags: ConfigFlags, io: IOStreams): Promise<ExitCode> {
+  const [{ planConfig }, { runConfig }] = await Promise.all([import('../plan/config.js'), import('../run/config.js')]);
+  return planThenRun(
+    io,
+    () => planConfig(flags, io),
+    (plan, reporter) => runConfig(plan, io, reporter),
+  );
 }

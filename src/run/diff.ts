@@ -3,19 +3,11 @@ import { escapeText, grouped, ExitCode, usageError } from '../errors.js';
 import type { IOStreams } from '../console/streams.js';
 import { readExport, type OpenidBatch } from '../out/export-file.js';
 import { OpenidTable } from './openid-table.js';
-import { checkBom, parseFormat } from '../plan/options.js';
+import type { DiffPlan } from '../plan/diff.js';
 import { Reporter } from '../console/report.js';
 import { changeFormat, type Change } from '../out/change-formats.js';
 import { StreamOutput } from '../out/output.js';
 import { Sink } from '../out/sink.js';
-
-export interface DiffOptions {
-  format?: string;
-  /** A UTF-8 BOM at the top of a CSV, for Excel. */
-  bom?: boolean;
-  /** An empty input is an export of no one, not what a failed export left. */
-  allowEmpty?: boolean;
-}
 
 /** Changes written at once: the same slice size as an export's. */
 const BATCH = 2_048;
@@ -24,16 +16,12 @@ const BATCH = 2_048;
  * Who came and who went between two exports: first the OpenIDs added, in the new export's
  * order, then those removed, in the old export's order. Memory holds the OpenIDs of both.
  */
-export async function runDiff(oldPath: string, newPath: string, options: DiffOptions, io: IOStreams): Promise<ExitCode> {
-  const reporter = new Reporter(io);
+export async function runDiff(plan: DiffPlan, io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
   try {
-    const format = parseFormat(options.format ?? 'text');
-    checkBom(options.bom, format);
-    if (oldPath === '-' && newPath === '-') throw usageError('Only one of the two exports can come from stdin (-).');
-    const reading = { allowEmpty: options.allowEmpty === true };
-    const oldExport = await openExport(oldPath, io, reading);
-    const newExport = await openExport(newPath, io, reading);
-    const sink = new Sink<Change>(await changeFormat(format), new StreamOutput(io.stdout, true), { bom: options.bom === true });
+    const reading = { allowEmpty: plan.allowEmpty };
+    const oldExport = await openExport(plan.oldPath, io, reading);
+    const newExport = await openExport(plan.newPath, io, reading);
+    const sink = new Sink<Change>(await changeFormat(plan.format), new StreamOutput(io.stdout, true), { bom: plan.bom });
     const table = new OpenidTable();
     let sized = false;
     for await (const { bytes, bounds, inputBytes } of oldExport.openids) {

@@ -32,84 +32,18 @@ export async function* mapInOrder<Item, Result>(
   limit: number,
   work: (item: Item, signal: AbortSignal) => Promise<Result>,
 ): AsyncGenerator<Result> {
-  const controller = new AbortController();
-  // Each piece of work running listens to it: `limit` of them are no leak.
-  setMaxListeners(limit + 10, controller.signal);
-  const source: Iterator<Item> | AsyncIterator<Item> =
-    Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
-  /** Started and not yet handed over, in the items' order. */
-  const started: Started<Result>[] = [];
-  let pulling = false;
-  let failed = false;
-  let stopped = false;
-  let ended: SourceEnd | undefined;
-  /** The consumer, waiting for a result to settle or for the source to end. */
-  let wake: (() => void) | undefined;
-
-  const notify = (): void => {
-    const waiting = wake;
-    wake = undefined;
-    waiting?.();
-  };
-
-  const start = (item: Item): void => {
-    const entry: Started<Result> = {};
-    started.push(entry);
-    let running: Promise<Result>;
-    try {
-      running = work(item, controller.signal);
-    } catch (failure) {
-      running = Promise.reject(failure);
-    }
-    running.then(
-      (value) => {
-        entry.outcome = { value };
-        notify();
-      },
-      (failure: unknown) => {
-        entry.outcome = { failure };
-        failed = true;
-        notify();
-      },
-    );
-  };
-
-  /** Asks the source for the next item while there is room; one request to the source at a time. */
-  const fill = (): void => {
-    if (pulling || stopped || failed || ended !== undefined || started.length >= limit) return;
-    pulling = true;
-    Promise.resolve(source.next()).then(
-      (next) => {
-        pulling = false;
-        if (stopped) return;
-        if (next.done === true) {
-          ended = { end: true };
-          notify();
-          return;
-        }
-        start(next.value);
-        fill();
-      },
-      (failure: unknown) => {
-        pulling = false;
-        ended = { failure };
-        notify();
-      },
-    );
-  };
-
+  const window = new InOrderWindow(items, limit, work);
   try {
-    fill();
+    window.fill();
     for (;;) {
-      const head = started[0];
+      const head = window.head();
       if (head?.outcome !== undefined) {
         // After the I/O callbacks that settled it, and after the immediates they queued: undici
         // frees a connection that an answer came on in a setImmediate callback, so that the next
         // call goes out on it at once, and the answers that came in beside this one are read
         // before it is encoded and written.
         await afterIo();
-        started.shift();
-        fill();
+        window.handOver();
         // The next item comes from an async source and its call is made a few promise jobs later:
         // it goes out before the consumer works on this result.
         await afterIo();
@@ -118,17 +52,113 @@ export async function* mapInOrder<Item, Result>(
         yield outcome.value;
         continue;
       }
+      const { ended } = window;
       if (head === undefined && ended !== undefined) {
         if ('failure' in ended) throw ended.failure;
         return;
       }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
+      await window.settled();
     }
   } finally {
-    stopped = true;
-    controller.abort();
-    if (ended === undefined) await source.return?.();
+    await window.stop();
+  }
+}
+
+/** The items started and not yet handed over, in their order, and the source they come from. */
+class InOrderWindow<Item, Result> {
+  readonly #controller = new AbortController();
+  readonly #source: Iterator<Item> | AsyncIterator<Item>;
+  readonly #limit: number;
+  readonly #work: (item: Item, signal: AbortSignal) => Promise<Result>;
+  /** Started and not yet handed over, in the items' order. */
+  readonly #started: Started<Result>[] = [];
+  #pulling = false;
+  #failed = false;
+  #stopped = false;
+  ended: SourceEnd | undefined;
+  /** The consumer, waiting for a result to settle or for the source to end. */
+  #wake: (() => void) | undefined;
+
+  constructor(items: Iterable<Item> | AsyncIterable<Item>, limit: number, work: (item: Item, signal: AbortSignal) => Promise<Result>) {
+    // Each piece of work running listens to it: `limit` of them are no leak.
+    setMaxListeners(limit + 10, this.#controller.signal);
+    this.#source = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
+    this.#limit = limit;
+    this.#work = work;
+  }
+
+  head(): Started<Result> | undefined {
+    return this.#started[0];
+  }
+
+  /** The head is the consumer's now: its place goes to the next item. */
+  handOver(): void {
+    this.#started.shift();
+    this.fill();
+  }
+
+  settled(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  /** Asks the source for the next item while there is room; one request to the source at a time. */
+  fill(): void {
+    if (this.#pulling || this.#stopped || this.#failed || this.ended !== undefined || this.#started.length >= this.#limit) return;
+    this.#pulling = true;
+    Promise.resolve(this.#source.next()).then(
+      (next) => {
+        this.#pulling = false;
+        if (this.#stopped) return;
+        if (next.done === true) {
+          this.ended = { end: true };
+          this.#notify();
+          return;
+        }
+        this.#start(next.value);
+        this.fill();
+      },
+      (failure: unknown) => {
+        this.#pulling = false;
+        this.ended = { failure };
+        this.#notify();
+      },
+    );
+  }
+
+  /** The work still running is aborted, and the source ended unless it ended by itself. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#controller.abort();
+    if (this.ended === undefined) await this.#source.return?.();
+  }
+
+  #notify(): void {
+    const waiting = this.#wake;
+    this.#wake = undefined;
+    waiting?.();
+  }
+
+  #start(item: Item): void {
+    const entry: Started<Result> = {};
+    this.#started.push(entry);
+    let running: Promise<Result>;
+    try {
+      running = this.#work(item, this.#controller.signal);
+    } catch (failure) {
+      running = Promise.reject(failure);
+    }
+    running.then(
+      (value) => {
+        entry.outcome = { value };
+        this.#notify();
+      },
+      (failure: unknown) => {
+        entry.outcome = { failure };
+        this.#failed = true;
+        this.#notify();
+      },
+    );
   }
 }
