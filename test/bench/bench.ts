@@ -1,73 +1,286 @@
 /**
- * `npm run bench`: the tool against the floor, side by side in one run, on loopback. Ratios are
- * what counts; absolute times on shared machines are noise. Not part of `npm test`.
+ * `npm run bench`: the tool against its floors, side by side in one run, on loopback. Ratios are
+ * what counts; absolute times on shared machines are noise. Not part of `npm test`. What each case
+ * measures, its floor and its target: docs/performance.md.
  */
-import { execFile, spawn } from 'node:child_process';
-import { access, mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import { cpus, devNull, tmpdir, totalmem } from 'node:os';
+import { execFile } from 'node:child_process';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FAKE_TOKEN, startFakeApi, type FakeApi } from '../fake-api/server.js';
+import {
+  type Bench,
+  benchInstall,
+  compare,
+  exists,
+  median,
+  measure,
+  note,
+  type Row,
+  type Sample,
+  stdoutHash,
+  summarize,
+  table,
+  wallTime,
+} from './measure.js';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 const BIN = here('../../../bin/wx-followers.cjs');
 const FLOOR = here('./floor.js');
 const SDK = here('./sdk.js');
-const BARE_START = here('./bare-start.cjs');
-/** Installed for the bench only, never a dependency: node-webot's SDK and the other Node majors. */
-const BENCH_DEPS = process.env['BENCH_DEPS'] ?? here('../../bench-deps');
+const ORDINARY = here('./ordinary.js');
 const SDK_PACKAGE = 'wechat-api@1.35.1';
-const RUSAGE = here('./rusage.js');
-const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
-const STARTUP_RUNS = Number(process.env['BENCH_STARTUP_RUNS'] ?? 15);
-const BIG = Number(process.env['BENCH_BIG'] ?? 10_000_000);
-const DETAILS_RUNS = Number(process.env['BENCH_DETAILS_RUNS'] ?? 3);
-const MEMORY_RUNS = Number(process.env['BENCH_MEMORY_RUNS'] ?? 3);
-const DIFF_RUNS = Number(process.env['BENCH_DIFF_RUNS'] ?? 3);
-const DIFF_SIZE = Number(process.env['BENCH_DIFF_SIZE'] ?? 5_000_000);
+const knob = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+const RUNS = knob('BENCH_RUNS', 5);
+const LATENCY_RUNS = knob('BENCH_LATENCY_RUNS', 3);
+const STARTUP_RUNS = knob('BENCH_STARTUP_RUNS', 15);
+const BIG = knob('BENCH_BIG', 10_000_000);
+const DETAILS_RUNS = knob('BENCH_DETAILS_RUNS', 3);
+const MEMORY_RUNS = knob('BENCH_MEMORY_RUNS', 3);
+const DIFF_RUNS = knob('BENCH_DIFF_RUNS', 3);
+const DIFF_SIZE = knob('BENCH_DIFF_SIZE', 5_000_000);
 /** Which parts to run: all by default; e.g. BENCH_CASES=details,diff. */
-const CASES = new Set((process.env['BENCH_CASES'] ?? 'export,memory,startup,details,diff').split(','));
-/** The Node majors the start-up is also reported on, beside the one running the bench. */
-const OTHER_NODES = (process.env['BENCH_NODES'] ?? '22,24').split(',').filter((major) => major !== '');
-const scratch = await mkdtemp(join(tmpdir(), 'wx-bench-'));
+const CASES = new Set((process.env['BENCH_CASES'] ?? 'export,latency,memory,startup,details,diff').split(','));
+/** The Node majors the start-up is reported on: the supported ones (the one running the bench is measured as itself). */
+const NODE_MAJORS = (process.env['BENCH_NODES'] ?? '22,24,26').split(',').filter((major) => major !== '');
+/** Where `.ci/run` and `npm test` on an old Node install the registry's `node@N`: N/node_modules/node/bin/node. */
+const NODES_DIR = process.env['BENCH_NODES_DIR'] ?? here('../../../.ci/nodes');
+const FORMATS = ['text', 'csv', 'ndjson'];
+const MILLION = 1_000_000;
 
-interface Sample {
-  wallMs: number;
-  cpuMs: number;
-  rssMiB: number;
+const floorArgs = (api: FakeApi, format: string): string[] => [FLOOR, api.url, FAKE_TOKEN, format];
+const exportArgs = (api: FakeApi, format: string): string[] => [BIN, 'export', '--base-url', api.url, '--format', format];
+const tokenEnv = { WX_ACCESS_TOKEN: FAKE_TOKEN };
+
+/** A process the bench runs: what it is called in the table, and how to start it. */
+interface Contestant {
+  name: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+/** Runs the contestants in turn, A B C A B C, `runs` rounds (after one warm-up run of each when asked). */
+async function rounds(
+  bench: Bench,
+  label: string,
+  contestants: readonly Contestant[],
+  runs: number,
+  options: { warmUp: boolean; node?: string },
+): Promise<Map<string, Sample[]>> {
+  const samples = new Map<string, Sample[]>(contestants.map((contestant) => [contestant.name, []]));
+  if (options.warmUp) {
+    process.stderr.write(`bench: ${label}, warm-up\n`);
+    for (const contestant of contestants) await measure(bench, contestant.args, contestant.env, options.node);
+  }
+  for (let run = 0; run < runs; run += 1) {
+    process.stderr.write(`bench: ${label}, round ${run + 1} of ${runs}\n`);
+    for (const contestant of contestants)
+      samples.get(contestant.name)?.push(await measure(bench, contestant.args, contestant.env, options.node));
+  }
+  return samples;
+}
+
+/** Each format's floor and the tool, in pairs: the floor first. */
+const formatPairs = (api: FakeApi): Contestant[] =>
+  FORMATS.flatMap((format) => [
+    { name: `floor ${format}`, args: floorArgs(api, format) },
+    { name: `tool ${format}`, args: exportArgs(api, format), env: tokenEnv },
+  ]);
+
+/** Each format's floor writes what the tool writes, byte for byte, or it is no floor of it. */
+async function checkFloorBytes(bench: Bench, api: FakeApi): Promise<void> {
+  for (const format of FORMATS) {
+    const floor = await stdoutHash(bench, floorArgs(api, format));
+    const tool = await stdoutHash(bench, exportArgs(api, format), tokenEnv);
+    bench.rows.push(note(`floor ${format} writes the tool's bytes (SHA-256)`, 'the same bytes', floor === tool));
+  }
+}
+
+/** Throughput, 1M followers: each format against the floor that writes its bytes, and the SDK loop. */
+async function exportCase(bench: Bench): Promise<void> {
+  const sdkDir = await benchInstall(bench, 'sdk', SDK_PACKAGE, 'wechat-api/package.json');
+  // The SDK's first call sends an empty next_openid, which the real API mostly takes as the start.
+  const api = await startFakeApi({ followers: MILLION, cachePages: true, emptyCursorStarts: true });
+  // Also renders the fake's page cache: the fake is not what is measured.
+  await checkFloorBytes(bench, api);
+  const sdk: Contestant[] = sdkDir === undefined ? [] : [{ name: 'sdk', args: [SDK, join(bench.deps, 'sdk'), api.url, FAKE_TOKEN] }];
+  const samples = await rounds(bench, '1M followers', [...formatPairs(api), ...sdk], RUNS, { warmUp: true });
+  for (const format of FORMATS) {
+    const floor = summarize(`floor ${format}: undici request, parse, join, write; 1M followers`, samples.get(`floor ${format}`) ?? []);
+    bench.rows.push(floor);
+    compare(
+      bench,
+      summarize(`export --format ${format}, 1M followers`, samples.get(`tool ${format}`) ?? []),
+      floor,
+      1.1,
+      'wallMs',
+      '<= 1.10 x floor (wall)',
+    );
+  }
+  if (sdkDir === undefined) {
+    bench.rows.push(note(`${SDK_PACKAGE} loop: not installed (npm install failed)`));
+  } else {
+    const sdkRow = summarize(`${SDK_PACKAGE} getFollowers loop, text, 1M followers`, samples.get('sdk') ?? []);
+    bench.rows.push(sdkRow);
+    compare(
+      bench,
+      summarize('export --format text vs the SDK loop', samples.get('tool text') ?? []),
+      sdkRow,
+      0.9,
+      'wallMs',
+      '<= 0.9 x SDK loop (wall)',
+    );
+  }
+  const before = api.connections();
+  await measure(bench, exportArgs(api, 'text'), tokenEnv);
+  const connections = api.connections() - before;
+  bench.rows.push(note(`TCP connections in one export: ${connections}`, '1', connections === 1));
+  await api.close();
 }
 
 /**
- * One child process, stdout to /dev/null, stderr a pipe (not a TTY); its own rusage from the preload.
- * /dev/null opened write-only, as a shell's `> /dev/null`: stdio 'ignore' hands a child /dev/null
- * open for reading too, which export takes for a closed stdout (`>&-`) and refuses.
+ * The same walk with every call answered after 50 ms, as over a real network: the user's wait is
+ * the chain of calls, and the tool must add nothing to it.
  */
-async function measure(args: readonly string[], env: Record<string, string> = {}, node = process.execPath): Promise<Sample> {
-  const rusageFile = join(scratch, `rusage-${process.hrtime.bigint()}.json`);
-  const stdout = await open(devNull, 'w');
-  const started = performance.now();
-  const child = spawn(node, ['--import', RUSAGE, ...args], {
-    stdio: ['ignore', stdout.fd, 'pipe'],
-    env: { PATH: process.env['PATH'] ?? '', HOME: scratch, WX_FOLLOWERS_CONFIG_DIR: scratch, WX_BENCH_RUSAGE: rusageFile, ...env },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const wallMs = performance.now() - started;
-  await stdout.close();
-  if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${stderr}`);
-  const usage = JSON.parse(await readFile(rusageFile, 'utf8')) as { userCPUTime: number; systemCPUTime: number; maxRSS: number };
-  await rm(rusageFile);
-  return { wallMs, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, rssMiB: usage.maxRSS / 1024 };
+async function latencyCase(bench: Bench): Promise<void> {
+  const api = await startFakeApi({ followers: MILLION, cachePages: true, latencyMs: 50 });
+  // Renders the fake's page cache.
+  await measure(bench, floorArgs(api, 'text'));
+  const samples = await rounds(bench, '1M followers at 50 ms a call', formatPairs(api), LATENCY_RUNS, { warmUp: false });
+  for (const format of FORMATS) {
+    const floor = summarize(`floor ${format} at 50 ms a call, 1M followers`, samples.get(`floor ${format}`) ?? []);
+    bench.rows.push(floor);
+    compare(
+      bench,
+      summarize(`export --format ${format} at 50 ms a call`, samples.get(`tool ${format}`) ?? []),
+      floor,
+      1.03,
+      'wallMs',
+      '<= 1.03 x floor (wall)',
+    );
+  }
+  await api.close();
 }
 
-/** Wall time of a command that is not Node (the shell's sort and comm). */
-async function wallTime(command: string, args: readonly string[]): Promise<number> {
-  const started = performance.now();
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}`);
-  return performance.now() - started;
+/**
+ * Peak RSS at 1M and at 10M followers, where growth with the list would show (at 100k V8 has not
+ * yet grown its heap to its working size), against the text floor. Medians of MEMORY_RUNS.
+ */
+async function memoryCase(bench: Bench): Promise<void> {
+  const results: { floor: Row; tool: Row }[] = [];
+  for (const size of [MILLION, BIG]) {
+    const label = size.toLocaleString('en-US');
+    const api = await startFakeApi({ followers: size, cachePages: true });
+    // The first walk renders the fake's page cache: not what is measured.
+    await measure(bench, floorArgs(api, 'text'));
+    const contestants = [
+      { name: 'floor', args: floorArgs(api, 'text') },
+      { name: 'tool', args: exportArgs(api, 'text'), env: tokenEnv },
+    ];
+    const samples = await rounds(bench, `memory at ${label}`, contestants, MEMORY_RUNS, { warmUp: false });
+    await api.close();
+    results.push({
+      floor: summarize(`floor text, ${label} followers`, samples.get('floor') ?? []),
+      tool: summarize(`export, ${label} followers`, samples.get('tool') ?? []),
+    });
+  }
+  const [small, big] = results;
+  if (small === undefined || big === undefined) return;
+  bench.rows.push(small.floor, big.floor);
+  compare(bench, small.tool, small.floor, undefined, 'rssMiB', '(the tool at 1M)');
+  compare(bench, big.tool, big.floor, 1.2, 'rssMiB', `<= 1.2 x floor at ${BIG.toLocaleString('en-US')} (RSS)`);
+  compare(
+    bench,
+    { ...big.tool, what: `export, ${BIG.toLocaleString('en-US')} vs itself at 1M` },
+    small.tool,
+    1.15,
+    'rssMiB',
+    '<= 1.15 x tool at 1M (RSS)',
+  );
+}
+
+/** The supported Node majors beside the one running the bench: from .ci/nodes, else installed into the bench's folder. */
+async function otherNodes(bench: Bench): Promise<string[]> {
+  const running = process.versions.node.split('.')[0];
+  const nodes: string[] = [];
+  for (const major of NODE_MAJORS.filter((each) => each !== running)) {
+    const fromCi = join(NODES_DIR, major, 'node_modules', 'node', 'bin', 'node');
+    const binary = (await exists(fromCi)) ? fromCi : await benchInstall(bench, `node${major}`, `node@${major}`, 'node/bin/node');
+    if (binary === undefined) bench.rows.push(note(`node@${major}: not in ${NODES_DIR} and not installed (npm install failed)`));
+    else nodes.push(binary);
+  }
+  return nodes;
+}
+
+/** Start-up: what a cron line or a shell loop pays every time, on each supported Node. */
+async function startupCase(bench: Bench): Promise<void> {
+  const api = await startFakeApi({ followers: 1_000, cachePages: true });
+  for (const node of [process.execPath, ...(await otherNodes(bench))]) {
+    const version = await new Promise<string>((resolve) => execFile(node, ['--version'], (_error, stdout) => resolve(stdout.trim())));
+    const contestants: Contestant[] = [
+      { name: 'node -e 0', args: ['-e', '0'] },
+      { name: 'wx-followers --version', args: [BIN, '--version'] },
+      { name: 'wx-followers --help', args: [BIN, '--help'] },
+      { name: 'export of 1,000 followers', args: exportArgs(api, 'text'), env: tokenEnv },
+      { name: 'ordinary commander + undici program, 1,000 followers', args: [ORDINARY, api.url, FAKE_TOKEN] },
+    ];
+    // The warm-up also fills Node's compile cache (22.1 and newer), as any earlier run would.
+    const samples = await rounds(bench, `start-up, node ${version}`, contestants, STARTUP_RUNS, { warmUp: true, node });
+    const row = (name: string): Row => summarize(`${name} (node ${version})`, samples.get(name) ?? []);
+    const base = row('node -e 0');
+    const ordinary = row('ordinary commander + undici program, 1,000 followers');
+    bench.rows.push(base);
+    compare(bench, row('wx-followers --version'), base, 1.3, 'wallMs', '<= 1.3 x node -e 0');
+    compare(bench, row('wx-followers --help'), base, 1.3, 'wallMs', '<= 1.3 x node -e 0');
+    compare(bench, ordinary, base, undefined, 'wallMs', '(x node -e 0)');
+    const small = row('export of 1,000 followers');
+    compare(bench, small, ordinary, 1.15, 'wallMs', '<= 1.15 x ordinary program');
+    compare(
+      bench,
+      { ...small, what: `export of 1,000 followers vs node -e 0 (node ${version})` },
+      base,
+      undefined,
+      'wallMs',
+      '(x node -e 0)',
+    );
+  }
+  await api.close();
+}
+
+/**
+ * Details: every call answered after 50 ms. The ideal keeps 8 details calls in flight across
+ * page boundaries and waits for one list call only, the first: the others are read ahead.
+ */
+async function detailsCase(bench: Bench): Promise<void> {
+  const latencyMs = 50;
+  const concurrency = 8;
+  const api = await startFakeApi({ followers: 100_000, latencyMs, cachePages: true });
+  const args = [BIN, 'export', '--base-url', api.url, '--with-info', '--format', 'csv', '--concurrency', String(concurrency)];
+  const samples: Sample[] = [];
+  let ideal = 0;
+  let counts = '';
+  let connections = 0;
+  process.stderr.write('bench: --with-info, 100k followers, 50 ms a call, warm-up\n');
+  // Renders the fake's answers once: the fake is not what is measured.
+  await measure(bench, args, tokenEnv);
+  for (let run = 0; run < DETAILS_RUNS; run += 1) {
+    const before = api.calls.length;
+    const connectionsBefore = api.connections();
+    samples.push(await measure(bench, args, tokenEnv));
+    connections = Math.max(connections, api.connections() - connectionsBefore);
+    const calls = api.calls.slice(before);
+    const listCalls = calls.filter((call) => call.path === '/cgi-bin/user/get').length;
+    const detailCalls = calls.filter((call) => call.path === '/cgi-bin/user/info/batchget').length;
+    ideal = (detailCalls * latencyMs) / concurrency + latencyMs;
+    counts = `${detailCalls} details calls / ${concurrency} + 1 list call (of ${listCalls})`;
+  }
+  const idealRow: Row = { what: `ideal: ${counts}, 50 ms each`, wallMs: ideal, cpuMs: NaN, rssMiB: NaN };
+  bench.rows.push(idealRow);
+  const row = summarize(`export --with-info --format csv --concurrency ${concurrency}, 100k followers`, samples);
+  compare(bench, row, idealRow, 1.1, 'wallMs', '<= 1.1 x ideal (wall)');
+  bench.rows.push(note(`TCP connections in one --with-info export: ${connections}`, `<= ${concurrency}`, connections <= concurrency));
+  await api.close();
 }
 
 /** Random 28-character OpenIDs starting with 'o', the same for the same index in every run. */
@@ -95,293 +308,60 @@ async function writeOpenids(file: string, from: number, to: number): Promise<voi
   await handle.close();
 }
 
-/** `npm install` of a package into a folder of the bench's own (not the project's node_modules), once. */
-async function benchInstall(folder: string, spec: string, probe: string): Promise<string | undefined> {
-  const dir = join(BENCH_DEPS, folder);
-  const target = join(dir, 'node_modules', probe);
-  const present = async (): Promise<boolean> =>
-    access(target).then(
-      () => true,
-      () => false,
-    );
-  if (!(await present())) {
-    process.stderr.write(`bench: npm install --no-save ${spec} into ${dir}\n`);
-    await new Promise<void>((resolve) =>
-      execFile('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', dir, spec], () => resolve()),
-    );
-  }
-  return (await present()) ? target : undefined;
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
-
-interface Row {
-  what: string;
-  wallMs: number;
-  cpuMs: number;
-  rssMiB: number;
-  ratio?: number;
-  target?: string;
-  ok?: boolean;
-}
-
-function summarize(what: string, samples: Sample[]): Row {
-  return {
-    what,
-    wallMs: median(samples.map((sample) => sample.wallMs)),
-    cpuMs: median(samples.map((sample) => sample.cpuMs)),
-    rssMiB: median(samples.map((sample) => sample.rssMiB)),
-  };
-}
-
-const floorArgs = (api: FakeApi): string[] => [FLOOR, api.url, FAKE_TOKEN];
-const exportArgs = (api: FakeApi, format: string): string[] => [BIN, 'export', '--base-url', api.url, '--format', format];
-const tokenEnv = { WX_ACCESS_TOKEN: FAKE_TOKEN };
-const rows: Row[] = [];
-const compare = (row: Row, base: Row, limit: number, key: 'wallMs' | 'rssMiB', target: string): void => {
-  row.ratio = row[key] / base[key];
-  row.target = target;
-  row.ok = row.ratio <= limit;
-  rows.push(row);
-};
-
-process.stderr.write(
-  `bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB\n`,
-);
-
-// Export wall time, 1M followers: floor and tool alternate, A B A B; the SDK loop in each round too.
-if (CASES.has('export')) {
-  const sdkDir = await benchInstall('sdk', SDK_PACKAGE, 'wechat-api/package.json');
-  // The SDK's first call sends an empty next_openid, which the real API mostly takes as the start.
-  const api = await startFakeApi({ followers: 1_000_000, cachePages: true, emptyCursorStarts: true });
-  const sdkArgs = sdkDir === undefined ? undefined : [SDK, join(BENCH_DEPS, 'sdk'), api.url, FAKE_TOKEN];
-  const formats = ['text', 'csv', 'ndjson'];
-  process.stderr.write('bench: 1M followers, warm-up\n');
-  await measure(floorArgs(api));
-  for (const format of formats) await measure(exportArgs(api, format), tokenEnv);
-  if (sdkArgs !== undefined) await measure(sdkArgs);
-  const floor: Sample[] = [];
-  const sdk: Sample[] = [];
-  const tool = new Map<string, Sample[]>(formats.map((format) => [format, []]));
-  for (let run = 0; run < RUNS; run += 1) {
-    process.stderr.write(`bench: 1M followers, round ${run + 1} of ${RUNS}\n`);
-    for (const format of formats) {
-      floor.push(await measure(floorArgs(api)));
-      tool.get(format)?.push(await measure(exportArgs(api, format), tokenEnv));
-    }
-    if (sdkArgs !== undefined) sdk.push(await measure(sdkArgs));
-  }
-  const floorRow = summarize('floor: undici request loop, 1M followers', floor);
-  rows.push(floorRow);
-  for (const format of formats) {
-    compare(
-      summarize(`export --format ${format}, 1M followers`, tool.get(format) ?? []),
-      floorRow,
-      1.1,
-      'wallMs',
-      '<= 1.10 x floor (wall)',
-    );
-  }
-  if (sdkArgs === undefined) {
-    rows.push({ what: `${SDK_PACKAGE} loop: not installed (npm install failed)`, wallMs: NaN, cpuMs: NaN, rssMiB: NaN });
-  } else {
-    const sdkRow = summarize(`${SDK_PACKAGE} getFollowers loop, text, 1M followers`, sdk);
-    rows.push(sdkRow);
-    compare(summarize('export --format text vs the SDK loop', tool.get('text') ?? []), sdkRow, 0.9, 'wallMs', '<= 0.9 x SDK loop (wall)');
-  }
-  const before = api.connections();
-  await measure(exportArgs(api, 'text'), tokenEnv);
-  const connections = api.connections() - before;
-  rows.push({
-    what: `TCP connections in one export: ${connections}`,
-    wallMs: NaN,
-    cpuMs: NaN,
-    rssMiB: NaN,
-    target: '1',
-    ok: connections === 1,
-  });
-  await api.close();
-}
-
-// Memory: peak RSS at 1M and at 10M followers, where growth with the list would show (at 100k
-// V8 has not yet grown its heap to its working size). Medians of MEMORY_RUNS.
-if (CASES.has('memory')) {
-  const sizes = [1_000_000, BIG];
-  const results: { floor: Row; tool: Row }[] = [];
-  for (const size of sizes) {
-    const label = size.toLocaleString('en-US');
-    process.stderr.write(`bench: memory at ${label}\n`);
-    const api = await startFakeApi({ followers: size, cachePages: true });
-    // The first walk renders the fake's page cache: not what is measured.
-    await measure(floorArgs(api));
-    const floor: Sample[] = [];
-    const tool: Sample[] = [];
-    for (let run = 0; run < MEMORY_RUNS; run += 1) {
-      floor.push(await measure(floorArgs(api)));
-      tool.push(await measure(exportArgs(api, 'text'), tokenEnv));
-    }
-    await api.close();
-    results.push({ floor: summarize(`floor, ${label} followers`, floor), tool: summarize(`export, ${label} followers`, tool) });
-  }
-  const [small, big] = results;
-  if (small !== undefined && big !== undefined) {
-    rows.push(small.floor, big.floor);
-    compare(small.tool, small.floor, Number.POSITIVE_INFINITY, 'rssMiB', '(the tool at 1M)');
-    compare({ ...big.tool }, big.floor, 1.2, 'rssMiB', '<= 1.2 x floor at 10M (RSS)');
-    compare(
-      { ...big.tool, what: `export, ${BIG.toLocaleString('en-US')} vs itself at 1M` },
-      small.tool,
-      1.15,
-      'rssMiB',
-      '<= 1.15 x tool at 1M (RSS)',
-    );
-  }
-}
-
-// Start-up: what a cron line or a shell loop pays every time, on this Node and the other majors.
-if (CASES.has('startup')) {
-  const api = await startFakeApi({ followers: 1_000, cachePages: true });
-  const nodes: string[] = [process.execPath];
-  for (const major of OTHER_NODES) {
-    const binary = await benchInstall(`node${major}`, `node@${major}`, 'node/bin/node');
-    if (binary === undefined)
-      rows.push({ what: `node@${major}: not installed (npm install failed)`, wallMs: NaN, cpuMs: NaN, rssMiB: NaN });
-    else nodes.push(binary);
-  }
-  for (const node of nodes) {
-    const version = await new Promise<string>((resolve) => execFile(node, ['--version'], (_error, stdout) => resolve(stdout.trim())));
-    const cases: [string, string[], Record<string, string>][] = [
-      ['node -e 0', ['-e', '0'], {}],
-      ['wx-followers --version', [BIN, '--version'], {}],
-      ['wx-followers --help', [BIN, '--help'], {}],
-      ['export of 1,000 followers', exportArgs(api, 'text'), tokenEnv],
-      ['bare commander + undici loop, 1,000 followers', [BARE_START, api.url, FAKE_TOKEN], {}],
-    ];
-    // The warm-up also fills Node's compile cache (22.1 and newer), as any earlier run would.
-    for (const [, args, env] of cases) await measure(args, env, node);
-    const samples = new Map<string, Sample[]>(cases.map(([name]) => [name, []]));
-    process.stderr.write(`bench: start-up, node ${version}\n`);
-    for (let run = 0; run < STARTUP_RUNS; run += 1) {
-      for (const [name, args, env] of cases) samples.get(name)?.push(await measure(args, env, node));
-    }
-    const row = (name: string): Row => summarize(`${name} (node ${version})`, samples.get(name) ?? []);
-    const base = row('node -e 0');
-    rows.push(base);
-    compare(row('wx-followers --version'), base, 1.3, 'wallMs', '<= 1.3 x node -e 0');
-    compare(row('wx-followers --help'), base, 1.3, 'wallMs', '<= 1.3 x node -e 0');
-    compare(row('export of 1,000 followers'), base, 2.5, 'wallMs', '<= 2.5 x node -e 0');
-    compare(
-      row('bare commander + undici loop, 1,000 followers'),
-      base,
-      Number.POSITIVE_INFINITY,
-      'wallMs',
-      '(the least with these libraries)',
-    );
-  }
-  await api.close();
-}
-
-// Details: every call answered after 50 ms. The ideal keeps 8 details calls in flight across
-// page boundaries and waits for one list call only, the first: the others are read ahead.
-if (CASES.has('details')) {
-  const latencyMs = 50;
-  const concurrency = 8;
-  const api = await startFakeApi({ followers: 100_000, latencyMs, cachePages: true });
-  const args = [BIN, 'export', '--base-url', api.url, '--with-info', '--format', 'csv', '--concurrency', String(concurrency)];
-  const samples: Sample[] = [];
-  let ideal = 0;
-  let counts = '';
-  let connections = 0;
-  process.stderr.write('bench: --with-info, 100k followers, 50 ms a call, warm-up\n');
-  // Renders the fake's answers once: the fake is not what is measured.
-  await measure(args, tokenEnv);
-  for (let run = 0; run < DETAILS_RUNS; run += 1) {
-    const before = api.calls.length;
-    const connectionsBefore = api.connections();
-    samples.push(await measure(args, tokenEnv));
-    connections = Math.max(connections, api.connections() - connectionsBefore);
-    const calls = api.calls.slice(before);
-    const listCalls = calls.filter((call) => call.path === '/cgi-bin/user/get').length;
-    const detailCalls = calls.filter((call) => call.path === '/cgi-bin/user/info/batchget').length;
-    ideal = (detailCalls * latencyMs) / concurrency + latencyMs;
-    counts = `${detailCalls} details calls / ${concurrency} + 1 list call (of ${listCalls})`;
-  }
-  rows.push({ what: `ideal: ${counts}, 50 ms each`, wallMs: ideal, cpuMs: NaN, rssMiB: NaN });
-  const row = summarize(`export --with-info --format csv --concurrency ${concurrency}, 100k followers`, samples);
-  row.ratio = row.wallMs / ideal;
-  row.target = '<= 1.1 x ideal (wall)';
-  row.ok = row.ratio <= 1.1;
-  rows.push(row);
-  rows.push({
-    what: `TCP connections in one --with-info export: ${connections}`,
-    wallMs: NaN,
-    cpuMs: NaN,
-    rssMiB: NaN,
-    target: `<= ${concurrency}`,
-    ok: connections <= concurrency,
-  });
-  await api.close();
-}
-
-// diff of two exports of 5M OpenIDs against sort and comm on the same two text files. The
-// OpenIDs are random, as real ones look, so that neither file is sorted already.
-if (CASES.has('diff')) {
-  const size = DIFF_SIZE;
-  const shift = Math.floor(size / 100);
-  const oldFile = join(scratch, 'old.txt');
-  const newFile = join(scratch, 'new.txt');
-  process.stderr.write(`bench: diff, writing two exports of ${size.toLocaleString('en-US')} OpenIDs\n`);
-  await writeOpenids(oldFile, 0, size);
-  await writeOpenids(newFile, shift, size + shift);
-  const toolArgs = [BIN, 'diff', oldFile, newFile];
+/**
+ * diff of two exports of 5M OpenIDs against sort and comm on the same two text files. The
+ * OpenIDs are random, as real ones look, so that neither file is sorted already.
+ */
+async function diffCase(bench: Bench): Promise<void> {
+  const size = DIFF_SIZE.toLocaleString('en-US');
+  const oldFile = join(bench.scratch, 'old.txt');
+  const newFile = join(bench.scratch, 'new.txt');
+  process.stderr.write(`bench: diff, writing two exports of ${size} OpenIDs\n`);
+  await writeOpenids(oldFile, 0, DIFF_SIZE);
+  await writeOpenids(newFile, Math.floor(DIFF_SIZE / 100), DIFF_SIZE + Math.floor(DIFF_SIZE / 100));
   const commScript = `LC_ALL=C comm -3 <(sort '${oldFile}') <(sort '${newFile}') > /dev/null`;
   const tool: Sample[] = [];
   const comm: number[] = [];
   for (let run = 0; run < DIFF_RUNS; run += 1) {
     process.stderr.write(`bench: diff, round ${run + 1} of ${DIFF_RUNS}\n`);
-    tool.push(await measure(toolArgs));
+    tool.push(await measure(bench, [BIN, 'diff', oldFile, newFile]));
     comm.push(await wallTime('bash', ['-c', commScript]));
   }
-  const commRow: Row = {
-    what: `LC_ALL=C comm -3 <(sort old) <(sort new), ${size.toLocaleString('en-US')} each`,
-    wallMs: median(comm),
-    cpuMs: NaN,
-    rssMiB: NaN,
-  };
-  rows.push(commRow);
-  compare(
-    summarize(`wx-followers diff old new, ${size.toLocaleString('en-US')} each`, tool),
-    commRow,
-    1,
-    'wallMs',
-    '<= 1 x sort + comm (wall)',
-  );
+  const commRow: Row = { what: `LC_ALL=C comm -3 <(sort old) <(sort new), ${size} each`, wallMs: median(comm), cpuMs: NaN, rssMiB: NaN };
+  bench.rows.push(commRow);
+  compare(bench, summarize(`wx-followers diff old new, ${size} each`, tool), commRow, 1, 'wallMs', '<= 1 x sort + comm (wall)');
   const peak = summarize('diff peak RSS', tool).rssMiB;
-  rows.push({
-    what: `diff peak RSS: ${peak.toFixed(0)} MiB`,
-    wallMs: NaN,
-    cpuMs: NaN,
-    rssMiB: peak,
-    target: '< 1024 MiB',
-    ok: peak < 1024,
-  });
+  bench.rows.push({ ...note(`diff peak RSS: ${peak.toFixed(0)} MiB`, '< 1024 MiB', peak < 1024), rssMiB: peak });
 }
 
-await rm(scratch, { recursive: true, force: true });
-const number = (value: number, digits = 0): string => (Number.isNaN(value) ? '' : value.toFixed(digits));
-const lines = [
-  `| what | wall ms | cpu ms | peak RSS MiB | ratio | target | |`,
-  `| --- | ---: | ---: | ---: | ---: | --- | --- |`,
-  ...rows.map(
-    (row) =>
-      `| ${row.what} | ${number(row.wallMs)} | ${number(row.cpuMs)} | ${number(row.rssMiB, 1)} | ${row.ratio === undefined ? '' : number(row.ratio, 2)} | ${row.target ?? ''} | ${row.ok === undefined ? '' : row.ok ? 'ok' : 'MISSED'} |`,
-  ),
+const CASE_RUNNERS: [string, (bench: Bench) => Promise<void>][] = [
+  ['export', exportCase],
+  ['latency', latencyCase],
+  ['memory', memoryCase],
+  ['startup', startupCase],
+  ['details', detailsCase],
+  ['diff', diffCase],
 ];
-process.stdout.write(`${lines.join('\n')}\n`);
-process.stdout.write(
-  `\nmedians of ${RUNS} runs (1M), ${MEMORY_RUNS} runs (memory), ${STARTUP_RUNS} runs (start-up), ${DETAILS_RUNS} runs (--with-info) and ${DIFF_RUNS} runs (diff).\n`,
+
+const bench: Bench = {
+  scratch: await mkdtemp(join(tmpdir(), 'wx-bench-')),
+  /** Installed for the bench only, never a dependency: node-webot's SDK, and a Node major .ci/nodes lacks. */
+  deps: process.env['BENCH_DEPS'] ?? here('../../bench-deps'),
+  rows: [],
+};
+process.stderr.write(
+  `bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB\n`,
 );
+for (const [name, run] of CASE_RUNNERS) if (CASES.has(name)) await run(bench);
+await rm(bench.scratch, { recursive: true, force: true });
+process.stdout.write(`${table(bench.rows)}\n`);
+const ROUNDS: Record<string, string> = {
+  export: `${RUNS} rounds (1M)`,
+  latency: `${LATENCY_RUNS} rounds (1M at 50 ms a call)`,
+  memory: `${MEMORY_RUNS} runs (memory)`,
+  startup: `${STARTUP_RUNS} rounds (start-up)`,
+  details: `${DETAILS_RUNS} runs (--with-info)`,
+  diff: `${DIFF_RUNS} rounds (diff)`,
+};
+const ran = CASE_RUNNERS.filter(([name]) => CASES.has(name)).map(([name]) => ROUNDS[name]);
+process.stdout.write(`\nmedians of ${ran.join(', ')}.\n`);
