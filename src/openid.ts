@@ -1,6 +1,8 @@
-/** What an OpenID is made of (the body of a regular expression's class), and its longest length. */
-/** The OpenID's shape, said once for every module that checks one. */
-const OPENID_CHARACTERS = 'A-Za-z0-9_-';
+/**
+ * What an OpenID is made of (the body of a regular expression's class), and its longest length:
+ * the OpenID's shape, said once for every module that checks or reads one.
+ */
+export const OPENID_CHARACTERS = 'A-Za-z0-9_-';
 const OPENID_MAX_LENGTH = 64;
 
 const OPENID = new RegExp(`^[${OPENID_CHARACTERS}]{1,${OPENID_MAX_LENGTH}}$`);

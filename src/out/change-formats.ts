@@ -11,7 +11,7 @@ const text: RecordFormat<Change> = {
   encode: (changes) => changes.map(({ change, openid }) => `${change === 'added' ? '+' : '-'}${openid}\n`).join(''),
 };
 
-// OpenIDs are checked on reading ([A-Za-z0-9_-]): none needs escaping.
+// OpenIDs are checked on reading (OPENID_CHARACTERS): none needs escaping.
 const ndjson: RecordFormat<Change> = {
   header: '',
   encode: (changes) => changes.map(({ change, openid }) => `{"change":"${change}","openid":"${openid}"}\n`).join(''),

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { usageError, type WxError, escapeText, shown } from '../errors.js';
-import { isOpenidShape } from '../openid.js';
+import { isOpenidShape, OPENID_CHARACTERS } from '../openid.js';
 
 /**
  * OpenIDs as bytes: the i-th is `bytes[bounds[2i]]` up to `bytes[bounds[2i + 1]]`. A text export is
@@ -23,7 +23,7 @@ const CARRIAGE_RETURN = 0x0d;
 /** A cell that --with-info's formula guard prefixed with a quote. */
 const GUARDED = /^'[=+\-@\t\r]/;
 /** The NDJSON that export writes without details: read without JSON.parse. */
-const PLAIN_NDJSON = /^\{"openid":"([A-Za-z0-9_-]+)"\}$/;
+const PLAIN_NDJSON = new RegExp(`^\\{"openid":"([${OPENID_CHARACTERS}]+)"\\}$`);
 
 /**
  * Reads an export written by wx-followers: text, CSV with an `openid` column (with or without

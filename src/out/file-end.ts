@@ -2,6 +2,7 @@ import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { exportShapeOf, readExport } from './export-file.js';
 import type { FormatName } from './formats.js';
+import { OPENID_CHARACTERS } from '../openid.js';
 
 /** What an earlier run left in a file: which export it is, and the OpenID it ends with. */
 export interface FileEnd {
@@ -20,7 +21,7 @@ export interface ExportFileKind {
 
 /** Far more than a record of OpenIDs; a CSV with details is read whole (its remarks may span lines). */
 const TAIL_BYTES = 64 * 1024;
-const PLAIN_NDJSON = /^\{"openid":"[A-Za-z0-9_-]+"\}$/;
+const PLAIN_NDJSON = new RegExp(`^\\{"openid":"[${OPENID_CHARACTERS}]+"\\}$`);
 
 /**
  * Reads the first line and the last record of an export file, with the parser diff uses. A text,

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { OpenidPiece } from '../openid.js';
+import { OPENID_CHARACTERS, type OpenidPiece } from '../openid.js';
 
 export const FORMAT_NAMES = ['text', 'csv', 'ndjson'] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
@@ -73,7 +73,7 @@ function csv(load: () => CsvStringify): RecordFormat<string> {
 }
 
 /** What csv-stringify writes unquoted and unchanged: an OpenID's letters, digits, '-' and '_', never empty. */
-const CSV_PLAIN = /^[A-Za-z0-9_-]+$/;
+const CSV_PLAIN = new RegExp(`^[${OPENID_CHARACTERS}]+$`);
 
 /** `values.every((value) => pattern.test(value))`, a quarter faster: it runs for every OpenID of a CSV or NDJSON export. */
 function allMatch(values: readonly string[], pattern: RegExp): boolean {
