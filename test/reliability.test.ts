@@ -85,6 +85,8 @@ posixOnly('signals', () => {
     child.kill(seen === 'SIGBREAK' ? 'SIGUSR2' : seen);
     const code = await exited;
     expect(code).toBe(exitCode);
+    // The run waits for an answer: no page is being written, and it stops at once.
+    expect(stderr).toContain(`wx-followers: ${seen}: stopping (no page in hand).`);
     expect(stderr).toMatch(new RegExp(`Interrupted \\(${seen}\\)`));
     expect(stderr).toMatch(/3,000 OpenIDs written \(kept in .*followers\.csv\.partial\)/);
     expect(resumeCursor(stderr)).toBe(api.followers.at(2_999));

@@ -36,11 +36,16 @@ interface Held {
   progress?: Progress;
   /** Where a stop's output so far is, for the stop message: FILE.partial, or nothing to name. */
   keptIn?: string;
+  /** A page is being written (and recorded): a first signal lets it finish. */
+  writing: boolean;
 }
 
 /** Runs a checked plan: locks, state, output, the page loop, checkpoints, and what a stop says. */
 export async function runExport(plan: ExportPlan, io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
-  const held: Held = { advance: { written: plan.writtenBefore, cursor: plan.resume, recorded: undefined, total: undefined } };
+  const held: Held = {
+    advance: { written: plan.writtenBefore, cursor: plan.resume, recorded: undefined, total: undefined },
+    writing: false,
+  };
   const interruption = new AbortController();
   // Every call in flight listens to the run's signal: up to --concurrency of them, plus a wait.
   setMaxListeners(2 * MAX_CONCURRENCY + 8, interruption.signal);
@@ -48,7 +53,8 @@ export async function runExport(plan: ExportPlan, io: IOStreams, reporter: Repor
     (signal) => {
       // Said at once, even with --quiet: a person who pressed Ctrl-C waits on a slow output to drain.
       held.progress?.stop();
-      reporter.line(`wx-followers: ${signal}: finishing the page in hand, then stopping. ${againToQuit(signal)} quits at once.`);
+      const what = held.writing ? 'finishing the page in hand, then stopping' : 'stopping (no page in hand)';
+      reporter.line(`wx-followers: ${signal}: ${what}. ${againToQuit(signal)} quits at once.`);
       interruption.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal)));
     },
     (signal) => quitNow(signal, held, reporter),
@@ -147,6 +153,7 @@ async function exportRows<Row>(
   const pages = readAhead(source, plan.resume, { limit: plan.limit, ahead });
   for await (const { rows: batch, pieces, page, endsPage } of rows.of(pages)) {
     advance.total = page.total;
+    held.writing = true;
     await sink.writePage(batch, pieces);
     advance.written += batch.length;
     const last = batch.at(-1);
@@ -158,6 +165,7 @@ async function exportRows<Row>(
       await checkpoint.record(advance.cursor, advance.written, await fileOutput.sync(), page.total);
       advance.recorded = advance.cursor;
     }
+    held.writing = false;
   }
   // With --state a --limit run is one chunk of a longer export: the next run goes on.
   if (pages.limitReached && checkpoint !== undefined) {
