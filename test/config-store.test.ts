@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS, openConfigStore } from '../src/out/config-store.js';
 import { allOpenids } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN } from './fake-api/server.js';
-import { BIN, type CliResult, cleanEnv, expectOwnerOnly, lines, onLinux, onPosix, runCli, tempDir } from './helpers/cli.js';
+import { BIN, type CliResult, cleanEnv, expectOwnerOnly, lines, onLinux, onPosix, runCli, tempDir, unprivileged } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
@@ -84,9 +84,9 @@ describe('config writes', () => {
 });
 
 /**
- * A config folder and file this process made, that the CLI can read and not write: run as
- * `nobody` when the tests run as root (whom permission bits do not stop), else with the folder
- * and the file made read-only. Either way the CLI meets EACCES, as with a root-owned config.
+ * A config folder and file this process made, that the CLI can read and not write: the folder
+ * (and, when asked, the file) made read-only, and the CLI run so that permission bits stop it
+ * even when the tests run as root (`unprivileged`). It meets EACCES, as with a root-owned config.
  */
 async function readOnlyConfig(content: Record<string, unknown>, fileMode = 0o644): Promise<{ dir: string; path: string }> {
   const dir = await tempDir();
@@ -94,20 +94,14 @@ async function readOnlyConfig(content: Record<string, unknown>, fileMode = 0o644
   await writeFile(path, JSON.stringify(content));
   await chmod(path, fileMode);
   await chmod(dir, 0o555);
-  if (asRoot) {
-    // The way in for nobody: execute (not read) on the suite's root, as /tmp gives.
-    await chmod(process.env['WX_FOLLOWERS_TEST_ROOT'] ?? tmpdir(), 0o711);
-  }
   return { dir, path };
 }
 
-const asRoot = process.getuid?.() === 0;
-
 function runUnprivileged(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const [file, argv] = unprivileged(process.execPath, [BIN, ...args]);
+  const child = spawn(file, argv, {
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
-    ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
   });
   const stdout: Buffer[] = [];
   let stderr = '';
@@ -153,10 +147,14 @@ describe.runIf(onPosix)('a config file that can be read but not written', () => 
     await chmod(join(output, '..'), 0o777);
     // A terminal made by util-linux's `script -qec`.
     const screen = await new Promise<string>((resolve) => {
-      const child = spawn('script', ['-qec', `"${process.execPath}" "${BIN}" export --no-progress -o "${output}"`, '/dev/null'], {
+      const [file, argv] = unprivileged('script', [
+        '-qec',
+        `"${process.execPath}" "${BIN}" export --no-progress -o "${output}"`,
+        '/dev/null',
+      ]);
+      const child = spawn(file, argv, {
         env: cleanEnv(dir, { TERM: 'dumb' }),
         stdio: ['pipe', 'pipe', 'pipe'],
-        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
       });
       let text = '';
       child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));

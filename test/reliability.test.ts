@@ -464,9 +464,8 @@ describe('--state', () => {
 
   it.runIf(onPosix)('in a read-only folder is exit 2 before any call, as an output there is', async () => {
     const api = await fake({ followers: 10 });
-    // root writes anywhere: its test runs the CLI as nobody, in a folder of /tmp that nobody can reach.
-    const asRoot = process.getuid?.() === 0;
-    const base = await mkdtemp(join(asRoot ? '/tmp' : tmpdir(), 'wx-followers-read-only-'));
+    // root writes anywhere: the CLI runs so that permission bits stop it (`unprivileged`).
+    const base = await mkdtemp(join(tmpdir(), 'wx-followers-read-only-'));
     try {
       const writable = join(base, 'out');
       const readOnly = join(base, 'ro');
@@ -479,7 +478,7 @@ describe('--state', () => {
         runProcess(process.execPath, [BIN, 'export', '--base-url', api.url, ...args], {
           env: cleanEnv(writable, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
           cwd: writable,
-          ...(asRoot ? { user: { uid: 65534, gid: 65534 } } : {}),
+          unprivileged: true,
         });
       const statePath = join(readOnly, 'followers.state');
       const state = await run(['-o', join(writable, 'followers.txt'), '--state', statePath]);

@@ -20,8 +20,8 @@ export interface CliRun {
   cwd?: string;
   /** Through the shell: how Windows runs a `.cmd` shim (npm's, or an installed bin's). */
   shell?: boolean;
-  /** Run as this user (a test run by root that needs a folder it cannot write). */
-  user?: { uid: number; gid: number };
+  /** Stopped by permission bits even when the tests run as root (see `unprivileged`). */
+  unprivileged?: boolean;
 }
 
 /**
@@ -96,12 +96,12 @@ export async function runCli(args: readonly string[], run: CliRun = {}): Promise
 }
 
 export async function runProcess(command: string, args: readonly string[], run: CliRun): Promise<CliResult> {
-  const child = spawn(command, args, {
+  const [file, argv] = run.unprivileged === true ? unprivileged(command, args) : [command, args];
+  const child = spawn(file, argv, {
     env: run.env,
     cwd: run.cwd,
     shell: run.shell ?? false,
     stdio: ['pipe', 'pipe', 'pipe'],
-    ...(run.user === undefined ? {} : { uid: run.user.uid, gid: run.user.gid }),
   });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
@@ -111,6 +111,18 @@ export async function runProcess(command: string, args: readonly string[], run: 
   child.stdin.end(run.stdin ?? '');
   const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
   return { code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') };
+}
+
+export const asRoot = process.getuid?.() === 0;
+
+/**
+ * The command as a process that permission bits stop: root writes anywhere, so a test that needs a
+ * folder or file the CLI cannot write runs it as root without capabilities (util-linux's setpriv
+ * empties the bounding set: no CAP_DAC_OVERRIDE), wherever the checkout is; anyone else as itself.
+ */
+export function unprivileged(command: string, args: readonly string[]): [string, readonly string[]] {
+  if (!asRoot) return [command, args];
+  return ['setpriv', ['--bounding-set', '-all', '--inh-caps', '-all', '--', command, ...args]];
 }
 
 export function lines(openids: readonly string[]): string {
