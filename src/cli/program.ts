@@ -154,49 +154,81 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx
     });
 }
 
-/** config and its actions. */
+/** config and its actions; --profile NAME (before or after the action) acts on that profile. */
 function addConfig(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   const config = program
     .command('config')
-    .description('Read and change the stored settings (access-token, appid, secret, base-url, proxy) and the token cache.')
+    .description(
+      'Read and change the stored settings (access-token, appid, secret, base-url, proxy), named profiles of them, and the token cache.',
+    )
+    .option('--profile <name>', 'act on this profile (made by its first set) instead of the settings outside any profile')
     .addHelpText(
       'after',
-      examples('wx-followers config set appid wx1234567890abcdef', 'wx-followers config set secret -', 'wx-followers config path'),
+      examples(
+        'wx-followers config set appid wx1234567890abcdef',
+        'wx-followers config set secret -',
+        'wx-followers config --profile shop set appid wx1234567890abcdef',
+        'wx-followers config path',
+      ),
     );
+  const profileOf = (options: { profile?: string }): string | undefined => options.profile ?? config.opts<{ profile?: string }>().profile;
   config
     .command('set <key> <value>')
-    .description("store a value; '-' reads it from stdin")
+    .description("store a value; '-' reads it from stdin; `set default-profile NAME` picks the profile used when none is given")
+    .option('--profile <name>', 'store it in this profile; a profile also takes output, state and time-zone')
     .addHelpText(
       'after',
       examples(
         'wx-followers config set appid wx1234567890abcdef',
         'wx-followers config set secret -   (on a terminal: type or paste it, then Enter)',
+        "wx-followers config --profile shop set output 'exports/{profile}-{date}.txt'",
+        'wx-followers config set default-profile shop',
       ),
     )
-    .action(async (key: string, value: string) => {
-      done(await runConfigAction({ action: 'set', key, value }, io));
+    .action(async (key: string, value: string, options: { profile?: string }) => {
+      done(await runConfigAction({ action: 'set', key, value, profile: profileOf(options) }, io));
     });
   config
     .command('get <key>')
     .description('print a value (secrets masked)')
     .option('--reveal', 'print a secret whole', false)
-    .addHelpText('after', examples('wx-followers config get appid', 'wx-followers config get secret --reveal'))
-    .action(async (key: string, options: { reveal: boolean }) => {
-      done(await runConfigAction({ action: 'get', key, reveal: options.reveal }, io));
+    .option('--profile <name>', "this profile's value")
+    .addHelpText(
+      'after',
+      examples('wx-followers config get appid', 'wx-followers config get secret --reveal', 'wx-followers config --profile shop get appid'),
+    )
+    .action(async (key: string, options: { reveal: boolean; profile?: string }) => {
+      done(await runConfigAction({ action: 'get', key, reveal: options.reveal, profile: profileOf(options) }, io));
     });
   config
-    .command('unset <key>')
-    .description('remove a value; `unset token-cache` forgets the cached stable tokens')
-    .addHelpText('after', examples('wx-followers config unset access-token', 'wx-followers config unset token-cache'))
-    .action(async (key: string) => {
-      done(await runConfigAction({ action: 'unset', key }, io));
+    .command('unset [key]')
+    .description('remove a value; `unset token-cache` forgets the cached stable tokens; `unset --profile NAME` removes that profile')
+    .option('--profile <name>', "remove this profile's value, or with no key the whole profile (asked on a terminal)")
+    .option('-y, --yes', 'remove a profile without asking (for scripts)')
+    .addHelpText(
+      'after',
+      examples(
+        'wx-followers config unset access-token',
+        'wx-followers config unset token-cache',
+        'wx-followers config unset --profile shop --yes',
+      ),
+    )
+    .action(async (key: string | undefined, options: { profile?: string; yes?: boolean }) => {
+      done(await runConfigAction({ action: 'unset', key, profile: profileOf(options), yes: options.yes }, io));
     });
   config
     .command('list')
-    .description('print every value that is set (secrets masked)')
+    .description('print every value that is set, then each profile as [name] and its values (secrets masked)')
     .addHelpText('after', examples('wx-followers config list', 'WX_FOLLOWERS_CONFIG_DIR=~/.wx-shop wx-followers config list'))
     .action(async () => {
       done(await runConfigAction({ action: 'list' }, io));
+    });
+  config
+    .command('profiles')
+    .description("print the profiles' names, one a line")
+    .addHelpText('after', examples('wx-followers config profiles', 'for p in $(wx-followers config profiles); do ...; done'))
+    .action(async () => {
+      done(await runConfigAction({ action: 'profiles' }, io));
     });
   config
     .command('path')
@@ -218,6 +250,7 @@ function withConnectionOptions(command: Command): Command {
     .option('--retries <n>', 'retries of a request that failed for a passing reason (default 5, at most 100)')
     .option('--proxy <url>', 'forward proxy, http://[user:password@]host:port (config key proxy; env HTTPS_PROXY, NO_PROXY)')
     .option('--no-proxy', 'no proxy this run, whatever the config or the environment say')
+    .option('--profile <name>', "the config's settings of this profile (env WX_PROFILE; default: config key default-profile)")
     .option('-q, --quiet', 'nothing on stderr but errors');
 }
 
