@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { ConfigFlags } from '../plan/config.js';
 import type { DiffFlags } from '../plan/diff.js';
-import type { ExportFlags } from '../plan/export.js';
+import type { AccountsFlags } from '../plan/accounts.js';
 import type { TagsFlags } from '../plan/tags.js';
 import type { TokenFlags } from '../plan/token.js';
 import type { IOStreams } from '../console/streams.js';
@@ -16,13 +16,16 @@ Exit codes:
   2  usage error                       5  the API or the network failed
   129 SIGHUP (terminal or console closed)   130 SIGINT (Ctrl-C)
   143 SIGTERM                               149 SIGBREAK (Ctrl-Break, Windows)
+With --profiles or --all-profiles: 0 when every account finished; else a signal's code,
+then 2, then the first of 1, 3, 4, 5 that an account ended with.
 
 When a run stops early, stderr names the cursor to go on from: --resume OPENID.
 
 Examples:
   $ wx-followers export -f csv --bom -o followers.csv
   $ wx-followers export --state followers.state -o followers.txt
-  $ wx-followers export --tag 134 --with-info -f ndjson > vip.ndjson`;
+  $ wx-followers export --tag 134 --with-info -f ndjson > vip.ndjson
+  $ wx-followers export --all-profiles -o '{profile}-{date}.txt' --state '{profile}.state'`;
 
 /** Two or three lines a person can copy, at the end of a command's --help. */
 function examples(...lines: string[]): string {
@@ -75,8 +78,24 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
     .option('--concurrency <n>', 'with --with-info: details calls in flight at once (default 8, at most 32)')
     .option('--bom', 'with csv: a UTF-8 byte order mark first, so that Excel shows Chinese text')
     .option('--no-progress', 'no spinner or bar')
+    .option('--profiles <names>', 'export each of these profiles (comma-separated) in turn; -o and --state take {profile}, {appid}, {date}')
+    .option('--all-profiles', 'export every profile in turn (as --profiles)')
+    .option('--accounts-concurrency <n>', 'with --profiles: accounts exported at once (default 1, at most 8)')
+    .option('--summary <file>', "with --profiles: each account's outcome as NDJSON too, for monitoring")
     .addHelpText('after', EXPORT_HELP);
-  withConnectionOptions(exportCommand).action(async (flags: ExportFlags) => {
+  withConnectionOptions(exportCommand).action(async (flags: AccountsFlags) => {
+    const { selectsAccounts } = await import('../plan/accounts.js');
+    if (selectsAccounts(flags) || flags.accountsConcurrency !== undefined || flags.summary !== undefined) {
+      const [{ planAccounts }, { runAccounts }] = await Promise.all([import('../plan/accounts.js'), import('../run/accounts.js')]);
+      done(
+        await planThenRun(
+          io,
+          () => planAccounts(flags, io),
+          (plan, reporter) => runAccounts(plan, io, reporter),
+        ),
+      );
+      return;
+    }
     const [{ planExport }, { runExport }] = await Promise.all([import('../plan/export.js'), import('../run/export.js')]);
     done(
       await planThenRun(
