@@ -107,16 +107,23 @@ describe('export --profiles', () => {
   });
 
   it('fills {date} with the day in China Standard Time, or in the profile time-zone', async () => {
-    const [shop, news] = threeAccounts(5) as [FakeAccount, FakeAccount];
-    const api = await fake({ accounts: [shop, news] });
+    const accounts = threeAccounts(5);
+    const api = await fake({ accounts });
     const dir = await tempDir();
-    await configWith(dir, api, [shop, news]);
+    await configWith(dir, api, accounts);
+    // A day apart at every hour: a zone left unread shows in one of them.
     await cli(dir, ['config', '--profile', 'news', 'set', 'time-zone', 'Pacific/Kiritimati']);
+    await cli(dir, ['config', '--profile', 'promo', 'set', 'time-zone', 'Pacific/Pago_Pago']);
     const day = (zone: string): string => new Date().toLocaleDateString('en-CA', { timeZone: zone });
-    const result = await cli(dir, ['export', '--profiles', 'shop,news', '-o', '{profile}-{date}.txt']);
+    const result = await cli(dir, ['export', '--all-profiles', '-o', '{profile}-{date}.txt']);
     expect(result.code).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(
-      ['config.json', `news-${day('Pacific/Kiritimati')}.txt`, `shop-${day('Asia/Shanghai')}.txt`].sort(),
+      [
+        'config.json',
+        `shop-${day('Asia/Shanghai')}.txt`,
+        `news-${day('Pacific/Kiritimati')}.txt`,
+        `promo-${day('Pacific/Pago_Pago')}.txt`,
+      ].sort(),
     );
   });
 
