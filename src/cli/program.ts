@@ -24,7 +24,6 @@ When a run stops early, stderr names the cursor to go on from: --resume OPENID.
 Examples:
   $ wx-followers export -f csv --bom -o followers.csv
   $ wx-followers export --state followers.state -o followers.txt
-  $ wx-followers export --tag 134 --with-info -f ndjson > vip.ndjson
   $ wx-followers export --all-profiles -o '{profile}-{date}.txt' --state '{profile}.state'`;
 
 /** Two or three lines a person can copy, at the end of a command's --help. */
@@ -185,7 +184,6 @@ function addConfig(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
       'after',
       examples(
         'wx-followers config set appid wx1234567890abcdef',
-        'wx-followers config set secret -',
         'wx-followers config --profile shop set appid wx1234567890abcdef',
         'wx-followers config path',
       ),
@@ -200,8 +198,7 @@ function addConfig(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
       examples(
         'wx-followers config set appid wx1234567890abcdef',
         'wx-followers config set secret -   (on a terminal: type or paste it, then Enter)',
-        "wx-followers config --profile shop set output 'exports/{profile}-{date}.txt'",
-        'wx-followers config set default-profile shop',
+        "wx-followers config set --profile shop output 'exports/{profile}-{date}.txt'",
       ),
     )
     .action(async (key: string, value: string, options: { profile?: string }) => {
@@ -214,7 +211,7 @@ function addConfig(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
     .option('--profile <name>', "this profile's value")
     .addHelpText(
       'after',
-      examples('wx-followers config get appid', 'wx-followers config get secret --reveal', 'wx-followers config --profile shop get appid'),
+      examples('wx-followers config get appid', 'wx-followers config get secret --reveal', 'wx-followers config get --profile shop appid'),
     )
     .action(async (key: string, options: { reveal: boolean; profile?: string }) => {
       done(await runConfigAction({ action: 'get', key, reveal: options.reveal, profile: profileOf(options) }, io));
