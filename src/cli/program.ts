@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { ConfigFlags } from '../plan/config.js';
 import type { DiffFlags } from '../plan/diff.js';
-import type { ExportFlags } from '../plan/export.js';
+import type { AccountsFlags } from '../plan/accounts.js';
 import type { TagsFlags } from '../plan/tags.js';
 import type { TokenFlags } from '../plan/token.js';
 import type { IOStreams } from '../console/streams.js';
@@ -16,13 +16,15 @@ Exit codes:
   2  usage error                       5  the API or the network failed
   129 SIGHUP (terminal or console closed)   130 SIGINT (Ctrl-C)
   143 SIGTERM                               149 SIGBREAK (Ctrl-Break, Windows)
+With --profiles or --all-profiles: 0 when every account finished; else a signal's code,
+then 2, then the first of 1, 3, 4, 5 that an account ended with.
 
 When a run stops early, stderr names the cursor to go on from: --resume OPENID.
 
 Examples:
   $ wx-followers export -f csv --bom -o followers.csv
   $ wx-followers export --state followers.state -o followers.txt
-  $ wx-followers export --tag 134 --with-info -f ndjson > vip.ndjson`;
+  $ wx-followers export --all-profiles -o '{profile}-{date}.txt' --state '{profile}.state'`;
 
 /** Two or three lines a person can copy, at the end of a command's --help. */
 function examples(...lines: string[]): string {
@@ -75,8 +77,24 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
     .option('--concurrency <n>', 'with --with-info: details calls in flight at once (default 8, at most 32)')
     .option('--bom', 'with csv: a UTF-8 byte order mark first, so that Excel shows Chinese text')
     .option('--no-progress', 'no spinner or bar')
+    .option('--profiles <names>', 'export each of these profiles (comma-separated) in turn; -o and --state take {profile}, {appid}, {date}')
+    .option('--all-profiles', 'export every profile in turn (as --profiles)')
+    .option('--accounts-concurrency <n>', 'with --profiles: accounts exported at once (default 1, at most 8)')
+    .option('--summary <file>', "with --profiles: each account's outcome as NDJSON too, for monitoring")
     .addHelpText('after', EXPORT_HELP);
-  withConnectionOptions(exportCommand).action(async (flags: ExportFlags) => {
+  withConnectionOptions(exportCommand).action(async (flags: AccountsFlags) => {
+    const { selectsAccounts } = await import('../plan/accounts.js');
+    if (selectsAccounts(flags) || flags.accountsConcurrency !== undefined || flags.summary !== undefined) {
+      const [{ planAccounts }, { runAccounts }] = await Promise.all([import('../plan/accounts.js'), import('../run/accounts.js')]);
+      done(
+        await planThenRun(
+          io,
+          () => planAccounts(flags, io),
+          (plan, reporter) => runAccounts(plan, io, reporter),
+        ),
+      );
+      return;
+    }
     const [{ planExport }, { runExport }] = await Promise.all([import('../plan/export.js'), import('../run/export.js')]);
     done(
       await planThenRun(
@@ -154,49 +172,94 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx
     });
 }
 
-/** config and its actions. */
+/** config and its actions; --profile NAME (before or after the action) acts on that profile. */
 function addConfig(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   const config = program
     .command('config')
-    .description('Read and change the stored settings (access-token, appid, secret, base-url, proxy) and the token cache.')
+    .description(
+      'Read and change the stored settings (access-token, appid, secret, base-url, proxy), named profiles of them, and the token cache.',
+    )
+    .option('--profile <name>', 'act on this profile (made by its first set) instead of the settings outside any profile')
     .addHelpText(
       'after',
-      examples('wx-followers config set appid wx1234567890abcdef', 'wx-followers config set secret -', 'wx-followers config path'),
+      examples(
+        'wx-followers config set appid wx1234567890abcdef',
+        'wx-followers config --profile shop set appid wx1234567890abcdef',
+        'wx-followers config path',
+      ),
     );
+  const profileOf = (options: { profile?: string }): string | undefined => options.profile ?? config.opts<{ profile?: string }>().profile;
+  addConfigChanges(config, io, done, profileOf);
+  addConfigReads(config, io, done);
+}
+
+/** config set, get and unset: a key of the settings or of a profile. */
+function addConfigChanges(
+  config: Command,
+  io: IOStreams,
+  done: (exitCode: ExitCode) => void,
+  profileOf: (options: { profile?: string }) => string | undefined,
+): void {
   config
     .command('set <key> <value>')
-    .description("store a value; '-' reads it from stdin")
+    .description("store a value; '-' reads it from stdin; `set default-profile NAME` picks the profile used when none is given")
+    .option('--profile <name>', 'store it in this profile; a profile also takes output, state and time-zone')
     .addHelpText(
       'after',
       examples(
         'wx-followers config set appid wx1234567890abcdef',
         'wx-followers config set secret -   (on a terminal: type or paste it, then Enter)',
+        "wx-followers config set --profile shop output 'exports/{profile}-{date}.txt'",
       ),
     )
-    .action(async (key: string, value: string) => {
-      done(await runConfigAction({ action: 'set', key, value }, io));
+    .action(async (key: string, value: string, options: { profile?: string }) => {
+      done(await runConfigAction({ action: 'set', key, value, profile: profileOf(options) }, io));
     });
   config
     .command('get <key>')
     .description('print a value (secrets masked)')
     .option('--reveal', 'print a secret whole', false)
-    .addHelpText('after', examples('wx-followers config get appid', 'wx-followers config get secret --reveal'))
-    .action(async (key: string, options: { reveal: boolean }) => {
-      done(await runConfigAction({ action: 'get', key, reveal: options.reveal }, io));
+    .option('--profile <name>', "this profile's value")
+    .addHelpText(
+      'after',
+      examples('wx-followers config get appid', 'wx-followers config get secret --reveal', 'wx-followers config get --profile shop appid'),
+    )
+    .action(async (key: string, options: { reveal: boolean; profile?: string }) => {
+      done(await runConfigAction({ action: 'get', key, reveal: options.reveal, profile: profileOf(options) }, io));
     });
   config
-    .command('unset <key>')
-    .description('remove a value; `unset token-cache` forgets the cached stable tokens')
-    .addHelpText('after', examples('wx-followers config unset access-token', 'wx-followers config unset token-cache'))
-    .action(async (key: string) => {
-      done(await runConfigAction({ action: 'unset', key }, io));
+    .command('unset [key]')
+    .description('remove a value; `unset token-cache` forgets the cached stable tokens; `unset --profile NAME` removes that profile')
+    .option('--profile <name>', "remove this profile's value, or with no key the whole profile (asked on a terminal)")
+    .option('-y, --yes', 'remove a profile without asking (for scripts)')
+    .addHelpText(
+      'after',
+      examples(
+        'wx-followers config unset access-token',
+        'wx-followers config unset token-cache',
+        'wx-followers config unset --profile shop --yes',
+      ),
+    )
+    .action(async (key: string | undefined, options: { profile?: string; yes?: boolean }) => {
+      done(await runConfigAction({ action: 'unset', key, profile: profileOf(options), yes: options.yes }, io));
     });
+}
+
+/** config list, profiles and path: what is stored, and where. */
+function addConfigReads(config: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   config
     .command('list')
-    .description('print every value that is set (secrets masked)')
+    .description('print every value that is set, then each profile as [name] and its values (secrets masked)')
     .addHelpText('after', examples('wx-followers config list', 'WX_FOLLOWERS_CONFIG_DIR=~/.wx-shop wx-followers config list'))
     .action(async () => {
       done(await runConfigAction({ action: 'list' }, io));
+    });
+  config
+    .command('profiles')
+    .description("print the profiles' names, one a line")
+    .addHelpText('after', examples('wx-followers config profiles', 'for p in $(wx-followers config profiles); do ...; done'))
+    .action(async () => {
+      done(await runConfigAction({ action: 'profiles' }, io));
     });
   config
     .command('path')
@@ -218,6 +281,7 @@ function withConnectionOptions(command: Command): Command {
     .option('--retries <n>', 'retries of a request that failed for a passing reason (default 5, at most 100)')
     .option('--proxy <url>', 'forward proxy, http://[user:password@]host:port (config key proxy; env HTTPS_PROXY, NO_PROXY)')
     .option('--no-proxy', 'no proxy this run, whatever the config or the environment say')
+    .option('--profile <name>', "the config's settings of this profile (env WX_PROFILE; default: config key default-profile)")
     .option('-q, --quiet', 'nothing on stderr but errors');
 }
 

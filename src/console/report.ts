@@ -40,3 +40,21 @@ export class Reporter {
     return redacted;
   }
 }
+
+/**
+ * One account's reporter in a run over several: each of its lines names the profile
+ * (`wx-followers [shop]: ...`), so that accounts run at once stay readable side by side.
+ */
+export class AccountReporter extends Reporter {
+  readonly #profile: string;
+
+  constructor(io: IOStreams, profile: string) {
+    super(io);
+    this.#profile = profile;
+  }
+
+  override line(message: string): void {
+    const named = `wx-followers [${this.#profile}]:`;
+    super.line(message.startsWith('wx-followers:') ? `${named}${message.slice('wx-followers:'.length)}` : `${named} ${message}`);
+  }
+}

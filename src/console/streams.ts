@@ -180,3 +180,15 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** A yes or no typed on the terminal (the caller made sure stdin is one); anything but y or yes is no. */
+export async function askYesNo(io: IOStreams, question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const terminal = createInterface({ input: io.stdin, output: io.stderr, terminal: io.stdinIsTTY });
+  try {
+    const answer = await terminal.question(question);
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } finally {
+    terminal.close();
+  }
+}

@@ -9,9 +9,45 @@ import { replaceFileAtomically } from './platform-fs.js';
 export const CONFIG_KEYS = ['access-token', 'appid', 'secret', 'base-url', 'proxy'] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
-const SECRET_KEYS: ReadonlySet<ConfigKey> = new Set<ConfigKey>(['access-token', 'secret']);
+/**
+ * What a profile holds besides every key of CONFIG_KEYS (so that a setting added there joins
+ * profiles with nothing more): where its export goes when -o and --state are not given, and the
+ * time zone of its {date}. The top level has none of them: it is one account's settings as before.
+ */
+export const PROFILE_ONLY_KEYS = ['output', 'state', 'time-zone'] as const;
+export type ProfileKey = ConfigKey | (typeof PROFILE_ONLY_KEYS)[number];
+export const PROFILE_KEYS: readonly ProfileKey[] = [...CONFIG_KEYS, ...PROFILE_ONLY_KEYS];
 
-export function isSecretKey(key: ConfigKey): boolean {
+/** Where the named profiles are kept: an object keyed by name, each an object of ProfileKey. */
+const PROFILES_KEY = 'profiles';
+/** The profile a command uses when none is selected; unset, the top-level keys are used as before. */
+export const DEFAULT_PROFILE_KEY = 'default-profile';
+
+/**
+ * A profile's name goes into file names ({profile} in -o and --state) and messages: letters,
+ * digits, and . _ - after the first, so that it can neither climb out of a folder nor hide text.
+ */
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function parseProfileName(name: string, origin: string): string {
+  const trimmed = name.trim();
+  if (!PROFILE_NAME.test(trimmed)) {
+    throw usageError(
+      `${origin}: '${shown(name)}' is not a profile name: up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.`,
+    );
+  }
+  return trimmed;
+}
+
+/** The settings of one section of the file: the top level (profile undefined) or a named profile. */
+export interface StoredSettings {
+  readonly profile: string | undefined;
+  get(key: ProfileKey): string | undefined;
+}
+
+const SECRET_KEYS: ReadonlySet<ProfileKey> = new Set<ProfileKey>(['access-token', 'secret']);
+
+export function isSecretKey(key: ProfileKey): boolean {
   return SECRET_KEYS.has(key);
 }
 
@@ -40,6 +76,14 @@ export function parseConfigKey(key: string): ConfigKey {
   return key as ConfigKey;
 }
 
+/** A key `config --profile NAME` takes: every config key, and those only a profile holds. */
+export function parseProfileKey(key: string, profile: string): ProfileKey {
+  if (!(PROFILE_KEYS as readonly string[]).includes(key)) {
+    throw usageError(`Unknown key '${shown(key)}' for profile ${profile}. The keys of a profile are: ${PROFILE_KEYS.join(', ')}.`);
+  }
+  return key as ProfileKey;
+}
+
 /**
  * Tells whether a token was got with this AppSecret without keeping the secret: a SHA-256 of it,
  * under the AppID and this tool's name, so that the digest means nothing anywhere else.
@@ -50,10 +94,18 @@ export function secretFingerprint(owner: TokenOwner): string {
 
 export interface ConfigStore {
   readonly path: string;
-  /** As the file was when the store was opened, with this run's own writes since. */
-  get(key: ConfigKey): string | undefined;
-  set(key: ConfigKey, value: string): Promise<void>;
-  delete(key: ConfigKey | typeof TOKEN_CACHE_KEY): Promise<void>;
+  /** As the file was when the store was opened, with this run's own writes since: the top level's, or a profile's. */
+  get(key: ProfileKey, profile?: string): string | undefined;
+  set(key: ProfileKey, value: string, profile?: string): Promise<void>;
+  delete(key: ProfileKey | typeof TOKEN_CACHE_KEY | typeof DEFAULT_PROFILE_KEY, profile?: string): Promise<void>;
+  /** One section's settings, for the readers of settings (resolveSetting). */
+  settings(profile: string | undefined): StoredSettings;
+  /** The named profiles, in the file's order. */
+  profileNames(): string[];
+  defaultProfile(): string | undefined;
+  setDefaultProfile(name: string): Promise<void>;
+  /** Removes the profile, and `default-profile` too if it named it. */
+  deleteProfile(name: string): Promise<void>;
   /** The token cached for this AppID, if it was got with this AppSecret. */
   cachedToken(owner: TokenOwner): CachedToken | undefined;
   cacheToken(owner: TokenOwner, token: CachedToken): Promise<void>;
@@ -95,16 +147,52 @@ class FileConfigStore implements ConfigStore {
     this.#content = content;
   }
 
-  get(key: ConfigKey): string | undefined {
-    return storedString(this.path, key, this.#content[key]);
+  get(key: ProfileKey, profile?: string): string | undefined {
+    if (profile === undefined) return storedString(this.path, key, this.#content[key], undefined);
+    return storedString(this.path, key, profileOf(this.path, this.#content, profile)?.[key], profile);
   }
 
-  set(key: ConfigKey, value: string): Promise<void> {
-    return this.#update((content) => ({ ...content, [key]: value }));
+  set(key: ProfileKey, value: string, profile?: string): Promise<void> {
+    if (profile === undefined) return this.#update((content) => ({ ...content, [key]: value }));
+    return this.#update((content) => withProfile(this.path, content, profile, { ...profileOf(this.path, content, profile), [key]: value }));
   }
 
-  delete(key: ConfigKey | typeof TOKEN_CACHE_KEY): Promise<void> {
-    return this.#update(({ [key]: _deleted, ...rest }) => rest);
+  delete(key: ProfileKey | typeof TOKEN_CACHE_KEY | typeof DEFAULT_PROFILE_KEY, profile?: string): Promise<void> {
+    if (profile === undefined) return this.#update(({ [key]: _deleted, ...rest }) => rest);
+    return this.#update((content) => {
+      const section = profileOf(this.path, content, profile);
+      if (section === undefined) return content;
+      const { [key]: _deleted, ...rest } = section;
+      return withProfile(this.path, content, profile, rest);
+    });
+  }
+
+  settings(profile: string | undefined): StoredSettings {
+    return { profile, get: (key) => this.get(key, profile) };
+  }
+
+  profileNames(): string[] {
+    return Object.keys(profilesOf(this.path, this.#content));
+  }
+
+  defaultProfile(): string | undefined {
+    const value = this.#content[DEFAULT_PROFILE_KEY];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw notAString(this.path, DEFAULT_PROFILE_KEY, value, undefined);
+    return value.trim() === '' ? undefined : value.trim();
+  }
+
+  setDefaultProfile(name: string): Promise<void> {
+    return this.#update((content) => ({ ...content, [DEFAULT_PROFILE_KEY]: name }));
+  }
+
+  deleteProfile(name: string): Promise<void> {
+    return this.#update((content) => {
+      const { [name]: _deleted, ...others } = profilesOf(this.path, content);
+      const { [DEFAULT_PROFILE_KEY]: defaultName, ...rest } = content;
+      const kept = defaultName === name ? rest : content;
+      return { ...kept, [PROFILES_KEY]: others };
+    });
   }
 
   cachedToken(owner: TokenOwner): CachedToken | undefined {
@@ -153,10 +241,39 @@ class FileConfigStore implements ConfigStore {
   }
 }
 
+/** The profiles object; anything else under its key is a hand edit gone wrong, said rather than ignored. */
+function profilesOf(path: string, content: Record<string, unknown>): Record<string, Record<string, unknown>> {
+  const profiles = content[PROFILES_KEY];
+  if (profiles === undefined) return {};
+  if (!isObject(profiles) || !Object.values(profiles).every(isObject)) {
+    throw usageError(
+      `The config file ${escapeText(path)} has a "${PROFILES_KEY}" that is not an object of profiles ({"shop": {"appid": "wx..."}}). Fix it by hand.`,
+    );
+  }
+  return profiles as Record<string, Record<string, unknown>>;
+}
+
+function profileOf(path: string, content: Record<string, unknown>, name: string): Record<string, unknown> | undefined {
+  return profilesOf(path, content)[name];
+}
+
+function withProfile(
+  path: string,
+  content: Record<string, unknown>,
+  name: string,
+  section: Record<string, unknown>,
+): Record<string, unknown> {
+  return { ...content, [PROFILES_KEY]: { ...profilesOf(path, content), [name]: section } };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Read and written whole: an AppID is a key of its own. */
 function tokenCacheOf(content: Record<string, unknown>): Record<string, unknown> {
   const cache = content[TOKEN_CACHE_KEY];
-  return typeof cache === 'object' && cache !== null && !Array.isArray(cache) ? (cache as Record<string, unknown>) : {};
+  return isObject(cache) ? cache : {};
 }
 
 /** The file's content; none is an empty store. */
@@ -222,16 +339,20 @@ function parseConfigText(text: string): Record<string, unknown> {
  * only be refused later; blank is not set. Any other type is a hand edit gone wrong: said,
  * rather than the key seeming unset (and the user told there are no credentials).
  */
-function storedString(path: string, key: ConfigKey, value: unknown): string | undefined {
+function storedString(path: string, key: string, value: unknown, profile: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') {
-    // Never the value: under a secret's key it may be the secret, unquoted.
-    throw usageError(
-      `The config file ${path} has a value for the key ${key} that is not a string (${jsonType(value)}). ` +
-        `Quote it in the file, or set it again with \`wx-followers config set ${key} ...\`.`,
-    );
-  }
+  if (typeof value !== 'string') throw notAString(path, key, value, profile);
   return value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** Never the value: under a secret's key it may be the secret, unquoted. */
+function notAString(path: string, key: string, value: unknown, profile: string | undefined): WxError {
+  const where = profile === undefined ? '' : ` of profile ${profile}`;
+  const command = profile === undefined ? 'config set' : `config --profile ${profile} set`;
+  return usageError(
+    `The config file ${escapeText(path)} has a value for the key ${key}${where} that is not a string (${jsonType(value)}). ` +
+      `Quote it in the file, or set it again with \`wx-followers ${command} ${key} ...\`.`,
+  );
 }
 
 function jsonType(value: unknown): string {

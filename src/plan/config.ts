@@ -2,33 +2,43 @@ import { maskProxyUrl, parseProxyUrl } from '../api/proxy.js';
 import { readStdinValue, type IOStreams } from '../console/streams.js';
 import { escapeText, usageError } from '../errors.js';
 import {
+  DEFAULT_PROFILE_KEY,
+  PROFILE_ONLY_KEYS,
   TOKEN_CACHE_KEY,
   configFilePath,
   isSecretKey,
   mask,
   openConfigStore,
   parseConfigKey,
-  type ConfigKey,
+  parseProfileKey,
+  parseProfileName,
   type ConfigStore,
+  type ProfileKey,
 } from '../out/config-store.js';
 import { parseAppid, parseBaseUrl } from './options.js';
+import { existingProfile, parseTimeZone } from './profiles.js';
 
-/** What commander hands over for `config <action>`. */
+/** What commander hands over for `config <action>`; `profile` is --profile NAME, the section acted on. */
 export type ConfigFlags =
-  | { action: 'set'; key: string; value: string }
-  | { action: 'get'; key: string; reveal: boolean }
-  | { action: 'unset'; key: string }
+  | { action: 'set'; key: string; value: string; profile?: string }
+  | { action: 'get'; key: string; reveal: boolean; profile?: string }
+  | { action: 'unset'; key: string | undefined; profile?: string; yes?: boolean }
   | { action: 'list' }
+  | { action: 'profiles' }
   | { action: 'path' };
 
-type StoredKey = ConfigKey | typeof TOKEN_CACHE_KEY;
+type StoredKey = ProfileKey | typeof TOKEN_CACHE_KEY | typeof DEFAULT_PROFILE_KEY;
 
 export type ConfigPlan =
   | { action: 'path'; path: string }
   | { action: 'list'; store: ConfigStore }
-  | { action: 'get'; store: ConfigStore; key: StoredKey; reveal: boolean }
-  | { action: 'unset'; store: ConfigStore; key: StoredKey }
-  | { action: 'set'; store: ConfigStore; key: ConfigKey; value: string };
+  | { action: 'profiles'; store: ConfigStore }
+  | { action: 'get'; store: ConfigStore; key: StoredKey; reveal: boolean; profile: string | undefined }
+  | { action: 'unset'; store: ConfigStore; key: StoredKey; profile: string | undefined }
+  /** `confirmed`: --yes; else the run asks on the terminal (the plan made sure there is one). */
+  | { action: 'remove-profile'; store: ConfigStore; profile: string; confirmed: boolean }
+  | { action: 'set'; store: ConfigStore; key: ProfileKey; value: string; profile: string | undefined }
+  | { action: 'set-default-profile'; store: ConfigStore; profile: string };
 
 /** The key and value checked, and the config file read whole, before anything is written. */
 export async function planConfig(flags: ConfigFlags, io: IOStreams): Promise<ConfigPlan> {
@@ -39,28 +49,71 @@ export async function planConfig(flags: ConfigFlags, io: IOStreams): Promise<Con
   const store = await openConfigStore(io.env);
   switch (flags.action) {
     case 'list':
-      return { action: 'list', store };
-    case 'get':
+    case 'profiles':
+      return { action: flags.action, store };
+    case 'get': {
       // token-cache is listed, so it can be asked for: its summary, never the tokens (not even with --reveal).
-      return { action: 'get', store, key: storedKey(flags.key), reveal: flags.reveal };
-    case 'unset':
-      return { action: 'unset', store, key: storedKey(flags.key) };
-    case 'set': {
-      const key = parseConfigKey(flags.key);
-      return { action: 'set', store, key, value: await checkedValue(key, flags.value, io) };
+      const profile = givenProfile(store, flags.profile, true);
+      return { action: 'get', store, key: storedKey(flags.key, profile), reveal: flags.reveal, profile };
     }
+    case 'unset':
+      return planUnset(store, flags, io);
+    case 'set':
+      return planSet(store, flags, io);
   }
 }
 
-function storedKey(key: string): StoredKey {
-  return key === TOKEN_CACHE_KEY ? TOKEN_CACHE_KEY : parseConfigKey(key);
+/** --profile NAME of a config action: a set makes the profile; the other actions need it there. */
+function givenProfile(store: ConfigStore, name: string | undefined, mustExist: boolean): string | undefined {
+  if (name === undefined) return undefined;
+  const profile = parseProfileName(name, '--profile');
+  return mustExist ? existingProfile(store, profile, '--profile') : profile;
+}
+
+async function planSet(store: ConfigStore, flags: ConfigFlags & { action: 'set' }, io: IOStreams): Promise<ConfigPlan> {
+  const profile = givenProfile(store, flags.profile, false);
+  if (flags.key === DEFAULT_PROFILE_KEY) {
+    if (profile !== undefined)
+      throw usageError(`${DEFAULT_PROFILE_KEY} is a setting of the whole config, not of a profile: leave out --profile.`);
+    const name = parseProfileName(flags.value, `config set ${DEFAULT_PROFILE_KEY}`);
+    return { action: 'set-default-profile', store, profile: existingProfile(store, name, `config set ${DEFAULT_PROFILE_KEY}`) };
+  }
+  const key = profile === undefined ? topLevelKey(flags.key) : parseProfileKey(flags.key, profile);
+  return { action: 'set', store, key, value: await checkedValue(key, flags.value, io), profile };
+}
+
+function planUnset(store: ConfigStore, flags: ConfigFlags & { action: 'unset' }, io: IOStreams): ConfigPlan {
+  const profile = givenProfile(store, flags.profile, true);
+  if (flags.key !== undefined) return { action: 'unset', store, key: storedKey(flags.key, profile), profile };
+  if (profile === undefined) throw usageError('config unset needs a key, or --profile NAME to remove that profile.');
+  // Asked on a terminal; a script says --yes, so that a pipe's stray line never answers for it.
+  if (flags.yes !== true && !io.stdinIsTTY) {
+    throw usageError(
+      `config unset --profile ${profile} removes the whole profile: confirm it with --yes (stdin is not a terminal to ask on).`,
+    );
+  }
+  return { action: 'remove-profile', store, profile, confirmed: flags.yes === true };
+}
+
+function storedKey(key: string, profile: string | undefined): StoredKey {
+  if (profile !== undefined) return parseProfileKey(key, profile);
+  if (key === TOKEN_CACHE_KEY || key === DEFAULT_PROFILE_KEY) return key;
+  return topLevelKey(key);
+}
+
+/** A key outside any profile: a config key; output, state and time-zone are told where they belong. */
+function topLevelKey(key: string): ProfileKey {
+  if ((PROFILE_ONLY_KEYS as readonly string[]).includes(key)) {
+    throw usageError(`${key} is a setting of a profile: give --profile NAME (\`wx-followers config --profile NAME set ${key} ...\`).`);
+  }
+  return parseConfigKey(key);
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 
 /** A value `config set` may store: one that every reader of the key would take. */
-async function checkedValue(key: ConfigKey, given: string, io: IOStreams): Promise<string> {
+async function checkedValue(key: ProfileKey, given: string, io: IOStreams): Promise<string> {
   // '-' keeps a secret out of the shell's history and the process list.
   // Trimmed as every setting is read: a pasted line break would otherwise be stored with it.
   const trimmed = given.trim();
@@ -75,6 +128,7 @@ async function checkedValue(key: ConfigKey, given: string, io: IOStreams): Promi
   if (key === 'appid') parseAppid(value, '`config set appid`');
   if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
   if (key === 'proxy') parseProxyUrl(value, 'config set proxy');
+  if (key === 'time-zone') parseTimeZone(value, 'config set time-zone');
   return value;
 }
 
@@ -82,7 +136,7 @@ async function checkedValue(key: ConfigKey, given: string, io: IOStreams): Promi
  * A value as get and list print it: secrets masked, a proxy URL without its password, and
  * escaped, since a hand-edited file may hold a terminal escape.
  */
-export function shownSetting(key: ConfigKey, value: string): string {
+export function shownSetting(key: ProfileKey, value: string): string {
   if (key === 'proxy') return escapeText(maskProxyUrl(value));
   return escapeText(isSecretKey(key) ? mask(value) : value);
 }

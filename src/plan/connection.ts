@@ -1,7 +1,8 @@
 import { chooseProxy, type ForwardProxy, type ProxyFlag } from '../api/proxy.js';
 import type { IOStreams } from '../console/streams.js';
-import { openConfigStore, type ConfigStore } from '../out/config-store.js';
+import { openConfigStore, type ConfigStore, type StoredSettings } from '../out/config-store.js';
 import { resolveCredentials, resolveSetting, type CredentialOptions, type Credentials } from './credentials.js';
+import { selectedProfile, type ProfileFlags } from './profiles.js';
 import {
   DEFAULT_BASE_URL,
   DEFAULT_RETRIES,
@@ -20,7 +21,7 @@ import {
 const MAX_RETRIES = 100;
 
 /** The flags every command that calls the API takes. */
-export interface ConnectionFlags extends CredentialOptions {
+export interface ConnectionFlags extends CredentialOptions, ProfileFlags {
   baseUrl?: string;
   timeout?: string;
   retries?: string;
@@ -40,6 +41,8 @@ export interface ConnectionPlan {
   /** A proxy set by flag or config that NO_PROXY turned off for this origin: said once, unless quiet. */
   proxySkipped: { from: string; by: string } | undefined;
   credentials: Credentials;
+  /** The profile whose settings the config gave (--profile, WX_PROFILE, default-profile); undefined: the top level's. */
+  profile: string | undefined;
   /** The config store as read once before any call; the token cache writes through it. */
   store: ConfigStore;
   quiet: boolean;
@@ -48,16 +51,18 @@ export interface ConnectionPlan {
 }
 
 /** Checks every connection flag, the environment and the config store, and settles them; requests nothing. */
-export async function planConnection(flags: ConnectionFlags, io: IOStreams): Promise<ConnectionPlan> {
+export async function planConnection(flags: ConnectionFlags, io: IOStreams, storeRead?: ConfigStore): Promise<ConnectionPlan> {
   const timeoutMs = parsePositiveInteger('--timeout', flags.timeout, MAX_TIMEOUT_MS) ?? DEFAULT_TIMEOUT_MS;
   const retries = parseCount('--retries', flags.retries, MAX_RETRIES) ?? DEFAULT_RETRIES;
   // Read once, before any call: a config file that cannot be read, or is broken, stops the run
   // before it spends quota (with a token given, it would otherwise be read only once refused).
-  const opened = await openConfigStore(io.env);
-  const store = async (): Promise<ConfigStore> => opened;
+  const opened = storeRead ?? (await openConfigStore(io.env));
+  const profile = selectedProfile(flags, io.env, opened);
+  const settings = opened.settings(profile);
+  const store = async (): Promise<StoredSettings> => settings;
   const baseUrlSetting = await resolveSetting(flags.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
-  const { proxy, skipped } = await chooseProxy(flags.proxy, async () => opened.get('proxy'), io.env, baseUrl);
+  const { proxy, skipped } = await chooseProxy(flags.proxy, async () => settings.get('proxy'), io.env, baseUrl);
   const credentials = await resolveCredentials(flags, io, store);
   return {
     baseUrl,
@@ -67,6 +72,7 @@ export async function planConnection(flags: ConnectionFlags, io: IOStreams): Pro
     proxy,
     proxySkipped: skipped,
     credentials,
+    profile,
     store: opened,
     quiet: flags.quiet === true,
     stderrIsTTY: io.stderrIsTTY,

@@ -1,4 +1,4 @@
-import { configFilePath, type ConfigKey, type ConfigStore } from '../out/config-store.js';
+import { configFilePath, type ConfigKey, type StoredSettings } from '../out/config-store.js';
 import type { AppCredentials } from '../api/endpoints/stable-token.js';
 import { HOW_TO_GIVE_APP_CREDENTIALS, usageError } from '../errors.js';
 import type { AccountId } from '../openid.js';
@@ -12,7 +12,8 @@ export interface Setting {
 }
 
 /**
- * A value given by flag ('-' reads stdin), else env, else the config store. Each is trimmed:
+ * A value given by flag ('-' reads stdin), else env, else the config store (the selected
+ * profile's settings, or the top level's when none is). Each is trimmed:
  * a value read from a file keeps its line break, a pasted one a space, and no credential or
  * setting has either at its ends. Blank counts as not given.
  */
@@ -21,7 +22,7 @@ export async function resolveSetting(
   envName: string,
   key: ConfigKey,
   io: IOStreams,
-  store: () => Promise<ConfigStore>,
+  store: () => Promise<StoredSettings>,
 ): Promise<Setting | undefined> {
   const fromFlag = flagValue?.trim();
   if (fromFlag === '-') {
@@ -30,8 +31,12 @@ export async function resolveSetting(
   if (fromFlag !== undefined && fromFlag !== '') return { value: fromFlag, origin: `--${key}` };
   const fromEnv = io.env[envName]?.trim();
   if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, origin: envName };
-  const fromStore = (await store()).get(key);
-  if (fromStore !== undefined) return { value: fromStore, origin: `config key ${key}` };
+  const settings = await store();
+  const fromStore = settings.get(key);
+  if (fromStore !== undefined) {
+    const origin = settings.profile === undefined ? `config key ${key}` : `config key ${key} of profile ${settings.profile}`;
+    return { value: fromStore, origin };
+  }
   return undefined;
 }
 
@@ -71,7 +76,7 @@ function checkGivenAppid(flagValue: string | undefined, env: NodeJS.ProcessEnv):
 export async function resolveCredentials(
   options: CredentialOptions,
   io: IOStreams,
-  store: () => Promise<ConfigStore>,
+  store: () => Promise<StoredSettings>,
 ): Promise<Credentials> {
   if (options.accessToken?.trim() === '-' && options.secret?.trim() === '-') {
     throw usageError('Only one of --access-token and --secret can read stdin.');

@@ -4,6 +4,8 @@ import { ExitCode, usageError, WxError } from '../errors.js';
 import { describeList, type FollowerList } from '../openid.js';
 import type { FormatName } from '../out/formats.js';
 import { planState, type StatePlan } from '../out/state.js';
+import { openConfigStore, type ConfigStore } from '../out/config-store.js';
+import { dateIn, DEFAULT_TIME_ZONE, expandTemplate, parseTimeZone, selectedProfile, type TemplateValues } from './profiles.js';
 import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
 import { checkResume, checkStateAgainstFile, checkStatePath, planOutput, type OutputPlan } from './export-files.js';
 import type { DetailsLanguage } from '../openid.js';
@@ -64,7 +66,11 @@ export const MAX_CONCURRENCY = 32;
  * path and the state file before anything is created, locked or requested: a mistake costs no
  * quota and leaves nothing behind.
  */
-export async function planExport(flags: ExportFlags, io: IOStreams): Promise<ExportPlan> {
+export async function planExport(given: ExportFlags, io: IOStreams, storeRead?: ConfigStore): Promise<ExportPlan> {
+  const store = storeRead ?? (await openConfigStore(io.env));
+  const profile = selectedProfile(given, io.env, store);
+  // Only with a profile: a path of a run without one keeps any braces it has, as before.
+  const flags = profile === undefined ? given : { ...given, ...profilePaths(given, io.env, store, profile, new Date()) };
   const explicitFormat = flags.format === undefined ? undefined : parseFormat(flags.format);
   const limit = parsePositiveInteger('--limit', flags.limit);
   const details = parseDetails(flags, explicitFormat);
@@ -95,7 +101,7 @@ export async function planExport(flags: ExportFlags, io: IOStreams): Promise<Exp
     output,
     state: undefined,
     writtenBefore: 0,
-    connection: await planConnection(flags, io),
+    connection: await planConnection(flags, io, store),
     progress: flags.progress,
     quiet: flags.quiet === true,
   };
@@ -106,6 +112,33 @@ export async function planExport(flags: ExportFlags, io: IOStreams): Promise<Exp
     return { ...plan, output: { ...output, opening: { kind: 'resume' } } };
   }
   return planWithState(plan, output, flags.state, explicitFormat, defaultFormat, flags.bom);
+}
+
+/**
+ * -o and --state, else the profile's output and state, with {profile}, {appid} and {date} filled
+ * in. The AppID is the one the run uses: --appid, WX_APPID, or the profile's.
+ */
+export function profilePaths(
+  flags: ExportFlags,
+  env: NodeJS.ProcessEnv,
+  store: ConfigStore,
+  profile: string,
+  now: Date,
+): { output: string | undefined; state: string | undefined } {
+  const settings = store.settings(profile);
+  const givenAppid = flags.appid?.trim() === '-' ? undefined : flags.appid?.trim() || env['WX_APPID']?.trim();
+  const zone = settings.get('time-zone');
+  const values: TemplateValues = {
+    profile,
+    appid: givenAppid || settings.get('appid'),
+    date: dateIn(zone === undefined ? DEFAULT_TIME_ZONE : parseTimeZone(zone, `config key time-zone of profile ${profile}`), now),
+  };
+  const expand = (template: string | undefined, origin: string): string | undefined =>
+    template === undefined ? undefined : expandTemplate(template, values, origin);
+  return {
+    output: expand(flags.output, '--output') ?? expand(settings.get('output'), `config key output of profile ${profile}`),
+    state: expand(flags.state, '--state') ?? expand(settings.get('state'), `config key state of profile ${profile}`),
+  };
 }
 
 /** stdout, a special file, or a regular file written through FILE.partial. */

@@ -4,7 +4,7 @@ import { listSource, type ListSource } from '../api/endpoints/lists.js';
 import { createProgress, type Progress } from '../console/progress.js';
 import { Reporter } from '../console/report.js';
 import { signalExitCode, type InterruptSignal, type IOStreams } from '../console/streams.js';
-import { counted, escapeText, ExitCode, WxError } from '../errors.js';
+import { counted, escapeText, ExitCode, shown, WxError } from '../errors.js';
 import type { FollowerInfo } from '../openid.js';
 import { recordFormat, type FormatName, type RecordFormat } from '../out/formats.js';
 import { FileLock, lockHolder } from '../out/lock.js';
@@ -38,10 +38,29 @@ interface Held {
   keptIn?: string;
   /** A page is being written (and recorded): a first signal lets it finish. */
   writing: boolean;
+  /** The run stopped at --limit, its export not complete. */
+  limitReached?: boolean;
+}
+
+/** How a run ended, for a run over several accounts to sum up. */
+export interface ExportOutcome {
+  exitCode: ExitCode;
+  /** OpenIDs in the output, those of earlier runs of a --state export included. */
+  written: number;
+  /** The last OpenID written: where a next run goes on. */
+  cursor: string | undefined;
+  limitReached: boolean;
+  /** Why it failed, in a line; undefined when it did not. */
+  reason: string | undefined;
 }
 
 /** Runs a checked plan: locks, state, output, the page loop, checkpoints, and what a stop says. */
 export async function runExport(plan: ExportPlan, io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
+  return (await runExportOutcome(plan, io, reporter)).exitCode;
+}
+
+/** As runExport, telling how it ended. Interrupts come through io.onInterrupt, which a run over several accounts shares out. */
+export async function runExportOutcome(plan: ExportPlan, io: IOStreams, reporter: Reporter): Promise<ExportOutcome> {
   const held: Held = {
     advance: { written: plan.writtenBefore, cursor: plan.resume, recorded: undefined, total: undefined },
     writing: false,
@@ -59,12 +78,19 @@ export async function runExport(plan: ExportPlan, io: IOStreams, reporter: Repor
     },
     (signal) => quitNow(signal, held, reporter),
   );
+  const outcome = (exitCode: ExitCode, reason: string | undefined): ExportOutcome => ({
+    exitCode,
+    written: held.advance.written,
+    cursor: held.advance.cursor,
+    limitReached: held.limitReached === true,
+    reason,
+  });
   try {
     await takeLocks(plan, held);
     await exportWith(plan, held, { io, reporter, signal: interruption.signal });
-    return ExitCode.Ok;
+    return outcome(ExitCode.Ok, undefined);
   } catch (error) {
-    return await reportFailure(error, plan, held, reporter);
+    return outcome(await reportFailure(error, plan, held, reporter), reasonOf(error, reporter));
   } finally {
     stopListening();
     await held.client?.close();
@@ -167,6 +193,7 @@ async function exportRows<Row>(
     }
     held.writing = false;
   }
+  held.limitReached = pages.limitReached;
   // With --state a --limit run is one chunk of a longer export: the next run goes on.
   if (pages.limitReached && checkpoint !== undefined) {
     await sink.abandon();
@@ -207,6 +234,13 @@ async function detailRows(client: ApiClient, format: FormatName, details: Detail
     of: (pages) => detailsInOrder(client, pages, details),
     openidOf: (row) => row.openid,
   };
+}
+
+/** A failure in a line, as a summary shows it: the message, secrets blanked. */
+function reasonOf(error: unknown, reporter: Reporter): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = reporter.redact(error instanceof WxError ? message : `unexpected error: ${shown(message, 300)}`).split('\n')[0] ?? '';
+  return line;
 }
 
 /** A failed or stopped run: its state and output brought to where it stopped, and how to go on. */

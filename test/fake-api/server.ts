@@ -32,7 +32,33 @@ export interface RecordedCall {
   abandoned: boolean;
 }
 
+/** One account of a fake that serves several (`accounts`): its own credentials, followers and quota. */
+export interface FakeAccount {
+  appid: string;
+  secret: string;
+  /** A token the fake accepts as given for this account; stable_token issues others. */
+  token?: string;
+  followers: FollowerList;
+  /** Follower-list calls a day for this account; past it, 45009. */
+  dailyQuota?: number;
+  /** stable_token refuses its AppSecret (40125), as after the secret was reset. */
+  refused?: boolean;
+}
+
+/** What the fake saw of one account of `accounts`. */
+interface FakeAccountCounts {
+  /** TCP connections that carried a call of this account. */
+  connections: number;
+  /** Calls of this account (stable_token included). */
+  calls: number;
+}
+
 export interface FakeApiOptions {
+  /**
+   * Several accounts at once, each by its AppID (stable_token) and its tokens: the follower list
+   * answers from the account a token belongs to. The single-account options stay as they are.
+   */
+  accounts?: readonly FakeAccount[];
   followers?: FollowerList | number;
   /** OpenIDs a page of the follower list (the real API: 10,000). */
   pageSize?: number;
@@ -106,6 +132,10 @@ export interface FakeApi {
   hugeBytesWritten(): number;
   /** Midnight in Beijing: the daily quota starts again. */
   newDay(): void;
+  /** With `accounts`: what each account's calls came on, by AppID. */
+  accountCounts(appid: string): FakeAccountCounts;
+  /** With `accounts`: the most accounts that had a call in flight at one moment. */
+  peakAccountsInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -131,6 +161,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   let connections = 0;
   let quotaUsed = 0;
   let hugeBytes = 0;
+  const several = new SeveralAccounts(options.accounts ?? []);
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     // The latency runs from the request's arrival, so that reading its body is not added to it.
@@ -148,7 +179,9 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       };
       // Recorded as it comes, so that a call the client gives up on during the latency counts.
       calls.push(call);
+      const leave = several.enter(call, request.socket);
       response.on('close', () => {
+        leave();
         if (!response.writableFinished) call.abandoned = true;
       });
       if (options.latencyMs !== undefined) await delay(Math.max(0, answerAt - performance.now()));
@@ -186,6 +219,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   }
 
   function route(call: RecordedCall): object | string {
+    if (several.serves) return several.route(call, pageSize, renderPage);
     if (call.path === '/cgi-bin/stable_token') return issueStableToken(call);
     if (call.path === '/cgi-bin/token') {
       // The legacy endpoint: counted by the tests, which prove it is never called.
@@ -418,7 +452,10 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     hugeBytesWritten: () => hugeBytes,
     newDay: () => {
       quotaUsed = 0;
+      several.newDay();
     },
+    accountCounts: (appid) => several.counts(appid),
+    peakAccountsInFlight: () => several.peak,
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await Promise.all(
@@ -468,4 +505,101 @@ async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+type PageRenderer = (list: FollowerList, cursor: string | null, size: number, withTotal: boolean) => object;
+
+interface AccountState {
+  account: FakeAccount;
+  quotaUsed: number;
+  sockets: Set<Socket>;
+  calls: number;
+  inFlight: number;
+}
+
+/**
+ * The fake's `accounts`: each call is put down to the account whose AppID (stable_token) or
+ * token (every other call) it carries; the follower list answers from that account's list.
+ */
+class SeveralAccounts {
+  readonly #accounts: Map<string, AccountState>;
+  /** Every token issued or accepted, to its account's AppID. */
+  readonly #tokens = new Map<string, string>();
+  #issued = 0;
+  peak = 0;
+
+  constructor(accounts: readonly FakeAccount[]) {
+    this.#accounts = new Map(
+      accounts.map((account) => [account.appid, { account, quotaUsed: 0, sockets: new Set(), calls: 0, inFlight: 0 }]),
+    );
+    for (const { appid, token } of accounts) if (token !== undefined) this.#tokens.set(token, appid);
+  }
+
+  get serves(): boolean {
+    return this.#accounts.size > 0;
+  }
+
+  /** Counts the call against its account until its answer is done; gives back the leaving. */
+  enter(call: RecordedCall, socket: Socket): () => void {
+    const state = this.#stateOf(call);
+    if (state === undefined) return () => undefined;
+    state.calls += 1;
+    state.sockets.add(socket);
+    state.inFlight += 1;
+    this.peak = Math.max(this.peak, [...this.#accounts.values()].filter((each) => each.inFlight > 0).length);
+    let left = false;
+    return () => {
+      if (!left) state.inFlight -= 1;
+      left = true;
+    };
+  }
+
+  route(call: RecordedCall, pageSize: number, renderPage: PageRenderer): object {
+    if (call.path === '/cgi-bin/stable_token') return this.#issue(call);
+    const state = this.#stateOf(call);
+    if (state === undefined) return apiError(40001, 'invalid credential, access_token is invalid or not latest');
+    if (call.path !== '/cgi-bin/user/get') return apiError(48001, `api unauthorized: ${call.path}`);
+    const { dailyQuota } = state.account;
+    if (dailyQuota !== undefined) {
+      if (state.quotaUsed >= dailyQuota) return apiError(45009, 'reach max api daily quota limit');
+      state.quotaUsed += 1;
+    }
+    const cursor = call.query.get('next_openid');
+    return renderPage(state.account.followers, cursor === null || cursor === '' ? null : cursor, pageSize, true);
+  }
+
+  counts(appid: string): FakeAccountCounts {
+    const state = this.#accounts.get(appid);
+    return { connections: state?.sockets.size ?? 0, calls: state?.calls ?? 0 };
+  }
+
+  newDay(): void {
+    for (const state of this.#accounts.values()) state.quotaUsed = 0;
+  }
+
+  #issue(call: RecordedCall): object {
+    const body = parsedBody(call.body);
+    const state = this.#accounts.get(String(body?.['appid']));
+    if (state === undefined) return apiError(40013, 'invalid appid');
+    if (body?.['secret'] !== state.account.secret || state.account.refused === true) return apiError(40125, 'invalid appsecret');
+    this.#issued += 1;
+    const token = `FAKE_STABLE_TOKEN_${state.account.appid}_${this.#issued}_${'x'.repeat(60)}`;
+    this.#tokens.set(token, state.account.appid);
+    return { access_token: token, expires_in: 7200 };
+  }
+
+  #stateOf(call: RecordedCall): AccountState | undefined {
+    if (call.path === '/cgi-bin/stable_token') return this.#accounts.get(String(parsedBody(call.body)?.['appid']));
+    const appid = this.#tokens.get(call.query.get('access_token') ?? '');
+    return appid === undefined ? undefined : this.#accounts.get(appid);
+  }
+}
+
+function parsedBody(body: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -113,7 +113,7 @@ export async function runProcess(command: string, args: readonly string[], run: 
   return { code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') };
 }
 
-export const asRoot = process.getuid?.() === 0;
+const asRoot = process.getuid?.() === 0;
 
 /**
  * The command as a process that permission bits stop: root writes anywhere, so a test that needs a

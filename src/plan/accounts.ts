@@ -1,0 +1,179 @@
+import { resolve } from 'node:path';
+import type { IOStreams } from '../console/streams.js';
+import { escapeText, shown, usageError, WxError } from '../errors.js';
+import { openConfigStore, parseProfileName, type ConfigStore } from '../out/config-store.js';
+import { parsePositiveInteger } from './options.js';
+import { planExport, profilePaths, type ExportFlags, type ExportPlan } from './export.js';
+import { existingProfile, namesAnAccount } from './profiles.js';
+
+/** The export command's flags with those that choose several accounts. */
+export interface AccountsFlags extends ExportFlags {
+  /** --profiles shop,news */
+  profiles?: string;
+  allProfiles?: boolean;
+  accountsConcurrency?: string;
+  /** --summary FILE: the summary as NDJSON too. */
+  summary?: string;
+}
+
+/** One account of a run over several: its profile, and its export planned as a run for it alone would be. */
+export interface AccountPlan {
+  profile: string;
+  appid: string | undefined;
+  export: ExportPlan;
+  /**
+   * Its --state says its export is done while another account's is not: this run goes on with the
+   * unfinished ones only (a cron rerun after a failure), and this one is left as it is.
+   */
+  doneEarlier: boolean;
+}
+
+export interface AccountsPlan {
+  accounts: AccountPlan[];
+  /** Accounts exported at once. */
+  concurrency: number;
+  summaryPath: string | undefined;
+  progress: boolean;
+  quiet: boolean;
+}
+
+const MAX_ACCOUNTS_CONCURRENCY = 8;
+
+/** The settings --profiles takes from each profile: given on the command line or in the environment, they would serve every account. */
+const PER_ACCOUNT_FLAGS = [
+  ['accessToken', '--access-token', 'WX_ACCESS_TOKEN'],
+  ['appid', '--appid', 'WX_APPID'],
+  ['secret', '--secret', 'WX_SECRET'],
+] as const;
+
+export function selectsAccounts(flags: AccountsFlags): boolean {
+  return flags.profiles !== undefined || flags.allProfiles === true;
+}
+
+/**
+ * Every account planned, and their files compared, before anything is created, locked or
+ * requested: a mistake in any of them (a usage error) stops the whole run before its first call.
+ */
+export async function planAccounts(flags: AccountsFlags, io: IOStreams): Promise<AccountsPlan> {
+  checkAccountFlags(flags, io.env);
+  const concurrency =
+    parsePositiveInteger(
+      '--accounts-concurrency',
+      flags.accountsConcurrency,
+      MAX_ACCOUNTS_CONCURRENCY,
+      'each account runs its own calls',
+    ) ?? 1;
+  const store = await openConfigStore(io.env);
+  const profiles = chosenProfiles(flags, store);
+  const several = profiles.length > 1;
+  const now = new Date();
+  const paths = profiles.map((profile) => ({ profile, ...profilePaths(flags, io.env, store, profile, now) }));
+  if (several) checkTemplates(flags, paths);
+  checkNoSharedFiles(paths, flags.summary);
+  const accounts: AccountPlan[] = [];
+  for (const { profile, output, state } of paths) {
+    const exportPlan = await planForAccount(profile, { ...flags, profile, output, state, progress: false }, io, store);
+    accounts.push({ profile, appid: store.get('appid', profile), export: exportPlan, doneEarlier: false });
+  }
+  // A batch goes on while any of its accounts is unfinished; once all are done, the next run starts them all again.
+  const unfinished = accounts.some((account) => account.export.state?.read?.done === false);
+  for (const account of accounts) account.doneEarlier = unfinished && account.export.state?.read?.done === true;
+  return { accounts, concurrency, summaryPath: flags.summary, progress: flags.progress, quiet: flags.quiet === true };
+}
+
+function checkAccountFlags(flags: AccountsFlags, env: NodeJS.ProcessEnv): void {
+  if (!selectsAccounts(flags)) {
+    const flag = flags.summary === undefined ? '--accounts-concurrency' : '--summary';
+    throw usageError(`${flag} goes with --profiles or --all-profiles.`);
+  }
+  if (flags.profiles !== undefined && flags.allProfiles === true) throw usageError('--profiles and --all-profiles do not go together.');
+  if (flags.profile !== undefined)
+    throw usageError('--profile selects one account; --profiles and --all-profiles select several: give one of them.');
+  if (flags.resume !== undefined)
+    throw usageError("--resume names one account's cursor: with several accounts, use --state to go on where each stopped.");
+  for (const [name, flag, envName] of PER_ACCOUNT_FLAGS) {
+    if (flags[name] !== undefined) throw usageError(`${flag} would serve every account: with --profiles each takes it from its profile.`);
+    if (env[envName]?.trim()) {
+      throw usageError(
+        `${envName} is set, and would serve every account: with --profiles each takes it from its profile. Unset it for this run.`,
+      );
+    }
+  }
+}
+
+function chosenProfiles(flags: AccountsFlags, store: ConfigStore): string[] {
+  if (flags.allProfiles === true) {
+    const names = store.profileNames();
+    if (names.length === 0) {
+      throw usageError(
+        `--all-profiles: ${escapeText(store.path)} has no profiles. Make one with \`wx-followers config --profile NAME set appid wx...\`.`,
+      );
+    }
+    return names;
+  }
+  const given = (flags.profiles ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (given.length === 0) throw usageError('--profiles needs profile names, comma-separated (--profiles shop,news).');
+  const names = given.map((name) => existingProfile(store, parseProfileName(name, '--profiles'), '--profiles'));
+  return [...new Set(names)];
+}
+
+interface AccountPaths {
+  profile: string;
+  output: string | undefined;
+  state: string | undefined;
+}
+
+/** With several accounts: no stdout, and a template on the command line says whose file each is. */
+function checkTemplates(flags: AccountsFlags, paths: readonly AccountPaths[]): void {
+  for (const [template, flag] of [
+    [flags.output, '--output'],
+    [flags.state, '--state'],
+  ] as const) {
+    if (template !== undefined && !namesAnAccount(template)) {
+      throw usageError(
+        `${flag} ${escapeText(template)} would be the same file for every account: put {profile} or {appid} in it (${flag} '${escapeText(template)}' -> '{profile}-${escapeText(template)}').`,
+      );
+    }
+  }
+  const toStdout = paths.find((each) => each.output === undefined);
+  if (toStdout !== undefined) {
+    throw usageError(
+      `Profile ${toStdout.profile} would export to stdout, which several accounts cannot share: give -o with {profile} in it, or \`wx-followers config --profile ${toStdout.profile} set output FILE\`.`,
+    );
+  }
+}
+
+/** No two accounts write, or keep state in, one file (a template, or two profiles of one AppID under {appid}). */
+function checkNoSharedFiles(paths: readonly AccountPaths[], summary: string | undefined): void {
+  const owners = new Map<string, string>();
+  const claim = (path: string | undefined, owner: string): void => {
+    if (path === undefined) return;
+    const key = resolve(path);
+    const other = owners.get(key);
+    if (other !== undefined) {
+      throw usageError(
+        `${other} and ${owner} would both use ${escapeText(key)}: each account needs files of its own. Put {profile} in -o and --state (two profiles of one AppID share {appid}).`,
+      );
+    }
+    owners.set(key, owner);
+  };
+  for (const { profile, output, state } of paths) {
+    claim(output, `profile ${profile}'s output`);
+    if (output !== undefined) claim(`${output}.partial`, `profile ${profile}'s output (its .partial)`);
+    claim(state, `profile ${profile}'s state file`);
+  }
+  claim(summary, '--summary');
+}
+
+/** A plan failure names its account: the whole run stops on it, before any call. */
+async function planForAccount(profile: string, flags: ExportFlags, io: IOStreams, store: ConfigStore): Promise<ExportPlan> {
+  try {
+    return await planExport(flags, io, store);
+  } catch (error) {
+    if (!(error instanceof WxError)) throw error;
+    throw new WxError(`profile ${shown(profile)}: ${error.message}`, error.exitCode, { cause: error });
+  }
+}

@@ -1,0 +1,86 @@
+import { escapeText, shown, usageError } from '../errors.js';
+import { DEFAULT_PROFILE_KEY, parseProfileName, type ConfigStore } from '../out/config-store.js';
+
+/** The flag that selects one profile; WX_PROFILE stands in for it. */
+export interface ProfileFlags {
+  profile?: string;
+}
+
+/**
+ * The section of the config a command reads: --profile, else WX_PROFILE, else the config's
+ * default-profile, else the top level (undefined), which is every config made before profiles.
+ */
+export function selectedProfile(flags: ProfileFlags, env: NodeJS.ProcessEnv, store: ConfigStore): string | undefined {
+  const fromFlag = flags.profile?.trim();
+  if (fromFlag !== undefined && fromFlag !== '') return existingProfile(store, parseProfileName(fromFlag, '--profile'), '--profile');
+  const fromEnv = env['WX_PROFILE']?.trim();
+  if (fromEnv !== undefined && fromEnv !== '') return existingProfile(store, parseProfileName(fromEnv, 'WX_PROFILE'), 'WX_PROFILE');
+  const fromConfig = store.defaultProfile();
+  return fromConfig === undefined ? undefined : existingProfile(store, fromConfig, `config key ${DEFAULT_PROFILE_KEY}`);
+}
+
+/** The name as given, if the config has it; else exit 2 naming the profiles there are. */
+export function existingProfile(store: ConfigStore, name: string, origin: string): string {
+  const names = store.profileNames();
+  if (names.includes(name)) return name;
+  const there =
+    names.length === 0
+      ? 'It has no profiles: make one with `wx-followers config --profile NAME set appid wx...`.'
+      : `Its profiles are: ${names.map((each) => shown(each)).join(', ')}.`;
+  throw usageError(`No profile named '${shown(name)}' (${origin}) in ${escapeText(store.path)}. ${there}`);
+}
+
+/** What the placeholders of an -o or --state template stand for, for one account. */
+export interface TemplateValues {
+  profile: string;
+  appid: string | undefined;
+  /** YYYY-MM-DD in the account's time zone. */
+  date: string;
+}
+
+const PLACEHOLDER = /\{([a-z]*)\}/g;
+const ACCOUNT_PLACEHOLDERS = ['{profile}', '{appid}'] as const;
+
+/**
+ * A path with {profile}, {appid} and {date} filled in. Any other {word} is refused rather than
+ * kept: a mistyped placeholder would otherwise put every account into one file of that name.
+ */
+export function expandTemplate(template: string, values: TemplateValues, origin: string): string {
+  return template.replace(PLACEHOLDER, (whole, name: string) => {
+    if (name === 'profile') return values.profile;
+    if (name === 'date') return values.date;
+    if (name === 'appid') {
+      if (values.appid !== undefined) return values.appid;
+      throw usageError(
+        `${origin} ${escapeText(template)} names {appid}, and profile ${values.profile} has no AppID: set it with \`wx-followers config --profile ${values.profile} set appid wx...\`, or use {profile}.`,
+      );
+    }
+    throw usageError(
+      `${origin} ${escapeText(template)}: ${shown(whole)} is not a placeholder; the placeholders are {profile}, {appid} and {date}.`,
+    );
+  });
+}
+
+export function namesAnAccount(template: string): boolean {
+  return ACCOUNT_PLACEHOLDERS.some((placeholder) => template.includes(placeholder));
+}
+
+/** China Standard Time: the time zone of the API's day (its daily quota starts at midnight in Beijing). */
+export const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+
+/** A time zone `config --profile NAME set time-zone` takes: one that Intl knows. */
+export function parseTimeZone(value: string, origin: string): string {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return value;
+  } catch {
+    throw usageError(`${origin}: '${shown(value)}' is not a time zone. Give an IANA name such as Asia/Shanghai or Europe/Berlin.`);
+  }
+}
+
+/** The day `now` falls on in that time zone, as YYYY-MM-DD. */
+export function dateIn(timeZone: string, now: Date): string {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((each) => each.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
