@@ -1,7 +1,8 @@
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type Fault, type RecordedCall } from './fake-api/server.js';
-import { cleanEnv, exportFrom, runCli, tempDir } from './helpers/cli.js';
+import { generatedFollowers } from './fake-api/followers.js';
+import { cleanEnv, exportFrom, resumeCursor, runCli, tempDir } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 // Answers recorded from the real API and the gateways in front of it that are not the API's JSON:
@@ -134,5 +135,87 @@ describe('a body cut off on the way', () => {
     const result = await runCli(['export', '--base-url', api.url], { env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN }) });
     expect([result.code, result.stderr]).toEqual([0, '']);
     expect(result.stdout.toString().split('\n')).toHaveLength(11);
+  });
+});
+
+describe('errcodes whose advice depends on the endpoint called', () => {
+  /** The errcode on every call to `path`, and nothing else. */
+  function refusing(path: string, errcode: number): (call: RecordedCall) => Fault | undefined {
+    return (call) => (call.path === path ? { kind: 'errcode', errcode, errmsg: 'api unauthorized' } : undefined);
+  }
+
+  it.each([
+    ['/cgi-bin/user/get', [], /The follower list needs a verified account \(认证\)/],
+    ['/cgi-bin/user/tag/get', ['--tag', '2'], /A tag's follower list needs a verified account/],
+    ['/cgi-bin/tags/members/getblacklist', ['--blacklist'], /The blacklist needs a verified account/],
+    [
+      '/cgi-bin/user/info/batchget',
+      ['--with-info', '-f', 'csv'],
+      /Asking for follower details \(--with-info\) needs a verified account.* Without --with-info, the export lists the OpenIDs alone\./,
+    ],
+  ])('48001 from %s is exit 3, naming what needs a verified account', async (path, args, advice) => {
+    const api = await fake({ followers: 10, tags: [{ id: 2, name: 'vip', members: generatedFollowers(3) }], fault: refusing(path, 48001) });
+    const result = await exportFrom(api, args);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`no permission for this API, ${path} (errcode 48001: api unauthorized rid: `);
+    expect(result.stderr).toMatch(advice);
+  });
+
+  it('48001 and 50001 from an endpoint outside user management point at the interface permissions', async () => {
+    for (const errcode of [48001, 50001]) {
+      const api = await fake({ followers: 10, fault: refusing('/cgi-bin/stable_token', errcode) });
+      const result = await runCli(['export', '--base-url', api.url], { env: cleanEnv(await tempDir(), APP) });
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain(`for this API, /cgi-bin/stable_token (errcode ${errcode}: api unauthorized rid: `);
+      expect(result.stderr).toMatch(/Check the interface permissions in the Official Account settings/);
+      expect(result.stderr).not.toMatch(/verified account|user management/);
+    }
+  });
+
+  it.each([
+    ['/cgi-bin/user/get', [], 'The follower list'],
+    ['/cgi-bin/user/info/batchget', ['--with-info', '-f', 'csv'], 'Asking for follower details (--with-info)'],
+  ])('50001 from %s is exit 3: user management not granted, as for a third-party platform', async (path, args, api) => {
+    const fakeApi = await fake({ followers: 10, fault: refusing(path, 50001) });
+    const result = await exportFrom(fakeApi, args);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(
+      `This Official Account is not authorized for this API, ${path} (errcode 50001: api unauthorized rid: 6543210f-0a1b2c3d-50001). ${api} is part of user management, which this account has not been granted: for an account run through a third-party platform, its administrator must grant the platform user management (function scope 2)`,
+    );
+    expect(fakeApi.calls.filter((call) => call.path === path)).toHaveLength(1);
+  });
+
+  it("49003 on the cursor of the run's own previous page: exit 5 at once, the token changed accounts, with the cursor", async () => {
+    const api = await fake({
+      followers: 30_000,
+      fault: (call) => (call.query.get('next_openid') === api.followers.at(9_999) ? { kind: 'errcode', errcode: 49003 } : undefined),
+    });
+    const result = await exportFrom(api);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain(
+      `The API says ${api.followers.at(9_999)}, the cursor its own previous page of the follower list gave, belongs to another account (errcode 49003: fault rid: `,
+    );
+    expect(result.stderr).toMatch(/the access token changed accounts during the run/);
+    expect(resumeCursor(result.stderr)).toBe(api.followers.at(9_999));
+    expect(callsTo(api, '/cgi-bin/user/get')).toHaveLength(2);
+  });
+
+  it('49003 from batchget: exit 5 at once, the list and the details asked with tokens of different accounts', async () => {
+    const api = await fake({ followers: 250, fault: refusing('/cgi-bin/user/info/batchget', 49003) });
+    const result = await exportFrom(api, ['--with-info', '-f', 'csv', '--concurrency', '1']);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(
+      /The API says an OpenID this call carried belongs to another account \(errcode 49003: api unauthorized rid: .*\)\. The OpenIDs come from the list this run fetched: the list and the details were asked with tokens of different accounts/,
+    );
+    expect(callsTo(api, '/cgi-bin/user/info/batchget')).toHaveLength(1);
+  });
+
+  it('49003 on the first page, which carries no OpenID, says so', async () => {
+    const api = await fake({ followers: 10, fault: refusing('/cgi-bin/user/get', 49003) });
+    const result = await exportFrom(api);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(
+      /refused the first page of the follower list as if it named another account's OpenID \(errcode 49003.*though it named none/,
+    );
   });
 });

@@ -48,7 +48,7 @@ export function parseAnswer(body: Buffer, context: AnswerContext): JsonObject {
     if (typeof errcode !== 'number') {
       throw new WxError(`The API's answer to ${context.path} has an errcode that is not a number.`, ExitCode.Api);
     }
-    throw errorForErrcode(errcode, errmsg);
+    throw errorForErrcode(errcode, errmsg, context.path);
   }
   return answer;
 }
