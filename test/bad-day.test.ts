@@ -80,6 +80,33 @@ describe('a list answer that contradicts itself', () => {
   });
 });
 
+describe('a last page whose `data` is null', () => {
+  it.each<[string, object]>([
+    ['"data": null', { data: null }],
+    ['"data": {"openid": null}', { data: { openid: null } }],
+  ])('(%s) with count 0 ends the list: the export is whole, the answer asked once', async (_name, data) => {
+    const api = await fake({ followers: 30_000, listAnswer: (normal, page) => (page === 3 ? { ...normal, ...data } : undefined) });
+    const result = await exportFrom(api);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(result.stdout.toString()).toBe(lines(allOpenids(api.followers)));
+    expect(listCalls(api)).toHaveLength(4);
+  });
+
+  it.each<[string, object, string]>([
+    ['"data": null', { data: null }, '`data` is null'],
+    ['"data": {"openid": null}', { data: { openid: null } }, '`data.openid` is null'],
+  ])('(%s) with count above 0 is malformed: retried, then exit 5 with the cursor', async (_name, data, what) => {
+    const api = await fake({ followers: 30_000, listAnswer: (normal, page) => (page === 1 ? { ...normal, ...data } : undefined) });
+    const result = await exportFrom(api, ['--retries', '2']);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain(`answer for the follower list is malformed: \`count\` is 10000, but ${what}.`);
+    expect(result.stderr).toMatch(/\(Gave up after 2 retries\.\)/);
+    expect(resumeCursor(result.stderr)).toBe(api.followers.at(9_999));
+    expect(listCalls(api)).toHaveLength(4);
+    expect(result.stdout.toString()).toBe(lines(allOpenids(api.followers).slice(0, 10_000)));
+  });
+});
+
 describe('a page with data and an empty next_openid', () => {
   it("goes on after the page's last OpenID, and the next answer ends the list", async () => {
     const api = await fake({ followers: 30_000, listAnswer: (normal, page) => (page === 1 ? { ...normal, next_openid: '' } : undefined) });

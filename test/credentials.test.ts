@@ -170,7 +170,7 @@ describe('refusals of the AppID and AppSecret', () => {
     });
     const result = await exportWith(api, APP);
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/no permission for this API \(errcode 48001: api unauthorized/);
+    expect(result.stderr).toMatch(/no permission for this API, \/cgi-bin\/user\/get \(errcode 48001: api unauthorized/);
   });
 
   it('an AppID without an AppSecret is a usage error', async () => {

@@ -105,8 +105,36 @@ describe('messages that say what happened', () => {
     expect(result.stderr).not.toMatch(/run again with --resume/);
   });
 
-  it('40003 on the cursor a --state file holds says to start afresh, not to run the same command again', async () => {
-    const api = await fake({ followers: 10 });
+  it("49003 after a --resume value says it is another account's, and does not suggest the same --resume again", async () => {
+    const foreign = 'oWx-OtherAccount_00000000000';
+    const api = await fake({
+      followers: 10,
+      fault: (call) =>
+        call.query.get('next_openid') === foreign ? { kind: 'errcode', errcode: 49003, errmsg: 'invalid openid hint' } : undefined,
+    });
+    const result = await exportFrom(api, ['--resume', foreign]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain(
+      `The API says ${foreign}, the OpenID the follower list was to go on after, belongs to another account (errcode 49003: invalid openid hint rid: `,
+    );
+    expect(result.stderr).toMatch(/continue that export with its own account's credentials, or leave --resume out/);
+    expect(result.stderr).not.toMatch(/run again with --resume|try again later/i);
+    expect(listCalls(api)).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      40003,
+      /does not know oWx-Unknown_0000000000000000, the OpenID the follower list was to go on after/,
+      /the state file .* holds it: .*Remove the state file/,
+    ],
+    [
+      49003,
+      /oWx-Unknown_0000000000000000, the OpenID the follower list was to go on after, belongs to another account/,
+      /the state file .* holds it, from an export of another account: run it with that account's credentials, or remove the state file/,
+    ],
+  ])('%i on the cursor a --state file holds says to start afresh, not to run the same command again', async (errcode, what, advice) => {
+    const api = await fake({ followers: 10, ...(errcode === 40003 ? {} : { fault: () => ({ kind: 'errcode', errcode }) }) });
     const dir = await tempDir();
     const output = join(dir, 'followers.txt');
     const statePath = join(dir, 'followers.state');
@@ -131,8 +159,8 @@ describe('messages that say what happened', () => {
     await writeFile(`${output}.partial`, `${unknown}\n`);
     const result = await exportFrom(api, ['--state', statePath, '-o', output]);
     expect(result.code).toBe(5);
-    expect(result.stderr).toMatch(new RegExp(`does not know ${unknown}, the OpenID the follower list was to go on after`));
-    expect(result.stderr).toMatch(/the state file .* holds it: .*Remove the state file/);
+    expect(result.stderr).toMatch(what);
+    expect(result.stderr).toMatch(advice);
     expect(result.stderr).not.toMatch(/run the same command with the same --state again/);
   });
 

@@ -5,7 +5,8 @@ import type { Dispatcher, Pool } from 'undici';
 import { ExitCode, WxError, errcodeDetail, type RetryHint, counted } from '../errors.js';
 import type { ForwardProxy } from './proxy.js';
 import { connectionFailure, proxyRefusal, throughProxy } from './connection-errors.js';
-import { errorForErrcode, isTokenRefusal } from './errcodes.js';
+import { parseAnswer, type JsonObject } from './answers.js';
+import { isTokenRefusal } from './errcodes.js';
 import { openProxyTransport, type ProxyTransport } from './proxy-transport.js';
 import { TunnelError, type TunnelStage } from './tunnel.js';
 
@@ -97,7 +98,7 @@ export interface ApiClientOptions {
   proxy?: ForwardProxy;
 }
 
-export type JsonObject = Record<string, unknown>;
+export type { JsonObject } from './answers.js';
 
 type RequestFunction = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 
@@ -214,8 +215,8 @@ export class ApiClient {
   }
 
   async #attempt(request: ApiRequest, signals: readonly AbortSignal[]): Promise<JsonObject> {
-    const { statusCode, headers, text } = await this.#exchange(request, signals);
-    if (text === undefined) {
+    const { statusCode, headers, body } = await this.#exchange(request, signals);
+    if (body === undefined) {
       // Read no further: the connection is dropped, and the same call would only bring the same.
       throw new WxError(
         `The answer of ${this.origin} to ${request.path} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, far past any answer of the API; stopped reading it. Check --base-url, or try again later.`,
@@ -223,7 +224,8 @@ export class ApiClient {
       );
     }
     if (statusCode < 200 || statusCode > 299) throw this.#statusFailure(request, statusCode, headers);
-    return parseAnswer(text, request.path);
+    const { proxy } = this.#options;
+    return parseAnswer(body, { origin: this.origin, path: request.path, headers, secrets: secretsOf(request), via: throughProxy(proxy) });
   }
 
   /** One request and its answer's body (undefined past MAX_ANSWER_BYTES), within --timeout; a failure is a WxError. */
@@ -246,8 +248,8 @@ export class ApiClient {
     if (aborted() !== undefined) onAbort();
     try {
       const response = await this.#request.call(this.#pool, this.#dispatchOptions(request, controller.signal));
-      const text = await readCapped(response.body, response.headers['content-length'], MAX_ANSWER_BYTES);
-      return { statusCode: response.statusCode, headers: response.headers, text };
+      const body = await readCapped(response.body, response.headers['content-length'], MAX_ANSWER_BYTES);
+      return { statusCode: response.statusCode, headers: response.headers, body };
     } catch (error) {
       const stopped = aborted();
       if (stopped !== undefined) throw stopped.reason;
@@ -326,7 +328,7 @@ export class ApiClient {
 interface Exchange {
   statusCode: number;
   headers: Dispatcher.ResponseData['headers'];
-  text: string | undefined;
+  body: Buffer | undefined;
 }
 
 /**
@@ -352,14 +354,14 @@ async function sleepUnless(ms: number, signal: AbortSignal | undefined): Promise
 }
 
 /**
- * The body as text, or undefined once it passes `maxBytes`: then it is read no further, and
+ * The body, or undefined once it passes `maxBytes`: then it is read no further, and
  * destroying it drops the connection, so that memory stays bounded whatever the server sends.
  */
 async function readCapped(
   body: Dispatcher.ResponseData['body'],
   contentLength: string | string[] | undefined,
   maxBytes: number,
-): Promise<string | undefined> {
+): Promise<Buffer | undefined> {
   // Destroyed, the body emits an error of its own: the caller has what it needs already.
   body.on('error', () => undefined);
   const declared = Number(Array.isArray(contentLength) ? contentLength[0] : contentLength);
@@ -381,7 +383,7 @@ async function readCapped(
       }
       chunks.push(chunk);
     });
-    body.once('end', () => resolve(Buffer.concat(chunks, size).toString('utf8')));
+    body.once('end', () => resolve(Buffer.concat(chunks, size)));
     body.once('error', reject);
   });
 }
@@ -390,35 +392,14 @@ function withToken(request: ApiRequest, token: string): ApiRequest {
   return { ...request, query: { access_token: token, ...request.query } };
 }
 
-/** The Content-Type header of the API is not reliable: the body is JSON whatever it says. */
-function parseAnswer(text: string, path: string): JsonObject {
-  let json: unknown;
-  try {
-    // A body saved by an editor or a proxy on Windows may start with a UTF-8 byte order mark.
-    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch {
-    throw new WxError(`The API's answer to ${path} is not JSON (${text.length} bytes, possibly cut off). Try again later.`, ExitCode.Api, {
-      retry: { kind: 'backoff' },
-    });
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new WxError(`The API's answer to ${path} is not a JSON object.`, ExitCode.Api, { retry: { kind: 'backoff' } });
-  }
-  const answer = json as JsonObject;
-  const errcode = numericErrcode(answer['errcode']);
-  if (errcode !== undefined && errcode !== 0) {
-    const errmsg = typeof answer['errmsg'] === 'string' ? answer['errmsg'] : '';
-    if (typeof errcode !== 'number') {
-      throw new WxError(`The API's answer to ${path} has an errcode that is not a number.`, ExitCode.Api);
-    }
-    throw errorForErrcode(errcode, errmsg);
-  }
-  return answer;
-}
-
-/** Some gateways quote the errcode ("40001"): it is read as the number it spells. */
-function numericErrcode(errcode: unknown): unknown {
-  return typeof errcode === 'string' && /^-?[0-9]{1,9}$/.test(errcode.trim()) ? Number(errcode.trim()) : errcode;
+/** What the request carries that no message may show: its access token, and stable_token's AppSecret. */
+function secretsOf(request: ApiRequest): string[] {
+  const secrets: string[] = [];
+  const token = request.query?.['access_token'];
+  if (token !== undefined) secrets.push(token);
+  const { body } = request;
+  if (typeof body === 'object' && body !== null && 'secret' in body && typeof body.secret === 'string') secrets.push(body.secret);
+  return secrets;
 }
 
 /** Exponential backoff with full jitter; Retry-After, when the server sends one, wins. */

@@ -49,14 +49,6 @@ const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice
     },
   ],
   [
-    48001,
-    {
-      what: 'This Official Account has no permission for this API',
-      exitCode: ExitCode.Credentials,
-      todo: 'The follower list needs a verified account (unverified subscription accounts cannot call it).',
-    },
-  ],
-  [
     45009,
     {
       what: "The account's daily quota for this API is spent",
@@ -100,9 +92,13 @@ export function isTokenRefusal(errcode: number | undefined): boolean {
   return errcode === 40001 || errcode === 40014 || errcode === 42001;
 }
 
-export function errorForErrcode(errcode: number, errmsg: string): WxError {
+/**
+ * The WxError of an errcode that `path` (the request's path, never its query) answered: what it
+ * means and what to do, for the endpoint called where that differs (48001, 50001, 49003).
+ */
+export function errorForErrcode(errcode: number, errmsg: string, path: string): WxError {
   if (errcode === 40164) return notWhitelisted(errmsg);
-  const advice = ADVICE.get(errcode);
+  const advice = endpointAdvice(errcode, path) ?? ADVICE.get(errcode);
   const detail = errcodeDetail(errcode, errmsg);
   if (advice === undefined) {
     return new WxError(`The WeChat API refused the call (${detail}).`, ExitCode.Api, { errcode, errmsg });
@@ -112,6 +108,68 @@ export function errorForErrcode(errcode: number, errmsg: string): WxError {
     errmsg,
     retry: RETRIES.get(errcode),
   });
+}
+
+/** The endpoints of user management (用户管理), as messages name what they give. */
+const USER_MANAGEMENT: ReadonlyMap<string, string> = new Map([
+  ['/cgi-bin/user/get', 'The follower list'],
+  ['/cgi-bin/user/tag/get', "A tag's follower list"],
+  ['/cgi-bin/tags/members/getblacklist', 'The blacklist'],
+  ['/cgi-bin/tags/get', 'The list of tags'],
+  ['/cgi-bin/user/info/batchget', 'Asking for follower details (--with-info)'],
+]);
+
+/** The paged lists, whose calls carry a cursor: an OpenID of the list. */
+const PAGED_LISTS = new Set(['/cgi-bin/user/get', '/cgi-bin/user/tag/get', '/cgi-bin/tags/members/getblacklist']);
+
+const INTERFACE_PERMISSIONS = 'the interface permissions in the Official Account settings (Development > Interface permissions)';
+
+/** Advice that depends on the endpoint that answered (shared/wechat-api.md), or undefined where it does not. */
+function endpointAdvice(errcode: number, path: string): ErrcodeAdvice | undefined {
+  const api = USER_MANAGEMENT.get(path);
+  switch (errcode) {
+    case 48001:
+      return {
+        what: `This Official Account has no permission for this API, ${path}`,
+        exitCode: ExitCode.Credentials,
+        todo:
+          api === undefined
+            ? `Check ${INTERFACE_PERMISSIONS}.`
+            : `${api} needs a verified account (认证): unverified subscription accounts cannot call it. Verify the account, or export a verified one.` +
+              (path === '/cgi-bin/user/info/batchget' ? ' Without --with-info, the export lists the OpenIDs alone.' : ''),
+      };
+    case 50001:
+      return {
+        what: `This Official Account is not authorized for this API, ${path}`,
+        exitCode: ExitCode.Credentials,
+        todo:
+          api === undefined
+            ? `Check ${INTERFACE_PERMISSIONS}, and, for an account run through a third-party platform, what it granted the platform.`
+            : `${api} is part of user management, which this account has not been granted: for an account run through a third-party platform, ` +
+              `its administrator must grant the platform user management (function scope 2); otherwise check ${INTERFACE_PERMISSIONS}.`,
+      };
+    case 49003:
+      return {
+        what: 'The API says an OpenID this call carried belongs to another account',
+        exitCode: ExitCode.Api,
+        todo: otherAccountTodo(path),
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** 49003: which OpenID of another account, and so what to check, depends on what the call carried. */
+function otherAccountTodo(path: string): string {
+  const sameAccount =
+    'a token given (--access-token, WX_ACCESS_TOKEN, the config) and the AppID it is renewed from must be of the same account';
+  if (PAGED_LISTS.has(path)) {
+    return `The cursor is another account's: an OpenID given to --resume, or held by a --state file, from another account's export; or ${sameAccount}.`;
+  }
+  if (path === '/cgi-bin/user/info/batchget') {
+    return `The OpenIDs come from the list this run fetched: the list and the details were asked with tokens of different accounts; ${sameAccount}.`;
+  }
+  return `Check that every credential given is the same account's: ${sameAccount}.`;
 }
 
 /**

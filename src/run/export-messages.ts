@@ -47,11 +47,18 @@ export async function reportStop(reporter: Reporter, keptIn: string | undefined,
   reporter.line(`wx-followers: ${written}. To continue, run again with --resume ${advance.cursor}`);
 }
 
-/** After the API refused the OpenID the run was to go on after. */
-export function unknownStartAdvice(plan: ExportPlan, keptIn: string | undefined): string {
-  return plan.state === undefined
-    ? 'wx-followers: give --resume an OpenID that an earlier export of the same list and account printed or wrote, or leave it out to start from the beginning.'
-    : `wx-followers: the state file ${escapeText(plan.state.path)} holds it: the account's list has changed under it. Remove the state file (and ${escapeText(keptIn ?? 'the output so far')}) to start afresh.`;
+/** After the API refused the OpenID the run was to go on after: unknown to it, or another account's (49003). */
+export function unknownStartAdvice(plan: ExportPlan, keptIn: string | undefined, otherAccount: boolean): string {
+  if (plan.state === undefined) {
+    return otherAccount
+      ? "wx-followers: continue that export with its own account's credentials, or leave --resume out to export this account's list from the beginning."
+      : 'wx-followers: give --resume an OpenID that an earlier export of the same list and account printed or wrote, or leave it out to start from the beginning.';
+  }
+  const path = escapeText(plan.state.path);
+  const output = escapeText(keptIn ?? 'the output so far');
+  return otherAccount
+    ? `wx-followers: the state file ${path} holds it, from an export of another account: run it with that account's credentials, or remove the state file (and ${output}) to start afresh.`
+    : `wx-followers: the state file ${path} holds it: the account's list has changed under it. Remove the state file (and ${output}) to start afresh.`;
 }
 
 /** What a fresh run says when it moved an earlier FILE.partial aside: where, and how to continue that one instead. */

@@ -251,7 +251,7 @@ async function reportFailure(error: unknown, plan: ExportPlan, held: Held, repor
   await held.output?.abandon();
   const exitCode = reporter.error(error);
   if (error instanceof UnknownStartError) {
-    reporter.line(unknownStartAdvice(plan, held.keptIn));
+    reporter.line(unknownStartAdvice(plan, held.keptIn, error.otherAccount));
   } else if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
     await reportStop(reporter, held.keptIn, advance, checkpoint !== undefined);
   }

@@ -36,21 +36,35 @@ export async function* paginate(source: ListSource, startAfter?: string): AsyncG
   }
 }
 
-/** 40003 names no OpenID: what it means depends on which one the call carried. */
+/**
+ * 40003 (an OpenID the API does not know) and 49003 (an OpenID of another account) name no
+ * OpenID: what they mean depends on which one the call carried.
+ */
 function explainUnknownOpenid(error: unknown, description: string, cursor: string | undefined, startAfter: string | undefined): unknown {
-  if (!(error instanceof WxError) || error.errcode !== 40003) return error;
+  if (!(error instanceof WxError) || (error.errcode !== 40003 && error.errcode !== 49003)) return error;
+  const otherAccount = error.errcode === 49003;
   const detail = errcodeDetail(error.errcode, error.errmsg);
   const details = { errcode: error.errcode, errmsg: error.errmsg, cause: error };
   if (cursor === undefined) {
+    const named = otherAccount ? "another account's OpenID" : 'an unknown OpenID';
     return new WxError(
-      `The API refused the first page of the ${description} as if it named an unknown OpenID (${detail}), though it named none. Try again later.`,
+      `The API refused the first page of the ${description} as if it named ${named} (${detail}), though it named none. Try again later.`,
       ExitCode.Api,
       details,
     );
   }
   if (cursor === startAfter) {
-    return new UnknownStartError(
-      `The API does not know ${cursor}, the OpenID the ${description} was to go on after (${detail}): it is not an OpenID of this list of this account.`,
+    const unknown = otherAccount
+      ? `The API says ${cursor}, the OpenID the ${description} was to go on after, belongs to another account (${detail}): it comes from another account's export.`
+      : `The API does not know ${cursor}, the OpenID the ${description} was to go on after (${detail}): it is not an OpenID of this list of this account.`;
+    return new UnknownStartError(unknown, { ...details, otherAccount });
+  }
+  if (otherAccount) {
+    // The cursor came from this run's own previous page: the account changed under the run.
+    return new WxError(
+      `The API says ${cursor}, the cursor its own previous page of the ${description} gave, belongs to another account (${detail}): ` +
+        'the access token changed accounts during the run. A token given (--access-token, WX_ACCESS_TOKEN, the config) and the AppID it is renewed from must be of the same account: check both.',
+      ExitCode.Api,
       details,
     );
   }
@@ -61,9 +75,13 @@ function explainUnknownOpenid(error: unknown, description: string, cursor: strin
   );
 }
 
-/** The cursor the walk started after is unknown to the API: going on from it again is no way on. */
+/** The cursor the walk started after is unknown to the API, or another account's: going on from it again is no way on. */
 export class UnknownStartError extends WxError {
-  constructor(message: string, details: { errcode?: number; errmsg?: string; cause?: unknown }) {
+  /** 49003: the cursor is an OpenID of another account, not one this account's list lost. */
+  readonly otherAccount: boolean;
+
+  constructor(message: string, details: { errcode?: number; errmsg?: string; cause?: unknown; otherAccount: boolean }) {
     super(message, ExitCode.Api, details);
+    this.otherAccount = details.otherAccount;
   }
 }

@@ -8,7 +8,8 @@ import { followerInfo, generatedFollowers, type FollowerList } from './followers
 export type Fault =
   | { kind: 'errcode'; errcode: number; errmsg?: string }
   | { kind: 'status'; status: number; body?: string }
-  | { kind: 'raw'; body: string; contentType?: string }
+  /** A 200 with this body as it is (bytes: a gzip body, say), and extra headers (a Content-Encoding not asked for). */
+  | { kind: 'raw'; body: string | Buffer; contentType?: string; headers?: Record<string, string> }
   | { kind: 'reset' }
   /** The normal answer, after a pause (longer than the client's --timeout, say). */
   | { kind: 'slow'; delayMs: number }
@@ -492,7 +493,7 @@ function answerFault(
       response.end(fault.body ?? '<html>error</html>');
       return;
     case 'raw':
-      response.writeHead(200, { 'content-type': fault.contentType ?? 'text/plain' });
+      response.writeHead(200, { 'content-type': fault.contentType ?? 'text/plain', ...fault.headers });
       response.end(fault.body);
       return;
     case 'reset':

@@ -78,9 +78,11 @@ export function parseListPage(answer: JsonObject, description: string): Follower
   let openids: string[] = [];
   let pieces: OpenidPiece[] | undefined;
   let listed = 0;
-  if (data !== undefined) {
-    if (typeof data !== 'object' || data === null) throw malformed('`data` is not an object');
-    const list = (data as JsonObject)['openid'];
+  if (data !== undefined && typeof data !== 'object') throw malformed('`data` is not an object');
+  // The last page has been seen with `"data": null` and with `"data": {"openid": null}`: no OpenIDs, as
+  // when `data` is left out. Whether that ends the list is `count`'s to say, below.
+  const list: unknown = data === undefined || data === null ? null : (data as JsonObject)['openid'];
+  if (list !== null) {
     if (!Array.isArray(list)) throw malformed('`data.openid` is not a list');
     listed = list.length;
     pieces = checkedPieces(list);
@@ -97,9 +99,7 @@ export function parseListPage(answer: JsonObject, description: string): Follower
   }
   if (openids.length === 0) {
     if (count === 0) return undefined;
-    throw malformed(
-      data === undefined ? `\`count\` is ${count}, but there is no \`data\`` : `\`count\` is ${count}, but \`data.openid\` holds no OpenID`,
-    );
+    throw malformed(`\`count\` is ${count}, but ${noOpenidsIn(data)}`);
   }
   if (count === 0) throw malformed(`\`count\` is 0, but \`data.openid\` holds ${counted(openids.length, 'OpenID')}`);
   // The API's published example lists ["","A","B"] with a count of 2: either count will do.
@@ -120,6 +120,14 @@ export function parseListPage(answer: JsonObject, description: string): Follower
     nextOpenid: cursorIsLastOpenid ? (openids.at(-1) as string) : nextOpenid,
     cursorIsLastOpenid,
   };
+}
+
+/** Where a page without OpenIDs says it has none, as a message quotes it. */
+function noOpenidsIn(data: unknown): string {
+  if (data === undefined) return 'there is no `data`';
+  if (data === null) return '`data` is null';
+  if ((data as JsonObject)['openid'] === null) return '`data.openid` is null';
+  return '`data.openid` holds no OpenID';
 }
 
 const OPENID_SHAPE = "letters, digits, '-' and '_', at most 64";
