@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
+import type { CheckFlags } from '../plan/check.js';
 import type { ConfigAction } from '../run/config.js';
 import type { DiffOptions } from '../run/diff.js';
 import type { ExportFlags } from '../plan/export.js';
@@ -80,6 +81,31 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
       io,
       () => planToken(flags, io),
       (plan, reporter) => runToken(plan, io, reporter),
+    );
+  });
+
+  const checkCommand = program
+    .command('check')
+    .description(
+      "Check before an export: where the token comes from (never shown), whether the API takes it from here, the proxy, and the day's quota.",
+    )
+    .option('-f, --format <format>', 'text (a line a fact) | json (one object, for scripts) (default: text)')
+    .addHelpText(
+      'after',
+      `
+Makes one get_api_domain_ip call (it spends none of the export's quota), then asks quota/get for
+user/get and user/info/batchget. On errcode 40164 it names the address the API saw, and the two
+ways out: add it to the IP whitelist, or go through a proxy on a whitelisted server.
+Exit 0 when an export would start; else the code the export would stop with (2 usage or config,
+3 credentials refused or IP not on the whitelist, 4 today's user/get quota spent, 5 network or proxy).
+${examples('wx-followers check', 'wx-followers check --format json | jq .quota', 'wx-followers check -q > /dev/null && wx-followers export -o followers.txt')}`,
+    );
+  withConnectionOptions(checkCommand).action(async (flags: CheckFlags) => {
+    const [{ planCheck }, { runCheck }] = await Promise.all([import('../plan/check.js'), import('../run/check.js')]);
+    exitCode = await planThenRun(
+      io,
+      () => planCheck(flags, io),
+      (plan, reporter) => runCheck(plan, io, reporter),
     );
   });
 
@@ -177,7 +203,7 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx
   return exitCode;
 }
 
-/** The credential and connection options that export, token and tags share. */
+/** The credential and connection options that export, token, tags and check share. */
 function withConnectionOptions(command: Command): Command {
   return command
     .option('-t, --access-token <token>', "access token; '-' reads it from stdin (env WX_ACCESS_TOKEN)")

@@ -43,6 +43,8 @@ export interface CredentialOptions {
 export interface AppCredentials {
   appid: string;
   secret: string;
+  /** Where each came from ('--appid', 'WX_SECRET', 'config key secret'), for `wx-followers check`. */
+  origins?: { appid: string; secret: string };
 }
 
 /** What the user gave: an explicit token, the AppID and AppSecret, or both. */
@@ -96,7 +98,9 @@ export async function resolveCredentials(
   const lookUpApp = async (): Promise<AppCredentials | undefined> => {
     const appid = await appidOf();
     const secret = await resolveSetting(options.secret, 'WX_SECRET', 'secret', io, store);
-    if (appid !== undefined && secret !== undefined) return { appid: appid.value, secret: secret.value };
+    if (appid !== undefined && secret !== undefined) {
+      return { appid: appid.value, secret: secret.value, origins: { appid: appid.origin, secret: secret.origin } };
+    }
     if (token !== undefined) return undefined;
     if (appid !== undefined) {
       throw usageError(
