@@ -12,9 +12,9 @@ import { packageVersion } from '../version.js';
 
 const EXPORT_HELP = `
 Exit codes:
-  0  complete, or --limit reached      3  credentials refused
-  1  unexpected error, output failed   4  daily quota spent, or rate limited
-  2  usage error                       5  the API or the network failed
+  0  complete, or --limit or --max-calls reached   3  credentials refused
+  1  unexpected error, output failed               4  daily quota spent, or rate limited
+  2  usage error                                   5  the API or the network failed
   129 SIGHUP (terminal or console closed)   130 SIGINT (Ctrl-C)
   143 SIGTERM                               149 SIGBREAK (Ctrl-Break, Windows)
 
@@ -53,6 +53,7 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
     .option('-o, --output <file>', 'write to a file (through FILE.partial; a device or FIFO straight through) instead of stdout')
     .option('--resume <openid>', "continue after this OpenID (the API's next_openid); with -o, the file must end with it")
     .option('--limit <n>', 'stop after n OpenIDs')
+    .option('--max-calls <n>', 'stop cleanly (exit 0, cursor named, state saved) before the API call n+1 of this run, of any kind')
     .option('--state <file>', 'checkpoint file for cron: a run goes on where the last unfinished one stopped (needs --output)')
     .option('--tag <tagid>', 'the followers carrying this tag (ids: wx-followers tags)')
     .option('--blacklist', 'the blacklist instead of the followers')
