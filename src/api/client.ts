@@ -178,6 +178,11 @@ export class ApiClient {
     return this.#options.baseUrl.origin;
   }
 
+  /** Requests sent so far that count against --max-calls. */
+  get callsMade(): number {
+    return this.#callsMade;
+  }
+
   /**
    * A call that carries the access token in its query, as every call of the API does. A refused
    * token is renewed, every time it is refused, and the same request repeated, so that nothing is

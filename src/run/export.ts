@@ -15,6 +15,7 @@ import { MAX_CONCURRENCY, type DetailsPlan, type ExportPlan } from '../plan/expo
 import { connect } from './connect.js';
 import { againToQuit, quitMessage, reportStop, setAsideMessage, unknownStartAdvice, type Advance } from './export-messages.js';
 import { UnknownStartError } from './pages.js';
+import { quotaEstimate, type FirstPage } from './quota-estimate.js';
 import { readAhead, type PageRows, type PagesAhead } from './read-ahead.js';
 
 /** What a page of OpenIDs becomes in the output: the OpenIDs themselves, or their details. */
@@ -146,8 +147,17 @@ async function exportRows<Row>(
   const knownSize = progress.shown && source.size !== undefined ? await source.size().catch(() => undefined) : undefined;
   const ahead = io.env['WX_FOLLOWERS_TEST_NO_READ_AHEAD'] === undefined;
   const pages = readAhead(source, plan.resume, { limit: plan.limit, ahead });
+  // Worth a call only for a person watching: how far today's quota takes the rest.
+  const client = held.client;
+  const estimate =
+    progress.shown && client !== undefined
+      ? async (first: FirstPage) => {
+          const line = await quotaEstimate(client, plan, first);
+          if (line !== undefined) progress.tell(line);
+        }
+      : undefined;
   try {
-    await writeRows(held, rows, pages, knownSize, sink);
+    await writeRows(held, rows, pages, { knownSize, estimate }, sink);
   } catch (error) {
     if (!(error instanceof CallBudgetSpent)) throw error;
     await stopAtMaxCalls(plan, held, sink, reporter, startedAt);
@@ -175,16 +185,21 @@ async function writeRows<Row>(
   held: Held,
   rows: Rows<Row>,
   pages: PagesAhead,
-  knownSize: number | undefined,
+  { knownSize, estimate }: { knownSize: number | undefined; estimate: ((first: FirstPage) => Promise<void>) | undefined },
   sink: Sink<Row>,
 ): Promise<void> {
   const { advance, checkpoint, fileOutput, progress } = held;
+  let estimated = estimate === undefined;
   for await (const { rows: batch, pieces, page, endsPage } of rows.of(pages)) {
     advance.total = page.total;
     await sink.writePage(batch, pieces);
     advance.written += batch.length;
     const last = batch.at(-1);
     if (last !== undefined) advance.cursor = rows.openidOf(last);
+    if (!estimated && endsPage) {
+      estimated = true;
+      await estimate?.({ page, written: advance.written, total: page.total ?? knownSize });
+    }
     progress?.advance(advance.written, page.total ?? knownSize);
     // Once a page, not a batch: an fsync and a state write for every 100 rows would cost more
     // than the rows. A stop in between records where it got to (recordStop).

@@ -8,9 +8,14 @@ export interface Quota {
   remain: number;
 }
 
-/** `POST /cgi-bin/openapi/quota/get` for one API path (`/cgi-bin/user/get`). Quotas reset at 00:00 China Standard Time. */
-export function fetchQuota(client: ApiClient, cgiPath: string): Promise<Quota> {
-  return client.call({ method: 'POST', path: '/cgi-bin/openapi/quota/get', body: { cgi_path: cgiPath } }, parseQuota);
+/**
+ * `POST /cgi-bin/openapi/quota/get` for one API path (`/cgi-bin/user/get`). Quotas reset at
+ * 00:00 China Standard Time. `uncounted`: not one of the calls --max-calls counts (the estimate
+ * a terminal run shows), so that a run does the same work on a terminal as in cron.
+ */
+export function fetchQuota(client: ApiClient, cgiPath: string, options: { uncounted?: boolean } = {}): Promise<Quota> {
+  const request = { method: 'POST' as const, path: '/cgi-bin/openapi/quota/get', body: { cgi_path: cgiPath } };
+  return client.call(options.uncounted === true ? { ...request, uncounted: true } : request, parseQuota);
 }
 
 function parseQuota(answer: JsonObject): Quota {
