@@ -124,3 +124,50 @@ describe('progress', () => {
     });
   });
 });
+
+describe('the quota estimate on a terminal', () => {
+  const quotaCalls = (): number => api!.calls.filter((call) => call.path === '/cgi-bin/openapi/quota/get').length;
+
+  it("says after the first page how many more calls the rest takes and what is left of today's quota", async () => {
+    const [code, captured] = await run([], {}, true, { followers: 5_000, pageSize: 1_000 });
+    expect(code).toBe(0);
+    expect(captured.stdout()).toBe(lines(allOpenids(api!.followers)));
+    // 4 pages and the empty answer that ends the list; one or two calls of 500 made already.
+    expect(captured.stderr()).toMatch(
+      /wx-followers: 5 more calls of user\/get, 49[89] left today \(resets 00:00 China Standard Time, in \d+ (h \d+ min|minutes?)\)\.\n/,
+    );
+    expect(quotaCalls()).toBe(1);
+  });
+
+  it("says when today's quota will not cover the rest, and that the run will stop with exit 4", async () => {
+    const [code, captured] = await run([], {}, true, { followers: 5_000, pageSize: 1_000, dailyQuota: 3 });
+    expect(code).toBe(4);
+    expect(captured.stderr()).toMatch(
+      /today's quota of user\/get will not cover the rest: 5 more calls of user\/get, [01] left today .*The run will stop with exit 4 when it is spent; with --state the same command goes on after the reset\./,
+    );
+  });
+
+  it('counts the details calls too with --with-info, and names what --max-calls leaves, its own call not counted', async () => {
+    const [code, captured] = await run(['--with-info', '--max-calls', '4'], {}, true, { followers: 450, pageSize: 100 });
+    expect(code).toBe(0);
+    expect(captured.stderr()).toMatch(/5 more calls of user\/get, \d+ left today; 4 more calls of user\/info\/batchget, [\d,]+ left today/);
+    expect(captured.stderr()).toMatch(/--max-calls 4 stops it after [01] more call/);
+    // The quota look-ups are not among the 4: the run does the same work as without a terminal.
+    expect(api!.calls.filter((call) => call.path !== '/cgi-bin/openapi/quota/get')).toHaveLength(4);
+    expect(quotaCalls()).toBe(2);
+  });
+
+  it('asks nothing when stderr is not a terminal, and says nothing when quota/get is refused', async () => {
+    const [code] = await run([], {}, false, { followers: 5_000, pageSize: 1_000 });
+    expect(code).toBe(0);
+    expect(quotaCalls()).toBe(0);
+    const [refusedCode, captured] = await run([], {}, true, {
+      followers: 5_000,
+      pageSize: 1_000,
+      fault: (call) => (call.path === '/cgi-bin/openapi/quota/get' ? { kind: 'errcode', errcode: 48001 } : undefined),
+    });
+    expect(refusedCode).toBe(0);
+    expect(captured.stderr()).not.toMatch(/more call/);
+    expect(captured.stdout()).toBe(lines(allOpenids(api!.followers)));
+  });
+});

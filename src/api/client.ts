@@ -16,6 +16,21 @@ export interface ApiRequest {
   path: string;
   query?: Readonly<Record<string, string>>;
   body?: unknown;
+  /** Not one of the calls `maxCalls` counts: only the quota look-up behind a terminal's estimate. */
+  uncounted?: boolean;
+}
+
+/**
+ * The run's --max-calls are spent: the next request was not sent. Not a failure (exit 0): the
+ * export stops there as at --limit, cursor named and state saved.
+ */
+export class CallBudgetSpent extends WxError {
+  readonly maxCalls: number;
+
+  constructor(maxCalls: number) {
+    super(`The run's ${counted(maxCalls, 'API call')} (--max-calls) are made.`, ExitCode.Ok);
+    this.maxCalls = maxCalls;
+  }
 }
 
 /**
@@ -96,6 +111,11 @@ export interface ApiClientOptions {
   signal?: AbortSignal;
   /** The forward proxy the calls go through, if any. */
   proxy?: ForwardProxy;
+  /**
+   * Requests the run may send (--max-calls), whatever their API: pages, details, stable_token,
+   * retries. The next one is not sent: CallBudgetSpent, or the failure a retry was for.
+   */
+  maxCalls?: number;
 }
 
 export type { JsonObject } from './answers.js';
@@ -139,6 +159,8 @@ export class ApiClient {
   readonly #request: RequestFunction;
   readonly #basePath: string;
   readonly #options: ApiClientOptions;
+  /** Requests sent so far that count against maxCalls. */
+  #callsMade = 0;
 
   constructor(options: ApiClientOptions) {
     this.#options = options;
@@ -155,6 +177,11 @@ export class ApiClient {
 
   get origin(): string {
     return this.#options.baseUrl.origin;
+  }
+
+  /** Requests sent so far that count against --max-calls. */
+  get callsMade(): number {
+    return this.#callsMade;
   }
 
   /**
@@ -195,10 +222,23 @@ export class ApiClient {
     const policy = this.#options.retry ?? DEFAULT_RETRY_POLICY;
     const signals = [this.#options.signal, signal].filter((each): each is AbortSignal => each !== undefined);
     for (let attempt = 0; ; attempt += 1) {
+      this.#countCall(request);
       try {
         return parse(await this.#attempt(request, signals));
       } catch (error) {
         if (!(error instanceof WxError) || error.retry === undefined) throw error;
+        if (this.#budgetSpent(request)) {
+          // The failure is what stopped the run, not the budget: its own exit code, and a note why it was not retried.
+          throw new WxError(
+            `${error.message} (Not retried: the ${counted(this.#options.maxCalls ?? 0, 'call')} of --max-calls are made.)`,
+            error.exitCode,
+            {
+              errcode: error.errcode,
+              errmsg: error.errmsg,
+              cause: error,
+            },
+          );
+        }
         if (attempt >= policy.retries) {
           throw new WxError(`${error.message} (Gave up after ${counted(policy.retries, 'retry', 'retries')}.)`, error.exitCode, {
             errcode: error.errcode,
@@ -212,6 +252,19 @@ export class ApiClient {
         await sleepUnless(waitMs * policy.delayScale, signals.length > 1 ? AbortSignal.any(signals) : signals[0]);
       }
     }
+  }
+
+  /** Counts the request about to be sent, or refuses it once --max-calls are made. */
+  #countCall(request: ApiRequest): void {
+    if (request.uncounted === true) return;
+    const { maxCalls } = this.#options;
+    if (maxCalls !== undefined && this.#callsMade >= maxCalls) throw new CallBudgetSpent(maxCalls);
+    this.#callsMade += 1;
+  }
+
+  #budgetSpent(request: ApiRequest): boolean {
+    const { maxCalls } = this.#options;
+    return request.uncounted !== true && maxCalls !== undefined && this.#callsMade >= maxCalls;
   }
 
   async #attempt(request: ApiRequest, signals: readonly AbortSignal[]): Promise<JsonObject> {

@@ -172,13 +172,19 @@ function otherAccountTodo(path: string): string {
   return `Check that every credential given is the same account's: ${sameAccount}.`;
 }
 
+/** The address a 40164's errmsg names, when it names one that is an IP address. */
+export function ipNotWhitelisted(errmsg: string): string | undefined {
+  const seen = /invalid ip (\S+?),?(?:\s|$)/.exec(errmsg)?.[1];
+  return seen !== undefined && isIP(seen) !== 0 ? seen : undefined;
+}
+
 /**
  * 40164 names the address the API saw ("invalid ip 203.0.113.7 ipv6 ::ffff:203.0.113.7, not in
  * whitelist"): through a proxy, its server's. The errmsg is the API's text, shown escaped (errcodeDetail).
  */
 function notWhitelisted(errmsg: string): WxError {
-  const seen = /invalid ip (\S+?),?(?:\s|$)/.exec(errmsg)?.[1];
-  const who = seen !== undefined && isIP(seen) !== 0 ? `from ${seen}, an address` : 'from an address';
+  const seen = ipNotWhitelisted(errmsg);
+  const who = seen !== undefined ? `from ${seen}, an address` : 'from an address';
   return new WxError(
     `The API saw this call come ${who} that is not on the account's IP whitelist (${errcodeDetail(40164, errmsg)}). ` +
       'Add it to the whitelist in the Official Account settings (Development > Basic configuration), or, from another network ' +

@@ -3,6 +3,7 @@ import { ExitCode } from '../errors.js';
 import type { ConfigFlags } from '../plan/config.js';
 import type { DiffFlags } from '../plan/diff.js';
 import type { AccountsFlags } from '../plan/accounts.js';
+import type { CheckFlags } from '../plan/check.js';
 import type { TagsFlags } from '../plan/tags.js';
 import type { TokenFlags } from '../plan/token.js';
 import type { IOStreams } from '../console/streams.js';
@@ -11,9 +12,9 @@ import { packageVersion } from '../version.js';
 
 const EXPORT_HELP = `
 Exit codes:
-  0  complete, or --limit reached      3  credentials refused
-  1  unexpected error, output failed   4  daily quota spent, or rate limited
-  2  usage error                       5  the API or the network failed
+  0  complete, or --limit or --max-calls reached   3  credentials refused
+  1  unexpected error, output failed               4  daily quota spent, or rate limited
+  2  usage error                                   5  the API or the network failed
   129 SIGHUP (terminal or console closed)   130 SIGINT (Ctrl-C)
   143 SIGTERM                               149 SIGBREAK (Ctrl-Break, Windows)
 With --profiles or --all-profiles: 0 when every account finished; else a signal's code,
@@ -49,7 +50,7 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
-  for (const add of [addExport, addToken, addTags, addDiff, addConfig]) add(program, io, done);
+  for (const add of [addExport, addToken, addCheck, addTags, addDiff, addConfig]) add(program, io, done);
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -69,6 +70,7 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
     .option('-o, --output <file>', 'write to a file (through FILE.partial; a device or FIFO straight through) instead of stdout')
     .option('--resume <openid>', "continue after this OpenID (the API's next_openid); with -o, the file must end with it")
     .option('--limit <n>', 'stop after n OpenIDs')
+    .option('--max-calls <n>', 'stop cleanly (exit 0, cursor named, state saved) before the API call n+1 of this run, of any kind')
     .option('--state <file>', 'checkpoint file for cron: a run goes on where the last unfinished one stopped (needs --output)')
     .option('--tag <tagid>', 'the followers carrying this tag (ids: wx-followers tags)')
     .option('--blacklist', 'the blacklist instead of the followers')
@@ -119,6 +121,36 @@ function addToken(program: Command, io: IOStreams, done: (exitCode: ExitCode) =>
         io,
         () => planToken(flags, io),
         (plan, reporter) => runToken(plan, io, reporter),
+      ),
+    );
+  });
+}
+
+/** check: what an export would meet, before it starts. */
+function addCheck(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
+  const checkCommand = program
+    .command('check')
+    .description(
+      "Check before an export: where the token comes from (never shown), whether the API takes it from here, the proxy, and the day's quota.",
+    )
+    .option('-f, --format <format>', 'text (a line a fact) | json (one object, for scripts) (default: text)')
+    .addHelpText(
+      'after',
+      `
+Makes one get_api_domain_ip call (it spends none of the export's quota), then asks quota/get for
+user/get and user/info/batchget. On errcode 40164 it names the address the API saw, and the two
+ways out: add it to the IP whitelist, or go through a proxy on a whitelisted server.
+Exit 0 when an export would start; else the code the export would stop with (2 usage or config,
+3 credentials refused or IP not on the whitelist, 4 today's user/get quota spent, 5 network or proxy).
+${examples('wx-followers check', 'wx-followers check --format json | jq .quota', 'wx-followers check -q > /dev/null && wx-followers export -o followers.txt')}`,
+    );
+  withConnectionOptions(checkCommand).action(async (flags: CheckFlags) => {
+    const [{ planCheck }, { runCheck }] = await Promise.all([import('../plan/check.js'), import('../run/check.js')]);
+    done(
+      await planThenRun(
+        io,
+        () => planCheck(flags, io),
+        (plan, reporter) => runCheck(plan, io, reporter),
       ),
     );
   });
@@ -270,7 +302,7 @@ function addConfigReads(config: Command, io: IOStreams, done: (exitCode: ExitCod
     });
 }
 
-/** The credential and connection options that export, token and tags share. */
+/** The credential and connection options that export, token, tags and check share. */
 function withConnectionOptions(command: Command): Command {
   return command
     .option('-t, --access-token <token>', "access token; '-' reads it from stdin (env WX_ACCESS_TOKEN)")

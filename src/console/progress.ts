@@ -12,6 +12,8 @@ export interface Progress {
   advance(count: number, total: number | undefined): void;
   /** Why the count stands still (a wait before a retry); cleared by the next advance. */
   note(text: string): void;
+  /** A line of its own above the spinner or the bar (the quota estimate), kept on screen. */
+  tell(line: string): void;
   /** The run ended well; the line is kept on screen. */
   succeed(summary: string): void;
   /** The run stopped: clear the bar so that the error reads cleanly. */
@@ -23,6 +25,7 @@ const silent: Progress = {
   start: () => undefined,
   advance: () => undefined,
   note: () => undefined,
+  tell: () => undefined,
   succeed: () => undefined,
   stop: () => undefined,
 };
@@ -101,6 +104,15 @@ class TtyProgress implements Progress {
     this.#bar.update({ note: `| ${text}` });
     // Drawn now, not at the next frame: a wait may end before it, and a person should see why.
     this.#bar.render();
+  }
+
+  tell(line: string): void {
+    this.#spinner?.clear();
+    // The bar is drawn again, below the line, at the next advance.
+    this.#bar?.stop();
+    this.#bar = undefined;
+    this.#io.stderr.write(`${line}\n`);
+    this.#spinner?.render();
   }
 
   succeed(summary: string): void {

@@ -93,7 +93,9 @@ export async function resolveCredentials(
   const lookUpApp = async (): Promise<AppCredentials | undefined> => {
     const appid = await appidOf();
     const secret = await resolveSetting(options.secret, 'WX_SECRET', 'secret', io, store);
-    if (appid !== undefined && secret !== undefined) return { appid: appid.value, secret: secret.value };
+    if (appid !== undefined && secret !== undefined) {
+      return { appid: appid.value, secret: secret.value, origins: { appid: appid.origin, secret: secret.origin } };
+    }
     if (token !== undefined) return undefined;
     if (appid !== undefined) {
       throw usageError(

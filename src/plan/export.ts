@@ -18,6 +18,7 @@ export interface ExportFlags extends ConnectionFlags {
   output?: string;
   resume?: string;
   limit?: string;
+  maxCalls?: string;
   state?: string;
   /** The followers carrying this tag instead of all of them. */
   tag?: string;
@@ -46,6 +47,8 @@ export interface ExportPlan {
   /** The OpenID to go on after: from --resume, or from the state file. */
   resume: string | undefined;
   limit: number | undefined;
+  /** API calls the run may make, of any kind (--max-calls); it stops cleanly before the next. */
+  maxCalls: number | undefined;
   output: OutputPlan;
   /** With --state: what the plan read of it; the run locks it and checks it again. */
   state: StatePlan | undefined;
@@ -73,6 +76,7 @@ export async function planExport(given: ExportFlags, io: IOStreams, storeRead?: 
   const flags = profile === undefined ? given : { ...given, ...profilePaths(given, io.env, store, profile, new Date()) };
   const explicitFormat = flags.format === undefined ? undefined : parseFormat(flags.format);
   const limit = parsePositiveInteger('--limit', flags.limit);
+  const maxCalls = parsePositiveInteger('--max-calls', flags.maxCalls);
   const details = parseDetails(flags, explicitFormat);
   const resume = parseResume(flags.resume);
   if (flags.state !== undefined) {
@@ -98,6 +102,7 @@ export async function planExport(given: ExportFlags, io: IOStreams, storeRead?: 
     details,
     resume,
     limit,
+    maxCalls,
     output,
     state: undefined,
     writtenBefore: 0,

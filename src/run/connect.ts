@@ -15,6 +15,8 @@ export interface ConnectionHooks {
   waitsShown?: boolean;
   /** Calls the command makes at once (details batches); 1 keeps a list walk on one connection. */
   connections?: number;
+  /** Requests the run may send (--max-calls): the next is refused with CallBudgetSpent. */
+  maxCalls?: number;
 }
 
 export interface Connection {

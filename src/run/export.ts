@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { ApiClient } from '../api/client.js';
+import { CallBudgetSpent, type ApiClient } from '../api/client.js';
 import { listSource, type ListSource } from '../api/endpoints/lists.js';
 import { createProgress, type Progress } from '../console/progress.js';
 import { Reporter } from '../console/report.js';
@@ -15,6 +15,7 @@ import { MAX_CONCURRENCY, type DetailsPlan, type ExportPlan } from '../plan/expo
 import { connect } from './connect.js';
 import { againToQuit, quitMessage, reportStop, setAsideMessage, unknownStartAdvice, type Advance } from './export-messages.js';
 import { UnknownStartError } from './pages.js';
+import { quotaEstimate, type FirstPage } from './quota-estimate.js';
 import { readAhead, type PageRows, type PagesAhead } from './read-ahead.js';
 
 /** What a page of OpenIDs becomes in the output: the OpenIDs themselves, or their details. */
@@ -133,6 +134,7 @@ async function exportWith(plan: ExportPlan, held: Held, context: RunContext): Pr
     onWait: (reason) => progress.note(reason),
     waitsShown: progress.shown,
     connections: plan.details?.concurrency ?? 1,
+    ...(plan.maxCalls === undefined ? {} : { maxCalls: plan.maxCalls }),
   });
   held.client = connection.client;
   held.output = await openOutput(plan, held, context);
@@ -168,7 +170,7 @@ async function exportRows<Row>(
   rows: Rows<Row>,
   { io, reporter }: RunContext,
 ): Promise<void> {
-  const { advance, checkpoint, fileOutput, progress, output } = held;
+  const { advance, checkpoint, progress, output } = held;
   if (progress === undefined || output === undefined) throw new Error('The output and progress are opened before the page loop.');
   const sink = new Sink(rows.format, output, { bom: plan.bom });
   const startedAt = performance.now();
@@ -177,21 +179,21 @@ async function exportRows<Row>(
   const knownSize = progress.shown && source.size !== undefined ? await source.size().catch(() => undefined) : undefined;
   const ahead = io.env['WX_FOLLOWERS_TEST_NO_READ_AHEAD'] === undefined;
   const pages = readAhead(source, plan.resume, { limit: plan.limit, ahead });
-  for await (const { rows: batch, pieces, page, endsPage } of rows.of(pages)) {
-    advance.total = page.total;
-    held.writing = true;
-    await sink.writePage(batch, pieces);
-    advance.written += batch.length;
-    const last = batch.at(-1);
-    if (last !== undefined) advance.cursor = rows.openidOf(last);
-    progress.advance(advance.written, page.total ?? knownSize);
-    // Once a page, not a batch: an fsync and a state write for every 100 rows would cost more
-    // than the rows. A stop in between records where it got to (recordStop).
-    if (endsPage && checkpoint !== undefined && fileOutput !== undefined && advance.cursor !== undefined) {
-      await checkpoint.record(advance.cursor, advance.written, await fileOutput.sync(), page.total);
-      advance.recorded = advance.cursor;
-    }
-    held.writing = false;
+  // Worth a call only for a person watching: how far today's quota takes the rest.
+  const client = held.client;
+  const estimate =
+    progress.shown && client !== undefined
+      ? async (first: FirstPage) => {
+          const line = await quotaEstimate(client, plan, first);
+          if (line !== undefined) progress.tell(line);
+        }
+      : undefined;
+  try {
+    await writeRows(held, rows, pages, { knownSize, estimate }, sink);
+  } catch (error) {
+    if (!(error instanceof CallBudgetSpent)) throw error;
+    await stopAtMaxCalls(plan, held, sink, reporter, startedAt);
+    return;
   }
   held.limitReached = pages.limitReached;
   // With --state a --limit run is one chunk of a longer export: the next run goes on.
@@ -205,14 +207,83 @@ async function exportRows<Row>(
     }
     return;
   }
-  await sink.finish();
-  await checkpoint?.complete();
-  const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-  const where = plan.output.kind === 'stdout' ? '' : ` to ${escapeText(plan.output.path)}`;
-  progress.succeed(`Exported ${counted(advance.written - plan.writtenBefore, 'OpenID')}${where} in ${seconds} s.`);
+  await finishOutput(plan, held, sink, startedAt);
   if (pages.limitReached && !plan.quiet && advance.cursor !== undefined) {
     reporter.line(`wx-followers: stopped at --limit ${plan.limit}. To continue, run again with --resume ${advance.cursor}`);
   }
+}
+
+/** Writes the rows a page or a batch at a time, and records each page written with --state. */
+async function writeRows<Row>(
+  held: Held,
+  rows: Rows<Row>,
+  pages: PagesAhead,
+  { knownSize, estimate }: { knownSize: number | undefined; estimate: ((first: FirstPage) => Promise<void>) | undefined },
+  sink: Sink<Row>,
+): Promise<void> {
+  const { advance, checkpoint, fileOutput, progress } = held;
+  let estimated = estimate === undefined;
+  for await (const { rows: batch, pieces, page, endsPage } of rows.of(pages)) {
+    advance.total = page.total;
+    held.writing = true;
+    await sink.writePage(batch, pieces);
+    advance.written += batch.length;
+    const last = batch.at(-1);
+    if (last !== undefined) advance.cursor = rows.openidOf(last);
+    if (!estimated && endsPage) {
+      estimated = true;
+      await estimate?.({ page, written: advance.written, total: page.total ?? knownSize });
+    }
+    progress?.advance(advance.written, page.total ?? knownSize);
+    // Once a page, not a batch: an fsync and a state write for every 100 rows would cost more
+    // than the rows. A stop in between records where it got to (recordStop).
+    if (endsPage && checkpoint !== undefined && fileOutput !== undefined && advance.cursor !== undefined) {
+      await checkpoint.record(advance.cursor, advance.written, await fileOutput.sync(), page.total);
+      advance.recorded = advance.cursor;
+    }
+    held.writing = false;
+  }
+}
+
+/** The output complete (or complete up to --limit or --max-calls): FILE.partial renamed, the state done. */
+async function finishOutput<Row>(plan: ExportPlan, held: Held, sink: Sink<Row>, startedAt: number): Promise<void> {
+  await sink.finish();
+  await held.checkpoint?.complete();
+  const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+  const where = plan.output.kind === 'stdout' ? '' : ` to ${escapeText(plan.output.path)}`;
+  held.progress?.succeed(`Exported ${counted(held.advance.written - plan.writtenBefore, 'OpenID')}${where} in ${seconds} s.`);
+}
+
+/**
+ * The next call would pass --max-calls: stopped as at --limit, between two rows written whole.
+ * With --state, the state records the last row (a stop inside a page, with --with-info) and the
+ * next run goes on; without, the output is kept as complete up to there and the cursor named.
+ */
+async function stopAtMaxCalls<Row>(plan: ExportPlan, held: Held, sink: Sink<Row>, reporter: Reporter, startedAt: number): Promise<void> {
+  const { advance, checkpoint, fileOutput } = held;
+  const head = `wx-followers: stopped at --max-calls ${plan.maxCalls}`;
+  if (checkpoint !== undefined) {
+    await recordStop(checkpoint, fileOutput, advance);
+    await sink.abandon();
+    held.progress?.stop();
+    if (!plan.quiet) {
+      reporter.line(
+        `${head} with ${counted(advance.written, 'OpenID')} in ${escapeText(held.keptIn ?? '')}. Run the same command again to go on.`,
+      );
+    }
+    return;
+  }
+  if (advance.written === plan.writtenBefore) {
+    // Nothing written: no empty FILE (nor a lone CSV header) where an export of no one would be.
+    // Said even with --quiet: exit 0 with no output at all is worth a line.
+    await sink.abandon();
+    held.progress?.stop();
+    const resume = plan.resume === undefined ? '' : ` To go on, run again with --resume ${plan.resume}`;
+    reporter.line(`${head} before any OpenID was written (a token or a retry took the calls): give it more.${resume}`);
+    return;
+  }
+  await finishOutput(plan, held, sink, startedAt);
+  if (!plan.quiet) reporter.line(`${head}. To continue, run again with --resume ${advance.cursor}`);
 }
 
 async function openidRows(format: FormatName): Promise<Rows<string>> {

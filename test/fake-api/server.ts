@@ -93,8 +93,18 @@ export interface FakeApiOptions {
   sameTokenString?: boolean;
   /** Decides, for each call, whether it fails and how. */
   fault?: (call: RecordedCall) => Fault | undefined;
-  /** Follower-list calls a day; past it, 45009 until `newDay()`. */
+  /** Follower-list calls a day; past it, 45009 until `newDay()`. Short for `dailyQuotas['/cgi-bin/user/get']`. */
   dailyQuota?: number;
+  /**
+   * Calls a day of each path (`/cgi-bin/user/info/batchget`...); past it, 45009 until `newDay()`.
+   * Unset, a path's calls are counted against its documented limit (what quota/get reports) but never refused.
+   */
+  dailyQuotas?: Readonly<Record<string, number>>;
+  /**
+   * The IP the fake "sees" off the account's whitelist: every call that carries the AppSecret or a
+   * token is answered 40164 naming it, as the real API does.
+   */
+  notWhitelisted?: string;
   /** Extra headers on an HTTP error answer (Retry-After). */
   errorHeaders?: Record<string, string>;
   /** Render each page (and details answer) once and serve it from memory: for benchmarks, where the fake must not be what is measured. */
@@ -160,7 +170,8 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   const calls: RecordedCall[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
-  let quotaUsed = 0;
+  /** Calls of each path since the last `newDay()`: what quota/get reports as `used`. */
+  const used = new Map<string, number>();
   let hugeBytes = 0;
   const several = new SeveralAccounts(options.accounts ?? []);
 
@@ -221,7 +232,19 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
 
   function route(call: RecordedCall): object | string {
     if (several.serves) return several.route(call, pageSize, renderPage);
-    if (call.path === '/cgi-bin/stable_token') return issueStableToken(call);
+    if (options.notWhitelisted !== undefined && call.path !== '/cgi-bin/token') {
+      const ip = options.notWhitelisted;
+      return apiError(40164, `invalid ip ${ip} ipv6 ::ffff:${ip}, not in whitelist`);
+    }
+    if (call.path === '/cgi-bin/stable_token') return spend(call.path) ?? issueStableToken(call);
+    if (call.path === '/cgi-bin/get_api_domain_ip') {
+      if (call.method !== 'GET') return apiError(43001, 'require GET method');
+      return checkToken(call) ?? spend(call.path) ?? { ip_list: ['101.226.103.0/25', '101.226.233.128/25', '58.247.206.128/25'] };
+    }
+    if (call.path === '/cgi-bin/openapi/quota/get') {
+      if (call.method !== 'POST') return apiError(43002, 'require POST method');
+      return checkToken(call) ?? quotaOf(jsonBody(call)?.['cgi_path']);
+    }
     if (call.path === '/cgi-bin/token') {
       // The legacy endpoint: counted by the tests, which prove it is never called.
       return { access_token: newToken('LEGACY'), expires_in: 7200 };
@@ -230,16 +253,13 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       if (call.method !== 'GET') return apiError(43001, 'require GET method');
       const refused = checkToken(call);
       if (refused !== undefined) return refused;
-      if (options.dailyQuota !== undefined) {
-        if (quotaUsed >= options.dailyQuota) return apiError(45009, 'reach max api daily quota limit');
-        quotaUsed += 1;
-      }
-      return followerPage(call);
+      return spend(call.path) ?? followerPage(call);
     }
     if (call.path === '/cgi-bin/tags/get') {
       if (call.method !== 'GET') return apiError(43001, 'require GET method');
       return (
-        checkToken(call) ?? {
+        checkToken(call) ??
+        spend(call.path) ?? {
           tags: (options.tags ?? []).map((tag) => ({ id: tag.id, name: tag.name, count: tag.members.size })),
         }
       );
@@ -248,6 +268,8 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       if (call.method !== 'POST') return apiError(43002, 'require POST method');
       const refused = checkToken(call);
       if (refused !== undefined) return refused;
+      const spent = spend(call.path);
+      if (spent !== undefined) return spent;
       const body = jsonBody(call);
       const tag = options.tags?.find((each) => each.id === body?.['tagid']);
       if (tag === undefined) return apiError(45159, 'invalid tag id');
@@ -259,15 +281,40 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
       if (call.method !== 'POST') return apiError(43002, 'require POST method');
       const refused = checkToken(call);
       if (refused !== undefined) return refused;
+      const spent = spend(call.path);
+      if (spent !== undefined) return spent;
       const cursor = jsonBody(call)?.['begin_openid'];
       const list = options.blacklist ?? generatedFollowers(0);
       return renderPage(list, typeof cursor === 'string' && cursor !== '' ? cursor : null, options.blacklistPageSize ?? 1_000, true);
     }
     if (call.path === '/cgi-bin/user/info/batchget') {
       if (call.method !== 'POST') return apiError(43002, 'require POST method');
-      return checkToken(call) ?? cachedDetails(call);
+      return checkToken(call) ?? spend(call.path) ?? cachedDetails(call);
     }
     return apiError(48001, `api unauthorized: ${call.path}`);
+  }
+
+  /** A path's daily limit: as configured, else as documented (shared/wechat-api.md). */
+  function dailyLimitOf(path: string): number {
+    const configured = path === '/cgi-bin/user/get' ? options.dailyQuota : undefined;
+    return configured ?? options.dailyQuotas?.[path] ?? DOCUMENTED_DAILY_LIMITS[path] ?? 10_000;
+  }
+
+  /** Counts a call of `path`, or answers 45009 when a configured daily quota is spent. */
+  function spend(path: string): object | undefined {
+    const calls = used.get(path) ?? 0;
+    const enforced = (path === '/cgi-bin/user/get' ? options.dailyQuota : undefined) ?? options.dailyQuotas?.[path];
+    if (enforced !== undefined && calls >= enforced) return apiError(45009, 'reach max api daily quota limit');
+    used.set(path, calls + 1);
+    return undefined;
+  }
+
+  /** quota/get: what was really called of that path since the last `newDay()`. */
+  function quotaOf(path: unknown): object {
+    if (typeof path !== 'string' || !path.startsWith('/cgi-bin/')) return apiError(76021, 'cgi_path not found, please check');
+    const dailyLimit = dailyLimitOf(path);
+    const calls = used.get(path) ?? 0;
+    return { errcode: 0, errmsg: 'ok', quota: { daily_limit: dailyLimit, used: calls, remain: Math.max(0, dailyLimit - calls) } };
   }
 
   const cachedAnswers = new Map<string, string>();
@@ -452,7 +499,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     connections: () => connections,
     hugeBytesWritten: () => hugeBytes,
     newDay: () => {
-      quotaUsed = 0;
+      used.clear();
       several.newDay();
     },
     accountCounts: (appid) => several.counts(appid),
@@ -467,6 +514,13 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
     },
   };
 }
+
+/** The daily limits the documentation gives (shared/wechat-api.md), in calls. */
+const DOCUMENTED_DAILY_LIMITS: Readonly<Record<string, number>> = {
+  '/cgi-bin/user/get': 500,
+  '/cgi-bin/user/info/batchget': 5_000_000,
+  '/cgi-bin/stable_token': 2_000,
+};
 
 function apiError(errcode: number, errmsg: string): object {
   return { errcode, errmsg: `${errmsg} rid: 6543210f-0a1b2c3d-${errcode}` };

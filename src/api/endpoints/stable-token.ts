@@ -5,6 +5,8 @@ import type { ApiClient, JsonObject } from '../client.js';
 export interface AppCredentials {
   appid: string;
   secret: string;
+  /** Where each came from ('--appid', 'WX_SECRET', 'config key secret'), for `wx-followers check`. */
+  origins?: { appid: string; secret: string };
 }
 
 export interface IssuedToken {
