@@ -15,9 +15,7 @@ type CheckFormat = 'text' | 'json';
  * would stop an export before its first call (no credentials, a broken config: exit 2). The
  * latter is a finding to report in the chosen format, not a failure of the check.
  */
-type CheckConnection =
-  | { kind: 'planned'; plan: ConnectionPlan; app: AppCredentials | undefined }
-  | { kind: 'unplanned'; problem: WxError };
+type CheckConnection = { kind: 'planned'; plan: ConnectionPlan; app: AppCredentials | undefined } | { kind: 'unplanned'; problem: WxError };
 
 export interface CheckPlan {
   format: CheckFormat;
