@@ -17,6 +17,8 @@ const VALUES: Record<(typeof CONFIG_KEYS)[number], string> = {
   secret: 'STORED_SECRET_0123456789',
   'base-url': 'https://sh.api.weixin.qq.com',
   proxy: 'http://127.0.0.1:3128',
+  'token-command': 'vault read -field=token secret/wx',
+  'token-url': 'https://tokens.example/wx/{appid}',
 };
 
 describe('config writes', () => {

@@ -11,7 +11,7 @@ import {
 } from '../out/config-store.js';
 import { escapeText, ExitCode, usageError } from '../errors.js';
 import { readStdinValue, type IOStreams } from '../console/streams.js';
-import { parseAppid, parseBaseUrl } from '../plan/options.js';
+import { EXAMPLE_APPID, parseAppid, parseBaseUrl, parseTokenUrl } from '../plan/options.js';
 import { maskProxyUrl, parseProxyUrl } from '../api/proxy.js';
 import { Reporter } from '../console/report.js';
 
@@ -74,6 +74,7 @@ export async function runConfig(request: ConfigAction, io: IOStreams): Promise<E
         if (key === 'appid') parseAppid(value, '`config set appid`');
         if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
         if (key === 'proxy') parseProxyUrl(value, 'config set proxy');
+        if (key === 'token-url') parseTokenUrl(value, 'config set token-url', EXAMPLE_APPID);
         await store.set(key, value);
         return ExitCode.Ok;
       }
@@ -92,7 +93,14 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
  */
 function shown(key: ConfigKey, value: string): string {
   if (key === 'proxy') return escapeText(maskProxyUrl(value));
+  if (key === 'token-url') return escapeText(maskQuery(value));
   return escapeText(isSecretKey(key) ? mask(value) : value);
+}
+
+/** A token URL without its query, which may carry a key: `?***`. */
+function maskQuery(value: string): string {
+  const query = value.indexOf('?');
+  return query === -1 ? value : `${value.slice(0, query)}?***`;
 }
 
 /** What list and get say of the token cache: how many AppIDs have a token, never a token. */
