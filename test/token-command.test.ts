@@ -84,7 +84,8 @@ describe('--token-command', () => {
 
   it('reads JSON with access_token and expires_in, and gives no WX_APPID when none is known', async () => {
     const api = await fake({ followers: 3 });
-    const run = await exportWith(api, fixtureCommand('json', FAKE_TOKEN, '7200'));
+    // A blank WX_APPID counts as not given: the command is not handed it either.
+    const run = await exportWith(api, fixtureCommand('json', FAKE_TOKEN, '7200'), [], { WX_APPID: ' ' });
     expect([run.result.code, run.result.stderr]).toEqual([0, '']);
     expect(run.log).toEqual([{ mode: 'json', appid: null, refresh: null }]);
   });

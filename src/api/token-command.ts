@@ -77,10 +77,8 @@ function readOutcome(outcome: Extract<Outcome, { kind: 'exited' }>, fail: (messa
 
 /** Runs the command once, its stdout captured (capped), its stderr ours, stopped past --timeout or on the run's signal. */
 function runCommand(options: TokenCommandOptions, refresh: boolean): Promise<Outcome> {
+  // Not inherited from the person's environment: each is this tool's word to the command (spawn leaves out an undefined one).
   const env: NodeJS.ProcessEnv = { ...options.env, WX_APPID: options.appid, WX_TOKEN_REFRESH: refresh ? '1' : undefined };
-  // Not inherited from the person's environment: each is this tool's word to the command.
-  if (options.appid === undefined) delete env['WX_APPID'];
-  if (!refresh) delete env['WX_TOKEN_REFRESH'];
   return new Promise<Outcome>((resolve, reject) => {
     // Its own process group on POSIX, so that stopping it stops what the shell started too.
     const child = spawn(options.command, {
