@@ -74,7 +74,8 @@ function output(run: Run): string {
 describe('--token-command', () => {
   it('takes the token the command prints, gives it WX_APPID, and caches nothing', async () => {
     const api = await fake({ followers: 23_000 });
-    const run = await exportWith(api, fixtureCommand('token', FAKE_TOKEN), ['--appid', FAKE_APPID]);
+    // A WX_TOKEN_REFRESH left in the person's environment is not the tool's word: not passed on.
+    const run = await exportWith(api, fixtureCommand('token', FAKE_TOKEN), ['--appid', FAKE_APPID], { WX_TOKEN_REFRESH: '1' });
     expect([run.result.code, run.result.stderr]).toEqual([0, '']);
     expect(run.result.stdout.toString()).toBe(lines(allOpenids(api.followers)));
     expect(run.log).toEqual([{ mode: 'token', appid: FAKE_APPID, refresh: null }]);
