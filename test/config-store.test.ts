@@ -56,7 +56,7 @@ describe('config writes', () => {
       expect(results.map((result) => [result.code, result.stderr])).toEqual(results.map(() => [0, '']));
       const list = await runCli(['config', 'list'], { env: cleanEnv(dir) });
       expect(list.stdout.toString(), `round ${round}`).toMatch(
-        /^appid=wx00000000000000aa\nsecret=\*{8}\nbase-url=https:\/\/sh\.api\.weixin\.qq\.com\nproxy=http:\/\/127\.0\.0\.1:3128\ntoken-cache=\(stable tokens of 1 AppID\)\n$/,
+        /^appid=wx00000000000000aa\nsecret=\*{8}\nbase-url=https:\/\/sh\.api\.weixin\.qq\.com\nproxy=http:\/\/127\.0\.0\.1:3128\ntoken-command=\*{8}\ntoken-url=https:\/\/tokens\.example\/wx\/\{appid\}\ntoken-cache=\(stable tokens of 1 AppID\)\n$/,
       );
     }
   });

@@ -98,9 +98,9 @@ export async function resolveCredentials(
   if (options.accessToken?.trim() === '-' && options.secret?.trim() === '-') {
     throw usageError('Only one of --access-token and --secret can read stdin.');
   }
-  const top = await topLevelSources(options, io.env, await store());
+  const service = await topLevelService(options, io.env, await store());
   checkGivenAppid(options.appid, io.env);
-  if (top?.some((source) => source.kind === 'command' || source.kind === 'url')) {
+  if (service !== undefined) {
     return resolveService(options, io, store, proxyFor);
   }
   const token = await resolveSetting(options.accessToken, 'WX_ACCESS_TOKEN', 'access-token', io, store);
@@ -167,34 +167,38 @@ const SOURCES: readonly { kind: SourceKind; option: keyof CredentialOptions; fla
  * is taken over a WX_SECRET). A token command or URL beside any other source at that level is a
  * usage error: which one was meant cannot be told, and a run must never mint a token that a
  * central server owns. An access token beside an AppSecret is today's pair (the token first, the
- * AppSecret when it is refused).
+ * AppSecret when it is refused). Undefined when no level gives a token command or URL before one
+ * gives another source; the config store's other keys are then left to be read in their usual order.
  */
-async function topLevelSources(
-  options: CredentialOptions,
-  env: NodeJS.ProcessEnv,
-  store: ConfigStore,
-): Promise<{ kind: SourceKind; name: string }[] | undefined> {
+async function topLevelService(options: CredentialOptions, env: NodeJS.ProcessEnv, store: ConfigStore): Promise<SourceKind | undefined> {
+  type Source = (typeof SOURCES)[number];
   const levels = [
-    { where: 'on the command line', given: (source: (typeof SOURCES)[number]) => options[source.option]?.trim(), name: 'flag' },
-    { where: 'in the environment', given: (source: (typeof SOURCES)[number]) => env[source.env]?.trim(), name: 'env' },
-    { where: `in the config file ${store.path}`, given: (source: (typeof SOURCES)[number]) => store.get(source.key), name: 'key' },
-  ] as const;
-  for (const level of levels) {
-    const given = SOURCES.filter((source) => {
-      const value = level.given(source);
+    { where: 'on the command line', value: (source: Source) => options[source.option]?.trim(), name: (source: Source) => source.flag },
+    { where: 'in the environment', value: (source: Source) => env[source.env]?.trim(), name: (source: Source) => source.env },
+    { where: `in the config file ${store.path}`, value: (source: Source) => store.get(source.key), name: (source: Source) => source.key },
+  ];
+  const isService = (source: Source): boolean => source.kind === 'command' || source.kind === 'url';
+  for (const [index, level] of levels.entries()) {
+    const given = (source: Source): boolean => {
+      const value = level.value(source);
       return value !== undefined && value !== '';
-    }).map((source) => ({ kind: source.kind, name: level.name === 'flag' ? source.flag : level.name === 'env' ? source.env : source.key }));
-    if (given.length === 0) continue;
-    const external = given.filter((source) => source.kind === 'command' || source.kind === 'url');
-    if (external.length > 0 && given.length > 1) {
-      const names = given.map((source) => source.name).join(' and ');
-      const remedy = level.name === 'key' ? ' (`wx-followers config unset KEY` removes one)' : '';
+    };
+    const services = SOURCES.filter((source) => isService(source) && given(source));
+    if (services.length === 0) {
+      // The last level is read by the usual path, in its usual order.
+      if (index === levels.length - 1 || SOURCES.some((source) => !isService(source) && given(source))) return undefined;
+      continue;
+    }
+    const all = SOURCES.filter(given);
+    if (all.length > 1) {
+      const names = all.map((source) => level.name(source)).join(' and ');
+      const remedy = index === levels.length - 1 ? ' (`wx-followers config unset KEY` removes one)' : '';
       throw usageError(
         `${names} were given together ${escapeText(level.where)}: give only one source of the token${remedy}. ` +
           'With a token command or URL the tool takes every token from it and needs no access token or AppSecret of its own.',
       );
     }
-    return given;
+    return services[0]?.kind;
   }
   return undefined;
 }
