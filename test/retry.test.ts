@@ -13,6 +13,7 @@ const givenToken: TokenSource = {
   },
   isSuperseded: () => false,
   discard: async () => undefined,
+  refusedAfterRenewal: (refusal) => refusal,
 };
 
 let api: FakeApi | undefined;

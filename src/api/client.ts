@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher, Pool } from 'undici';
-import { ExitCode, WxError, errcodeDetail, type RetryHint, counted } from '../errors.js';
+import { ExitCode, WxError, type RetryHint, counted } from '../errors.js';
 import type { ForwardProxy } from './proxy.js';
 import { connectionFailure, proxyRefusal, throughProxy } from './connection-errors.js';
 import { parseAnswer, type JsonObject } from './answers.js';
@@ -61,6 +61,8 @@ export interface TokenSource {
    * later run to start with.
    */
   discard(held: HeldToken): Promise<void>;
+  /** What a call stops with when the token just renewed for it is refused too (exit 3). */
+  refusedAfterRenewal(refusal: WxError): WxError;
 }
 
 /**
@@ -122,7 +124,7 @@ export type { JsonObject } from './answers.js';
 
 type RequestFunction = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 
-interface UndiciParts {
+export interface UndiciParts {
   Pool: typeof Pool;
   request: RequestFunction;
 }
@@ -132,7 +134,7 @@ interface UndiciParts {
  * start-up, for a client that needs the pool and `request` alone. Should undici ever move those
  * files, the whole index still works.
  */
-function loadUndici(): UndiciParts {
+export function loadUndici(): UndiciParts {
   // undici parses HTTP with a WebAssembly build of llhttp. V8 would optimize it again on
   // background threads, and a process that ends soon after waits for that at exit (~40 ms a run,
   // a whole small export's worth); the baseline code parses these answers just as fast.
@@ -201,12 +203,7 @@ export class ApiClient {
         if (renewals > 0 && (!tokens.isSuperseded(held) || renewals >= MAX_RENEWALS_A_CALL)) {
           // Best effort: the refusal is what the person must hear, whatever the cache does.
           await tokens.discard(held).catch(() => undefined);
-          throw new WxError(
-            `The API refused the access token just renewed from the AppID and AppSecret too (${errcodeDetail(refusal.errcode, refusal.errmsg)}). ` +
-              "Another program may be forcing refreshes of the account's stable token; try again later.",
-            ExitCode.Credentials,
-            { errcode: refusal.errcode, errmsg: refusal.errmsg },
-          );
+          throw tokens.refusedAfterRenewal(refusal);
         }
         held = await tokens.renew(held, refusal);
       }
@@ -410,7 +407,7 @@ async function sleepUnless(ms: number, signal: AbortSignal | undefined): Promise
  * The body, or undefined once it passes `maxBytes`: then it is read no further, and
  * destroying it drops the connection, so that memory stays bounded whatever the server sends.
  */
-async function readCapped(
+export async function readCapped(
   body: Dispatcher.ResponseData['body'],
   contentLength: string | string[] | undefined,
   maxBytes: number,
@@ -456,7 +453,7 @@ function secretsOf(request: ApiRequest): string[] {
 }
 
 /** Exponential backoff with full jitter; Retry-After, when the server sends one, wins. */
-function retryDelay(hint: RetryHint, attempt: number, policy: RetryPolicy): number {
+export function retryDelay(hint: RetryHint, attempt: number, policy: RetryPolicy): number {
   if (hint.kind === 'next-minute') return 60_000 - (policy.now() % 60_000);
   if (hint.retryAfterMs !== undefined) return Math.min(hint.retryAfterMs, 10 * policy.maxDelayMs);
   return policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);

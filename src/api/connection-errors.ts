@@ -8,6 +8,8 @@ export interface Connecting {
   /** The API path asked for, for the message. */
   path: string;
   proxy: ForwardProxy | undefined;
+  /** The setting that names the origin, for 'check ...': '--base-url' unless said ('--token-url'). */
+  setting?: string;
 }
 
 /** Certificate errors that a CA of the user's (a corporate proxy's, say) given by NODE_EXTRA_CA_CERTS cures. */
@@ -43,6 +45,7 @@ const UNREACHABLE = new Set([
  */
 export function connectionFailure(error: unknown, connecting: Connecting): WxError {
   const { origin, path, proxy } = connecting;
+  const setting = connecting.setting ?? '--base-url';
   const apiHost = new URL(origin).host;
   const code = codeOf(error);
   const tls = tlsCause(error);
@@ -52,7 +55,7 @@ export function connectionFailure(error: unknown, connecting: Connecting): WxErr
     const host = proxy?.url.protocol === 'https:' ? `${apiHost} (or the https:// proxy ${proxy.label})` : apiHost;
     if (tls.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
       return stop(
-        `The certificate that ${host} presented is not for that host name (${detail}). Check --base-url; a network that presents another site's certificate is not one to send a token through.`,
+        `The certificate that ${host} presented is not for that host name (${detail}). Check ${setting}; a network that presents another site's certificate is not one to send a token through.`,
         error,
       );
     }
@@ -76,7 +79,7 @@ export function connectionFailure(error: unknown, connecting: Connecting): WxErr
     }
   }
   return new WxError(
-    `Could not talk to ${origin}${throughProxy(proxy)} (${path}): ${describeNetworkError(error)}. Check the network and --base-url.`,
+    `Could not talk to ${origin}${throughProxy(proxy)} (${path}): ${describeNetworkError(error)}. Check the network and ${setting}.`,
     ExitCode.Api,
     {
       cause: error,

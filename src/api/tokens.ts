@@ -1,6 +1,6 @@
 import type { HeldToken, TokenSource } from './client.js';
 import type { AppCredentials, IssuedToken } from './endpoints/stable-token.js';
-import { ExitCode, HOW_TO_GIVE_APP_CREDENTIALS, WxError } from '../errors.js';
+import { ExitCode, HOW_TO_GIVE_APP_CREDENTIALS, WxError, errcodeDetail } from '../errors.js';
 
 /** A cached token is not used in its last five minutes: the platform renews it then. */
 const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
@@ -85,6 +85,15 @@ export class TokenManager implements TokenSource {
     this.#generation += 1;
     this.#current = this.#held(this.#renew(refused, refusal));
     return this.#current;
+  }
+
+  refusedAfterRenewal(refusal: WxError): WxError {
+    return new WxError(
+      `The API refused the access token just renewed from the AppID and AppSecret too (${errcodeDetail(refusal.errcode, refusal.errmsg)}). ` +
+        "Another program may be forcing refreshes of the account's stable token; try again later.",
+      ExitCode.Credentials,
+      { errcode: refusal.errcode, errmsg: refusal.errmsg },
+    );
   }
 
   async discard(held: HeldToken): Promise<void> {

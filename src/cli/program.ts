@@ -112,7 +112,9 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
 function addToken(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   const tokenCommand = program
     .command('token')
-    .description('Print a valid access token on stdout, for scripts (from the cache, or obtained from the AppID and AppSecret).')
+    .description(
+      'Print a valid access token on stdout, for scripts (from the cache, obtained from the AppID and AppSecret, or from --token-command or --token-url).',
+    )
     .addHelpText('after', examples('wx-followers token', 'wx-followers token --appid wx1234567890abcdef --secret - < secret.txt'));
   withConnectionOptions(tokenCommand).action(async (flags: TokenFlags) => {
     const [{ planToken }, { runToken }] = await Promise.all([import('../plan/token.js'), import('../run/token.js')]);
@@ -209,7 +211,7 @@ function addConfig(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
   const config = program
     .command('config')
     .description(
-      'Read and change the stored settings (access-token, appid, secret, base-url, proxy), named profiles of them, and the token cache.',
+      'Read and change the stored settings (access-token, appid, secret, base-url, proxy, token-command, token-url), named profiles of them, and the token cache.',
     )
     .option('--profile <name>', 'act on this profile (made by its first set) instead of the settings outside any profile')
     .addHelpText(
@@ -308,6 +310,8 @@ function withConnectionOptions(command: Command): Command {
     .option('-t, --access-token <token>', "access token; '-' reads it from stdin (env WX_ACCESS_TOKEN)")
     .option('--appid <appid>', "the account's AppID (env WX_APPID)")
     .option('--secret <secret>', "the account's AppSecret; '-' reads it from stdin (env WX_SECRET)")
+    .option('--token-command <cmd>', 'take every token from this shell command: it prints the token or JSON (env WX_TOKEN_COMMAND)')
+    .option('--token-url <url>', 'take every token from this service, {appid} filled in (env WX_TOKEN_URL, WX_TOKEN_URL_AUTH)')
     .option('--base-url <url>', 'API origin (default https://api.weixin.qq.com; env WX_API_BASE_URL)')
     .option('--timeout <ms>', 'per-request timeout in milliseconds (default 30000, at most 2147483647)')
     .option('--retries <n>', 'retries of a request that failed for a passing reason (default 5, at most 100)')

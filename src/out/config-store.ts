@@ -6,7 +6,7 @@ import { ExitCode, WxError, usageError, escapeText, shown } from '../errors.js';
 import { FileLock, lockHolder } from './lock.js';
 import { replaceFileAtomically } from './platform-fs.js';
 
-export const CONFIG_KEYS = ['access-token', 'appid', 'secret', 'base-url', 'proxy'] as const;
+export const CONFIG_KEYS = ['access-token', 'appid', 'secret', 'base-url', 'proxy', 'token-command', 'token-url'] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /**
@@ -45,7 +45,8 @@ export interface StoredSettings {
   get(key: ProfileKey): string | undefined;
 }
 
-const SECRET_KEYS: ReadonlySet<ProfileKey> = new Set<ProfileKey>(['access-token', 'secret']);
+/** A token command is masked too: it often carries a password or a key of its own (`curl -u user:pass ...`). */
+const SECRET_KEYS: ReadonlySet<ProfileKey> = new Set<ProfileKey>(['access-token', 'secret', 'token-command']);
 
 export function isSecretKey(key: ProfileKey): boolean {
   return SECRET_KEYS.has(key);

@@ -15,7 +15,7 @@ import {
   type ConfigStore,
   type ProfileKey,
 } from '../out/config-store.js';
-import { parseAppid, parseBaseUrl } from './options.js';
+import { EXAMPLE_APPID, parseAppid, parseBaseUrl, parseTokenUrl } from './options.js';
 import { existingProfile, parseTimeZone } from './profiles.js';
 
 /** What commander hands over for `config <action>`; `profile` is --profile NAME, the section acted on. */
@@ -128,6 +128,7 @@ async function checkedValue(key: ProfileKey, given: string, io: IOStreams): Prom
   if (key === 'appid') parseAppid(value, '`config set appid`');
   if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
   if (key === 'proxy') parseProxyUrl(value, 'config set proxy');
+  if (key === 'token-url') parseTokenUrl(value, 'config set token-url', EXAMPLE_APPID);
   if (key === 'time-zone') parseTimeZone(value, 'config set time-zone');
   return value;
 }
@@ -138,5 +139,12 @@ async function checkedValue(key: ProfileKey, given: string, io: IOStreams): Prom
  */
 export function shownSetting(key: ProfileKey, value: string): string {
   if (key === 'proxy') return escapeText(maskProxyUrl(value));
+  if (key === 'token-url') return escapeText(maskQuery(value));
   return escapeText(isSecretKey(key) ? mask(value) : value);
+}
+
+/** A token URL without its query, which may carry a key: `?***`. */
+function maskQuery(value: string): string {
+  const query = value.indexOf('?');
+  return query === -1 ? value : `${value.slice(0, query)}?***`;
 }

@@ -1,4 +1,4 @@
-import { chooseProxy, type ForwardProxy, type ProxyFlag } from '../api/proxy.js';
+import { chooseProxy, type ForwardProxy, type ProxyChoice, type ProxyFlag } from '../api/proxy.js';
 import type { IOStreams } from '../console/streams.js';
 import { openConfigStore, type ConfigStore, type StoredSettings } from '../out/config-store.js';
 import { resolveCredentials, resolveSetting, type CredentialOptions, type Credentials } from './credentials.js';
@@ -63,7 +63,9 @@ export async function planConnection(flags: ConnectionFlags, io: IOStreams, stor
   const baseUrlSetting = await resolveSetting(flags.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
   const { proxy, skipped } = await chooseProxy(flags.proxy, async () => settings.get('proxy'), io.env, baseUrl);
-  const credentials = await resolveCredentials(flags, io, store);
+  // A token service is reached as the API is: the same proxy settings, NO_PROXY for its own host.
+  const proxyFor = (url: URL): Promise<ProxyChoice> => chooseProxy(flags.proxy, async () => settings.get('proxy'), io.env, url);
+  const credentials = await resolveCredentials(flags, io, store, proxyFor);
   return {
     baseUrl,
     timeoutMs,

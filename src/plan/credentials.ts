@@ -1,9 +1,10 @@
 import { configFilePath, type ConfigKey, type StoredSettings } from '../out/config-store.js';
 import type { AppCredentials } from '../api/endpoints/stable-token.js';
-import { HOW_TO_GIVE_APP_CREDENTIALS, usageError } from '../errors.js';
+import { HOW_TO_GIVE_APP_CREDENTIALS, escapeText, usageError } from '../errors.js';
 import type { AccountId } from '../openid.js';
 import { readStdinValue, type IOStreams } from '../console/streams.js';
-import { parseAppid } from './options.js';
+import type { ProxyChoice } from '../api/proxy.js';
+import { parseAppid, parseTokenUrl } from './options.js';
 
 export interface Setting {
   value: string;
@@ -44,10 +45,30 @@ export interface CredentialOptions {
   accessToken?: string;
   appid?: string;
   secret?: string;
+  tokenCommand?: string;
+  tokenUrl?: string;
 }
 
-/** What the user gave: an explicit token, the AppID and AppSecret, or both. */
+/**
+ * A token that another program owns (a central token server): a command that prints it, or a
+ * service that answers it. The tool then never mints a token, caches none, and needs no AppSecret.
+ */
+export type TokenService =
+  | { kind: 'command'; command: string; from: string; appid: string | undefined; env: NodeJS.ProcessEnv }
+  | {
+      kind: 'url';
+      /** {appid} filled in. */
+      url: URL;
+      from: string;
+      /** WX_TOKEN_URL_AUTH, sent as the Authorization header. */
+      authorization: string | undefined;
+      proxy: ProxyChoice;
+    };
+
+/** What the user gave: an explicit token, the AppID and AppSecret, or both; or a token service alone. */
 export interface Credentials {
+  /** A token command or URL: then `token` is undefined and `app()` gives undefined. */
+  service: TokenService | undefined;
   token: Setting | undefined;
   /**
    * With a token given, looked up only when the API refuses it: a run on a good token does
@@ -77,11 +98,16 @@ export async function resolveCredentials(
   options: CredentialOptions,
   io: IOStreams,
   store: () => Promise<StoredSettings>,
+  proxyFor: (url: URL) => Promise<ProxyChoice>,
 ): Promise<Credentials> {
   if (options.accessToken?.trim() === '-' && options.secret?.trim() === '-') {
     throw usageError('Only one of --access-token and --secret can read stdin.');
   }
+  const service = await topLevelService(options, io.env, await store());
   checkGivenAppid(options.appid, io.env);
+  if (service !== undefined) {
+    return resolveService(options, io, store, proxyFor);
+  }
   const token = await resolveSetting(options.accessToken, 'WX_ACCESS_TOKEN', 'access-token', io, store);
   let appidSetting: Promise<Setting | undefined> | undefined;
   // Once: a value from stdin can be read only once. The config store's (a hand edit) and stdin's are checked too.
@@ -116,18 +142,101 @@ export async function resolveCredentials(
   const account = async (): Promise<AccountId> => {
     const appid = await appidOf();
     if (appid !== undefined) return { appid: appid.value };
-    if (token !== undefined) return { tokenFrom: tokenSource(token, io.env) };
+    if (token !== undefined) return { tokenFrom: settingPlace(token, io.env) };
     throw new Error('an account was asked for without credentials');
   };
   if (token === undefined) {
     const app = await lookUpApp();
-    return { token, app: async () => app, account };
+    return { service: undefined, token, app: async () => app, account };
   }
   let app: Promise<AppCredentials | undefined> | undefined;
-  return { token, app: () => (app ??= lookUpApp()), account };
+  return { service: undefined, token, app: () => (app ??= lookUpApp()), account };
 }
 
-/** Where a token comes from, for a state file: the config store's names its file. */
-function tokenSource(token: Setting, env: NodeJS.ProcessEnv): string {
-  return token.origin.startsWith('config key') ? `${token.origin} in ${configFilePath(env)}` : token.origin;
+/** Where a setting was given, for a state file: the config store's names its file. */
+function settingPlace(setting: Setting, env: NodeJS.ProcessEnv): string {
+  return setting.origin.startsWith('config key') ? `${setting.origin} in ${configFilePath(env)}` : setting.origin;
+}
+
+type SourceKind = 'token' | 'secret' | 'command' | 'url';
+
+/** What gives the tool a token, at each level: the AppID alone gives none (every source may use it). */
+const SOURCES: readonly { kind: SourceKind; option: keyof CredentialOptions; flag: string; env: string; key: ConfigKey }[] = [
+  { kind: 'token', option: 'accessToken', flag: '--access-token', env: 'WX_ACCESS_TOKEN', key: 'access-token' },
+  { kind: 'secret', option: 'secret', flag: '--secret', env: 'WX_SECRET', key: 'secret' },
+  { kind: 'command', option: 'tokenCommand', flag: '--token-command', env: 'WX_TOKEN_COMMAND', key: 'token-command' },
+  { kind: 'url', option: 'tokenUrl', flag: '--token-url', env: 'WX_TOKEN_URL', key: 'token-url' },
+];
+
+/**
+ * The sources of a token given at the first level that gives any: the command line, else the
+ * environment, else the config store (a level wins whole: a token command on the command line
+ * is taken over a WX_SECRET). A token command or URL beside any other source at that level is a
+ * usage error: which one was meant cannot be told, and a run must never mint a token that a
+ * central server owns. An access token beside an AppSecret is today's pair (the token first, the
+ * AppSecret when it is refused). Undefined when no level gives a token command or URL before one
+ * gives another source; the config store's other keys are then left to be read in their usual order.
+ */
+async function topLevelService(options: CredentialOptions, env: NodeJS.ProcessEnv, store: StoredSettings): Promise<SourceKind | undefined> {
+  type Source = (typeof SOURCES)[number];
+  const levels = [
+    { where: 'on the command line', value: (source: Source) => options[source.option]?.trim(), name: (source: Source) => source.flag },
+    { where: 'in the environment', value: (source: Source) => env[source.env]?.trim(), name: (source: Source) => source.env },
+    {
+      where: `in the config file ${configFilePath(env)}${store.profile === undefined ? '' : ` (profile ${store.profile})`}`,
+      value: (source: Source) => store.get(source.key),
+      name: (source: Source) => source.key,
+    },
+  ];
+  const isService = (source: Source): boolean => source.kind === 'command' || source.kind === 'url';
+  for (const [index, level] of levels.entries()) {
+    const given = (source: Source): boolean => {
+      const value = level.value(source);
+      return value !== undefined && value !== '';
+    };
+    const services = SOURCES.filter((source) => isService(source) && given(source));
+    if (services.length === 0) {
+      // The last level is read by the usual path, in its usual order.
+      if (index === levels.length - 1 || SOURCES.some((source) => !isService(source) && given(source))) return undefined;
+      continue;
+    }
+    const all = SOURCES.filter(given);
+    if (all.length > 1) {
+      const names = all.map((source) => level.name(source)).join(' and ');
+      const remedy = index === levels.length - 1 ? ' (`wx-followers config unset KEY` removes one)' : '';
+      throw usageError(
+        `${names} were given together ${escapeText(level.where)}: give only one source of the token${remedy}. ` +
+          'With a token command or URL the tool takes every token from it and needs no access token or AppSecret of its own.',
+      );
+    }
+    return services[0]?.kind;
+  }
+  return undefined;
+}
+
+/** The token command or URL of the top level; the AppID, if known, goes with it. */
+async function resolveService(
+  options: CredentialOptions,
+  io: IOStreams,
+  store: () => Promise<StoredSettings>,
+  proxyFor: (url: URL) => Promise<ProxyChoice>,
+): Promise<Credentials> {
+  const appid = await resolveSetting(options.appid, 'WX_APPID', 'appid', io, store);
+  if (appid !== undefined) parseAppid(appid.value, appid.origin);
+  const command = await resolveSetting(options.tokenCommand, 'WX_TOKEN_COMMAND', 'token-command', io, store);
+  let service: TokenService;
+  let tokenFrom: string;
+  if (command !== undefined) {
+    service = { kind: 'command', command: command.value, from: command.origin, appid: appid?.value, env: io.env };
+    tokenFrom = `the token command from ${settingPlace(command, io.env)}`;
+  } else {
+    const setting = await resolveSetting(options.tokenUrl, 'WX_TOKEN_URL', 'token-url', io, store);
+    if (setting === undefined) throw new Error('a token URL was planned without one');
+    const url = parseTokenUrl(setting.value, setting.origin, appid?.value);
+    const authorization = io.env['WX_TOKEN_URL_AUTH']?.trim();
+    service = { kind: 'url', url, from: setting.origin, authorization: authorization || undefined, proxy: await proxyFor(url) };
+    tokenFrom = `the token service ${url.origin}${url.pathname} from ${settingPlace(setting, io.env)}`;
+  }
+  const account = async (): Promise<AccountId> => (appid === undefined ? { tokenFrom } : { appid: appid.value });
+  return { service, token: undefined, app: async () => undefined, account };
 }

@@ -102,3 +102,35 @@ export function parseBaseUrl(value: string, origin: string): URL {
     `The API base URL from ${origin} must use https:// (http:// only to a loopback address such as 127.0.0.1): the access token would travel in clear text to '${url.origin}'.`,
   );
 }
+
+/** An AppID of the right shape, to check a token URL's {appid} template where no AppID is at hand (`config set`). */
+export const EXAMPLE_APPID = 'wx1234567890abcdef';
+
+/**
+ * A token service's URL, {appid} filled in: https://, or http:// to a loopback address (the token
+ * would cross the network in clear text). No user or password in it: the service's credentials
+ * go in WX_TOKEN_URL_AUTH. Never quoted back: its query may carry a key.
+ */
+export function parseTokenUrl(value: string, origin: string, appid: string | undefined): URL {
+  if (value.includes('{appid}') && appid === undefined) {
+    throw usageError(
+      `The token URL from ${origin} has {appid} in it, but no AppID is known: give it with --appid, WX_APPID or \`wx-followers config set appid ...\`.`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(appid === undefined ? value : value.split('{appid}').join(appid));
+  } catch {
+    throw usageError(`The token URL from ${origin} is not a URL: give it as https://host/path (with {appid} where the AppID goes).`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw usageError(
+      `The token URL from ${origin} carries a user or password: give the service's credentials in WX_TOKEN_URL_AUTH (sent as the Authorization header) instead.`,
+    );
+  }
+  if (url.hash !== '') throw usageError(`The token URL from ${origin} must have no #fragment.`);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) return url;
+  throw usageError(
+    `The token URL from ${origin} must use https:// (http:// only to a loopback address such as 127.0.0.1): the token would travel in clear text from ${url.origin}.`,
+  );
+}

@@ -16,8 +16,8 @@ const CHECKED_QUOTAS = ['/cgi-bin/user/get', '/cgi-bin/user/info/batchget'] as c
 
 /** Where the token comes from: never its value. */
 interface CredentialsFact {
-  kind: 'access-token' | 'appid-secret';
-  /** The access token's origin ('WX_ACCESS_TOKEN', '--access-token', 'stdin', 'config key access-token'). */
+  kind: 'access-token' | 'appid-secret' | 'token-command' | 'token-url';
+  /** Where the access token, or the token command or URL, comes from ('WX_ACCESS_TOKEN', '--token-command', 'config key token-url'). */
   from?: string;
   appid?: string;
   appidFrom?: string;
@@ -125,7 +125,16 @@ function credentialsFact(plan: ConnectionPlan, app: AppCredentials | undefined):
           appid: app.appid,
           ...(app.origins === undefined ? {} : { appidFrom: app.origins.appid, secretFrom: app.origins.secret }),
         };
-  const { token } = plan.credentials;
+  const { token, service } = plan.credentials;
+  if (service !== undefined) {
+    // The command's text and the URL's query may carry a key: where it was set is said, never what it holds.
+    const appid = service.kind === 'command' ? service.appid : undefined;
+    return {
+      kind: service.kind === 'command' ? 'token-command' : 'token-url',
+      from: service.from,
+      ...(appid === undefined ? {} : { appid }),
+    };
+  }
   if (token !== undefined) return { kind: 'access-token', from: token.origin, ...(fromApp === undefined ? {} : { fallback: fromApp }) };
   // The plan refuses a run with neither.
   return fromApp ?? { kind: 'appid-secret' };
@@ -187,6 +196,10 @@ function textReport(report: CheckReport): string {
 }
 
 function credentialLines(fact: CredentialsFact): [string, string][] {
+  if (fact.kind === 'token-command' || fact.kind === 'token-url') {
+    const what = fact.kind === 'token-command' ? 'a token command' : 'a token service (URL)';
+    return [['Credentials', `access token from ${what} set by ${fact.from} (neither shown); the tool never mints one`]];
+  }
   if (fact.kind === 'access-token') {
     const refused = fact.refused === true ? '; refused by the API, so an export would use a token from the AppID and AppSecret' : '';
     const lines: [string, string][] = [['Credentials', `access token from ${fact.from} (not shown)${refused}`]];

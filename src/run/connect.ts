@@ -1,9 +1,13 @@
-import { ApiClient, DEFAULT_RETRY_POLICY, type WaitListener } from '../api/client.js';
+import { ApiClient, DEFAULT_RETRY_POLICY, type RetryPolicy, type TokenSource, type WaitListener } from '../api/client.js';
 import { fetchStableToken } from '../api/endpoints/stable-token.js';
 import { CacheNotSaved, TokenManager, type TokenCache } from '../api/tokens.js';
 import { ConfigNotSaved, type ConfigStore } from '../out/config-store.js';
 import type { Reporter } from '../console/report.js';
 import type { ConnectionPlan } from '../plan/connection.js';
+import type { TokenService } from '../plan/credentials.js';
+import { TokenCommand } from '../api/token-command.js';
+import { ProvidedTokens, type TokenProvider } from '../api/token-sources.js';
+import { TokenUrl } from '../api/token-url.js';
 import { packageVersion } from '../version.js';
 
 /** What the running command adds: how to stop it, and who is told of waits. */
@@ -21,7 +25,7 @@ export interface ConnectionHooks {
 
 export interface Connection {
   client: ApiClient;
-  tokens: TokenManager;
+  tokens: TokenSource;
 }
 
 /** Opens the client on a planned connection: the first thing of a run that lasts (a socket, a token). */
@@ -30,26 +34,31 @@ export function connect(plan: ConnectionPlan, reporter: Reporter, hooks: Connect
   if (plan.proxySkipped !== undefined && !plan.quiet) {
     reporter.line(`wx-followers: not using the proxy from ${plan.proxySkipped.from}: ${plan.proxySkipped.by} lists ${plan.baseUrl.host}.`);
   }
-  const tokens: TokenManager = new TokenManager({
-    credentials: plan.credentials,
-    cache: tokenCacheIn(plan.store),
-    fetchStableToken: (app) => fetchStableToken(client, app),
-    notice: (line) => {
-      if (!plan.quiet) reporter.line(line);
-    },
-    cacheNotice: (line) => {
-      if (!plan.quiet && plan.stderrIsTTY) reporter.line(line);
-    },
-    onSecret: (secret) => reporter.addSecret(secret),
-  });
+  const retry = { ...DEFAULT_RETRY_POLICY, retries: plan.retries, delayScale: plan.delayScale };
+  const { service } = plan.credentials;
+  const tokens: TokenSource =
+    service === undefined
+      ? new TokenManager({
+          credentials: plan.credentials,
+          cache: tokenCacheIn(plan.store),
+          fetchStableToken: (app) => fetchStableToken(client, app),
+          notice: (line) => {
+            if (!plan.quiet) reporter.line(line);
+          },
+          cacheNotice: (line) => {
+            if (!plan.quiet && plan.stderrIsTTY) reporter.line(line);
+          },
+          onSecret: (secret) => reporter.addSecret(secret),
+        })
+      : new ProvidedTokens(tokenProvider(service, plan, reporter, { retry, signal: hooks.signal }), (secret) => reporter.addSecret(secret));
   const longWaits = new LongWaitNotice(reporter, plan.delayScale);
   const { onWait, waitsShown, ...clientHooks } = hooks;
   const client = new ApiClient({
     baseUrl: plan.baseUrl,
     timeoutMs: plan.timeoutMs,
     tokens,
-    userAgent: `wx-followers/${packageVersion()}`,
-    retry: { ...DEFAULT_RETRY_POLICY, retries: plan.retries, delayScale: plan.delayScale },
+    userAgent: userAgent(),
+    retry,
     onWait: (reason, waitMs) => {
       onWait?.(reason, waitMs);
       if (!plan.quiet && waitsShown !== true) longWaits.announce(reason, waitMs);
@@ -58,6 +67,49 @@ export function connect(plan: ConnectionPlan, reporter: Reporter, hooks: Connect
     ...clientHooks,
   });
   return { client, tokens };
+}
+
+/**
+ * The token command or service the plan chose. What the service's proxy, its Authorization and
+ * its tokens hold is registered as secret before it is asked anything.
+ */
+function tokenProvider(
+  service: TokenService,
+  plan: ConnectionPlan,
+  reporter: Reporter,
+  options: { retry: RetryPolicy; signal: AbortSignal | undefined },
+): TokenProvider {
+  const signal = options.signal === undefined ? {} : { signal: options.signal };
+  if (service.kind === 'command') {
+    return new TokenCommand({
+      command: service.command,
+      from: service.from,
+      env: service.env,
+      appid: service.appid,
+      timeoutMs: plan.timeoutMs,
+      ...signal,
+    });
+  }
+  const { proxy, skipped } = service.proxy;
+  for (const secret of proxy?.secrets ?? []) reporter.addSecret(secret);
+  if (service.authorization !== undefined) reporter.addSecret(service.authorization);
+  if (skipped !== undefined && !plan.quiet) {
+    reporter.line(`wx-followers: not using the proxy from ${skipped.from} for the token service: ${skipped.by} lists ${service.url.host}.`);
+  }
+  return new TokenUrl({
+    url: service.url,
+    from: service.from,
+    authorization: service.authorization,
+    proxy,
+    timeoutMs: plan.timeoutMs,
+    retry: options.retry,
+    userAgent: userAgent(),
+    ...signal,
+  });
+}
+
+function userAgent(): string {
+  return `wx-followers/${packageVersion()}`;
 }
 
 /** The config store as the token manager's cache: a write it cannot make is no failure of the run. */
