@@ -183,8 +183,14 @@ export function maskProxyUrl(value: string): string {
   } catch {
     return '(not a proxy URL; `config get proxy --reveal` shows it)';
   }
-  if (url.password === '') return value;
-  return `${url.protocol}//${url.username}:***@${url.host}`;
+  // Whatever stands before an '@' may be a password, typed as it came (`http//user:pw@host`, a
+  // second '@' for the ':'): only a URL that reads as user:password@host keeps its user in view.
+  const at = value.lastIndexOf('@');
+  if (at === -1) return value;
+  const wellFormed = SCHEME.test(value) && url.password !== '' && !url.username.includes('%40');
+  if (wellFormed) return `${url.protocol}//${url.username}:***@${url.host}`;
+  const scheme = SCHEME.exec(value)?.[0] ?? '';
+  return `${scheme}***@${value.slice(at + 1)}`;
 }
 
 /** Loopback addresses: where plain http may carry a token, and a plain-http proxy may see one. */
