@@ -280,6 +280,18 @@ describe.runIf(onPosix)('-o naming a descriptor (/dev/fd/N)', () => {
     expect(api.calls).toEqual([]);
   });
 
+  it('stderr (/dev/stderr, /dev/fd/2) is exit 2 before any call: the messages and the rows would write over each other', async () => {
+    const api = await fake({ followers: 10 });
+    for (const output of ['/dev/stderr', '/dev/fd/2']) {
+      const result = await withDescriptor7(api, output, 'ignore');
+      expect([result.code, result.stderr], output).toEqual([
+        2,
+        expect.stringMatching(new RegExp(`^wx-followers: --output ${output} is stderr`)),
+      ]);
+    }
+    expect(api.calls).toEqual([]);
+  });
+
   it('a file or a pipe the shell opened at descriptor 7 gets the export', async () => {
     const api = await fake({ followers: 10 });
     const dir = await tempDir();

@@ -47,6 +47,13 @@ function isOwnDescriptorFolder(folder: string): boolean {
  * pipe there cannot be told from Node's own: only a file, a device or a socket is taken.
  */
 export async function checkDescriptorOutput(path: string, fd: number): Promise<void> {
+  if (fd === 2) {
+    // Opened again, stderr would be written at an offset of its own, over the tool's own messages
+    // (and they over the rows): `2>file` would lose OpenIDs.
+    throw usageError(
+      `--output ${escapeText(path)} is stderr, where the tool's own messages go: the two would write over each other. Give a file name, or another descriptor (-o /dev/fd/3 3>FILE).`,
+    );
+  }
   if (fd <= 2) return;
   const hasProc = await fs.stat(PROC_SELF_FD).then(
     (stats) => stats.isDirectory(),
