@@ -127,6 +127,30 @@ describe('planExport', () => {
     expect(await usageMessage({ output, state: join(dir, 's.json'), format: 'text' })).toMatch(/would mix two formats/);
   });
 
+  it.each([
+    ['written', -5],
+    ['outputBytes', -1],
+    ['written', 1.5],
+    ['total', -3],
+  ])('refuses a hand-edited state whose %s is %d, as not a state of the tool', async (field, value) => {
+    const dir = await tempDir();
+    const output = join(dir, 'out.txt');
+    await writeFile(`${output}.partial`, 'oA\noB\n');
+    const state = {
+      version: 1,
+      output,
+      format: 'text',
+      cursor: 'oB',
+      written: 2,
+      outputBytes: 6,
+      startedAt: 'then',
+      updatedAt: 'then',
+      done: false,
+    };
+    await writeFile(join(dir, 's.json'), JSON.stringify({ ...state, [field]: value }));
+    expect(await usageMessage({ output, state: join(dir, 's.json') })).toMatch(/is not a wx-followers state \(bad (counts|total)\)/);
+  });
+
   it('checks that the file a --resume continues ends with it, and says which OpenID it ends with', async () => {
     const dir = await tempDir();
     const output = join(dir, 'out.txt');

@@ -272,8 +272,9 @@ async function readState(path: string): Promise<ExportState | undefined> {
   if (version !== 1) throw corrupt('unknown version');
   if (typeof output !== 'string' || typeof format !== 'string' || !isFormatName(format)) throw corrupt('no output or format');
   if (cursor !== undefined && (typeof cursor !== 'string' || !isOpenidShape(cursor))) throw corrupt('bad cursor');
-  if (typeof written !== 'number' || typeof outputBytes !== 'number' || typeof done !== 'boolean') throw corrupt('bad counts');
-  if (total !== undefined && typeof total !== 'number') throw corrupt('bad total');
+  // Counts a run adds to and a file is cut at: whole numbers, 0 or more (a hand edit may say -5).
+  if (!isCount(written) || !isCount(outputBytes) || typeof done !== 'boolean') throw corrupt('bad counts');
+  if (total !== undefined && !isCount(total)) throw corrupt('bad total');
   if (list !== undefined && typeof list !== 'string') throw corrupt('bad list');
   if (withInfo !== undefined && typeof withInfo !== 'boolean') throw corrupt('bad withInfo');
   if (typeof startedAt !== 'string' || typeof updatedAt !== 'string') throw corrupt('bad times');
@@ -285,4 +286,8 @@ function isAccountId(value: unknown): value is AccountId {
   if (typeof value !== 'object' || value === null) return false;
   const { appid, tokenFrom } = value as Record<string, unknown>;
   return (typeof appid === 'string') !== (typeof tokenFrom === 'string');
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
