@@ -61,7 +61,14 @@ function main() {
   const child = spawn(node, args, { stdio: 'inherit', env });
   // npm hands a signal to its script; the script's own child must have it too (`npm run demo -- --serve`).
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  // npm hands a SIGTERM to the shell that runs this script, and the shell dies without passing it
+  // on: when the parent is gone (this process adopted), the child is stopped as if it had come.
+  const parent = process.ppid;
+  const orphaned = setInterval(() => {
+    if (process.ppid !== parent) child.kill('SIGTERM');
+  }, 500);
   child.on('exit', (code, signal) => {
+    clearInterval(orphaned);
     if (signal !== null) {
       process.removeAllListeners(signal);
       process.kill(process.pid, signal);
