@@ -192,7 +192,7 @@ function addDiff(program: Command, io: IOStreams, done: (exitCode: ExitCode) => 
 Writes the OpenIDs added, in the new export's order, then those removed, in the old one's.
 Exit 0 when done, whatever the differences; 2 when an input is not an export (its line named),
 is cut off, or is empty (without --allow-empty).
-${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export | wx-followers diff yesterday.txt -', 'wx-followers diff -f csv --bom old.csv new.csv > changes.csv')}`,
+${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export -o today.txt && wx-followers diff yesterday.txt today.txt', 'wx-followers diff -f csv --bom old.csv new.csv > changes.csv')}`,
     )
     .action(async (oldPath: string, newPath: string, flags: DiffFlags) => {
       const [{ planDiff }, { runDiff }] = await Promise.all([import('../plan/diff.js'), import('../run/diff.js')]);
