@@ -581,3 +581,23 @@ describe.runIf(onPosix)('the test suite', () => {
     expect(cleanEnv(dir)['TMPDIR']).toBe(tmpdir());
   });
 });
+
+describe('a folder planted where the tool keeps a file of its own', () => {
+  it.each([
+    ['the output lock', (dir: string) => join(dir, 'out.txt.partial.lock'), [] as string[]],
+    ["the state's lock", (dir: string) => join(dir, 'st.json.lock'), ['--state', 'st.json']],
+    ['where an earlier FILE.partial is moved', (dir: string) => join(dir, 'out.txt.partial.prev'), [] as string[]],
+  ])('at %s is exit 2 before any call, naming it, and left as it is', async (_where, plantedAt, extra) => {
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    const planted = plantedAt(dir);
+    await mkdir(planted);
+    const result = await runProcess(process.execPath, [BIN, 'export', '--base-url', api.url, '-o', 'out.txt', ...extra], {
+      env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+      cwd: dir,
+    });
+    expect([result.code, result.stderr]).toEqual([2, expect.stringContaining(`${relative(dir, planted)} is a folder, where`)]);
+    expect((await stat(planted)).isDirectory()).toBe(true);
+    expect(api.calls).toEqual([]);
+  });
+});

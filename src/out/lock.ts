@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, WxError, escapeText } from '../errors.js';
+import { ExitCode, WxError, escapeText, usageError } from '../errors.js';
 import { CREATE_EXCLUSIVE } from './platform-fs.js';
 
 /** A lock file without an owner in it is being written for this long at most; older, it was left by a crash. */
@@ -91,6 +91,11 @@ export class FileLock {
           cause: error,
         });
       }
+    }
+    // Something planted where the lock goes (a folder): no run's lock, and nothing to remove unasked.
+    const planted = await fs.lstat(path).catch(() => undefined);
+    if (planted?.isDirectory() === true) {
+      throw usageError(`${escapeText(path)} is a folder, where this run's lock goes; it is left as it is. Remove it, and run again.`);
     }
     const owner = await readLock(path);
     if (owner !== undefined) return (await isAlive(owner)) ? owner : 'stale';

@@ -54,6 +54,13 @@ export async function planOutput(path: string, withState: boolean): Promise<Outp
     throw usageError(`--output ${escapeText(path)}: the folder ${escapeText(directory)} is not writable by this user. Write elsewhere.`);
   }
   const partialPath = partialPathOf(path);
+  // Where a fresh run would move an earlier FILE.partial: a folder there would stop it halfway.
+  const setAside = setAsidePathOf(partialPath);
+  if ((await statOrUndefined(setAside, fs.lstat))?.isDirectory() === true) {
+    throw usageError(
+      `${escapeText(setAside)} is a folder, where an earlier ${escapeText(partialPath)} would be moved; it is left as it is. Remove it, or write elsewhere.`,
+    );
+  }
   return { kind: 'file', path, partialPath, partial: await checkPartial(partialPath), opening: { kind: 'new' } };
 }
 
