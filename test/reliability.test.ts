@@ -253,6 +253,30 @@ describe('an output that cannot be written', () => {
     expect(await readFile(file, 'utf8')).toBe(lines(allOpenids(api.followers)));
   });
 
+  it.runIf(onPosix).each([
+    ['token', 'the token'],
+    ['tags', 'the tags'],
+    ['check', 'the report'],
+    ['diff a.txt b.txt', 'the changes'],
+    ['config list', 'what config list prints'],
+    ['config get appid', 'what config get prints'],
+    ['config path', 'what config path prints'],
+  ])('`%s` with stdout closed (`>&-`) is exit 1 before it does anything, saying %s would be lost', async (args, what) => {
+    const api = await fake({ followers: 5 });
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a.txt'), 'oA\n');
+    await writeFile(join(dir, 'b.txt'), 'oB\n');
+    const result = await runProcess('bash', ['-c', `"${process.execPath}" "${BIN}" ${args} >&-`], {
+      env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN, WX_API_BASE_URL: api.url, WX_APPID: 'wx1234567890abcdef' }),
+      cwd: dir,
+    });
+    expect([result.code, result.stderr]).toEqual([
+      1,
+      expect.stringContaining(`stdout is closed (\`>&-\`, or started with no stdout), so ${what} would be lost`),
+    ]);
+    expect(api.calls).toHaveLength(0);
+  });
+
   it.runIf(onLinux).each([['token'], ['config path'], ['--help'], ['--version'], ['help'], ['export --help']])(
     '`%s` fails with exit 1 and the reason, never exit 0 with nothing written',
     async (args) => {

@@ -199,7 +199,7 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export -o t
       done(
         await planThenRun(
           io,
-          () => planDiff(oldPath, newPath, flags),
+          () => planDiff(oldPath, newPath, flags, io),
           (plan, reporter) => runDiff(plan, io, reporter),
         ),
       );

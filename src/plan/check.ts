@@ -2,6 +2,7 @@ import type { IOStreams } from '../console/streams.js';
 import { shown, usageError, WxError } from '../errors.js';
 import type { AppCredentials } from '../api/endpoints/stable-token.js';
 import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
+import { refuseClosedStdout } from './stdout.js';
 
 export interface CheckFlags extends ConnectionFlags {
   format?: string;
@@ -23,6 +24,7 @@ export interface CheckPlan {
 }
 
 export async function planCheck(flags: CheckFlags, io: IOStreams): Promise<CheckPlan> {
+  refuseClosedStdout(io, 'the report');
   const format = parseCheckFormat(flags.format);
   try {
     const plan = await planConnection(flags, io);

@@ -17,6 +17,7 @@ import {
 } from '../out/config-store.js';
 import { EXAMPLE_APPID, parseAppid, parseBaseUrl, parseTokenUrl } from './options.js';
 import { existingProfile, parseTimeZone } from './profiles.js';
+import { refuseClosedStdout } from './stdout.js';
 
 /** What commander hands over for `config <action>`; `profile` is --profile NAME, the section acted on. */
 export type ConfigFlags =
@@ -42,6 +43,10 @@ export type ConfigPlan =
 
 /** The key and value checked, and the config file read whole, before anything is written. */
 export async function planConfig(flags: ConfigFlags, io: IOStreams): Promise<ConfigPlan> {
+  // The actions that print: what they print is their answer.
+  if (flags.action === 'path' || flags.action === 'list' || flags.action === 'profiles' || flags.action === 'get') {
+    refuseClosedStdout(io, `what config ${flags.action} prints`);
+  }
   // The command that finds the file: it must work when the file is broken, so it never reads it.
   if (flags.action === 'path') return { action: 'path', path: configFilePath(io.env) };
   // Every other action reads the whole file first: a broken one is refused (exit 2), never

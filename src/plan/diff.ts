@@ -1,7 +1,9 @@
 import { constants, promises as fs } from 'node:fs';
+import type { IOStreams } from '../console/streams.js';
 import { escapeText, usageError } from '../errors.js';
 import type { FormatName } from '../out/formats.js';
 import { checkBom, parseFormat } from './options.js';
+import { refuseClosedStdout } from './stdout.js';
 
 export interface DiffFlags {
   format?: string;
@@ -21,7 +23,8 @@ export interface DiffPlan {
 }
 
 /** The two inputs and the output's format, checked before either input is read. */
-export async function planDiff(oldPath: string, newPath: string, flags: DiffFlags): Promise<DiffPlan> {
+export async function planDiff(oldPath: string, newPath: string, flags: DiffFlags, io: IOStreams): Promise<DiffPlan> {
+  refuseClosedStdout(io, 'the changes');
   const format = parseFormat(flags.format ?? 'text');
   checkBom(flags.bom, format);
   if (oldPath === '-' && newPath === '-') throw usageError('Only one of the two exports can come from stdin (-).');

@@ -2,6 +2,7 @@ import type { IOStreams } from '../console/streams.js';
 import type { FormatName } from '../out/formats.js';
 import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
 import { checkBom, parseFormat } from './options.js';
+import { refuseClosedStdout } from './stdout.js';
 
 export interface TagsFlags extends ConnectionFlags {
   /** Undefined when not given: a table on a terminal, text elsewhere. */
@@ -18,6 +19,7 @@ export interface TagsPlan {
 }
 
 export async function planTags(flags: TagsFlags, io: IOStreams): Promise<TagsPlan> {
+  refuseClosedStdout(io, 'the tags');
   const format = flags.format === undefined ? undefined : parseFormat(flags.format);
   checkBom(flags.bom, format);
   return { format, bom: flags.bom === true, connection: await planConnection(flags, io) };
