@@ -198,3 +198,55 @@ describe('wx-followers check when an export could not start', () => {
     expect(api.calls).toEqual([]);
   });
 });
+
+describe('wx-followers check over several accounts (--profiles, --all-profiles)', () => {
+  it('checks each profile as an export over them would, under its name; the exit code is the most serious', async () => {
+    const shop = await fake({ followers: 3 });
+    const news = await fake({ followers: 3, notWhitelisted: SEEN_IP });
+    const dir = await tempDir();
+    const env = cleanEnv(dir);
+    for (const [profile, api] of [
+      ['shop', shop],
+      ['news', news],
+    ] as const) {
+      for (const [key, value] of [
+        ['appid', FAKE_APPID],
+        ['secret', FAKE_SECRET],
+        ['base-url', api.url],
+      ] as const) {
+        expect((await runCli(['config', '--profile', profile, 'set', key, value], { env })).code).toBe(0);
+      }
+    }
+    const text = await runCli(['check', '--all-profiles'], { env });
+    expect(text.code).toBe(3);
+    const out = text.stdout.toString();
+    expect(out).toMatch(/^\[shop\]\n(.+\n)+Result: +ready: an export would start \(exit 0\)\n\n\[news\]\n/);
+    expect(out).toContain(SEEN_IP);
+    expect(text.stderr).toMatch(/^wx-followers \[news\]: /m);
+    const json = await runCli(['check', '--profiles', 'news,shop', '--format', 'json'], { env });
+    const reports = json.stdout
+      .toString()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { profile: string; ready: boolean; exitCode: number });
+    expect(reports.map(({ profile, ready, exitCode }) => ({ profile, ready, exitCode }))).toEqual([
+      { profile: 'news', ready: false, exitCode: 3 },
+      { profile: 'shop', ready: true, exitCode: 0 },
+    ]);
+    expect(json.code).toBe(3);
+    expectNoSecret(text, FAKE_SECRET, FAKE_TOKEN);
+    expectNoSecret(json, FAKE_SECRET, FAKE_TOKEN);
+  });
+
+  it('refuses an unknown profile, or credentials that would serve every account, with exit 2 before any call', async () => {
+    const api = await fake({ followers: 3 });
+    const dir = await tempDir();
+    const env = cleanEnv(dir);
+    expect((await runCli(['config', '--profile', 'shop', 'set', 'base-url', api.url], { env })).code).toBe(0);
+    const unknown = await runCli(['check', '--profiles', 'shop,nope'], { env });
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('nope')]);
+    const shared = await runCli(['check', '--all-profiles', '--access-token', FAKE_TOKEN], { env });
+    expect([shared.code, shared.stderr]).toEqual([2, expect.stringContaining('--access-token would serve every account')]);
+    expect(api.calls).toEqual([]);
+  });
+});

@@ -136,6 +136,8 @@ function addCheck(program: Command, io: IOStreams, done: (exitCode: ExitCode) =>
       "Check before an export: where the token comes from (never shown), whether the API takes it from here, the proxy, and the day's quota.",
     )
     .option('-f, --format <format>', 'text (a line a fact) | json (one object, for scripts) (default: text)')
+    .option('--profiles <names>', 'check each of these profiles, comma-separated (as export --profiles runs them)')
+    .option('--all-profiles', 'check every profile')
     .addHelpText(
       'after',
       `
@@ -147,12 +149,12 @@ Exit 0 when an export would start; else the code the export would stop with (2 u
 ${examples('wx-followers check', 'wx-followers check --format json | jq .quota', 'wx-followers check -q > /dev/null && wx-followers export -o followers.txt')}`,
     );
   withConnectionOptions(checkCommand).action(async (flags: CheckFlags) => {
-    const [{ planCheck }, { runCheck }] = await Promise.all([import('../plan/check.js'), import('../run/check.js')]);
+    const [{ planChecks }, { runChecks }] = await Promise.all([import('../plan/check.js'), import('../run/check.js')]);
     done(
       await planThenRun(
         io,
-        () => planCheck(flags, io),
-        (plan, reporter) => runCheck(plan, io, reporter),
+        () => planChecks(flags, io),
+        (plans, reporter) => runChecks(plans, io, reporter),
       ),
     );
   });

@@ -101,7 +101,8 @@ function checkAccountFlags(flags: AccountsFlags, env: NodeJS.ProcessEnv): void {
   }
 }
 
-function chosenProfiles(flags: AccountsFlags, store: ConfigStore): string[] {
+/** The accounts --profiles or --all-profiles names, each an existing profile; export and check take the same selection. */
+export function chosenProfiles(flags: { profiles?: string; allProfiles?: boolean }, store: ConfigStore): string[] {
   if (flags.allProfiles === true) {
     const names = store.profileNames();
     if (names.length === 0) {

@@ -3,9 +3,14 @@ import { shown, usageError, WxError } from '../errors.js';
 import type { AppCredentials } from '../api/endpoints/stable-token.js';
 import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
 import { refuseClosedStdout } from './stdout.js';
+import { openConfigStore } from '../out/config-store.js';
+import { chosenProfiles } from './accounts.js';
 
 export interface CheckFlags extends ConnectionFlags {
   format?: string;
+  /** --profiles shop,news / --all-profiles: each account checked, as export would run it. */
+  profiles?: string;
+  allProfiles?: boolean;
 }
 
 /** text: a line a fact, for people; json: one object, for scripts. */
@@ -21,9 +26,36 @@ type CheckConnection = { kind: 'planned'; plan: ConnectionPlan; app: AppCredenti
 export interface CheckPlan {
   format: CheckFormat;
   connection: CheckConnection;
+  /** With --profiles or --all-profiles: the account this check is of. */
+  profile?: string;
 }
 
-export async function planCheck(flags: CheckFlags, io: IOStreams): Promise<CheckPlan> {
+/**
+ * One check, or one for each account --profiles or --all-profiles selects (as an export over
+ * them would): each account's connection planned from its profile alone, before any call.
+ */
+export async function planChecks(flags: CheckFlags, io: IOStreams): Promise<CheckPlan[]> {
+  if (flags.profiles === undefined && flags.allProfiles !== true) return [await planCheck(flags, io)];
+  if (flags.profiles !== undefined && flags.allProfiles === true) throw usageError('--profiles and --all-profiles do not go together.');
+  if (flags.profile !== undefined) {
+    throw usageError('--profile selects one account; --profiles and --all-profiles select several: give one of them.');
+  }
+  for (const [given, flag] of [
+    [flags.accessToken, '--access-token'],
+    [flags.appid, '--appid'],
+    [flags.secret, '--secret'],
+  ] as const) {
+    if (given !== undefined) throw usageError(`${flag} would serve every account: with --profiles each takes it from its profile.`);
+  }
+  const names = chosenProfiles(flags, await openConfigStore(io.env));
+  const plans: CheckPlan[] = [];
+  for (const profile of names) {
+    plans.push({ ...(await planCheck({ ...flags, profile, profiles: undefined, allProfiles: false }, io)), profile });
+  }
+  return plans;
+}
+
+async function planCheck(flags: CheckFlags, io: IOStreams): Promise<CheckPlan> {
   refuseClosedStdout(io, 'the report');
   const format = parseCheckFormat(flags.format);
   try {

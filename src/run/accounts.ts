@@ -112,7 +112,7 @@ function statusOf(exitCode: ExitCode, limitReached: boolean): AccountOutcome['st
  * first of 1, 3, 4, 5 that some account ended with: an output or unexpected failure, refused
  * credentials, a spent quota, a failing API or network.
  */
-function mostSerious(codes: readonly ExitCode[]): ExitCode {
+export function mostSerious(codes: readonly ExitCode[]): ExitCode {
   const order: readonly ExitCode[] = [
     ...SIGNAL_CODES,
     ExitCode.Usage,

@@ -8,6 +8,7 @@ import { ExitCode, grouped, WxError } from '../errors.js';
 import type { CheckPlan } from '../plan/check.js';
 import type { ConnectionPlan } from '../plan/connection.js';
 import type { AppCredentials } from '../api/endpoints/stable-token.js';
+import { mostSerious } from './accounts.js';
 import { connect } from './connect.js';
 import { nextQuotaReset, untilReset } from './quota-reset.js';
 
@@ -34,6 +35,8 @@ type QuotaFact = ({ path: string } & Quota) | { path: string; unknown: string };
 
 /** What `check` reports, in either format. */
 interface CheckReport {
+  /** With --profiles or --all-profiles: whose. */
+  profile?: string;
   ready: boolean;
   exitCode: ExitCode;
   credentials?: CredentialsFact;
@@ -51,7 +54,7 @@ interface CheckReport {
  * (one get_api_domain_ip call), the proxy, and today's quota. Exit 0 when an export would start,
  * else the code the export would stop with.
  */
-export async function runCheck(plan: CheckPlan, io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
+async function runCheck(plan: CheckPlan, io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
   let report: CheckReport;
   if (plan.connection.kind === 'unplanned') {
     const { problem } = plan.connection;
@@ -69,11 +72,29 @@ export async function runCheck(plan: CheckPlan, io: IOStreams, reporter: Reporte
       await client?.close();
     }
   }
-  const text = plan.format === 'json' ? `${JSON.stringify(report)}\n` : textReport(report);
+  if (plan.profile !== undefined) report = { profile: plan.profile, ...report };
+  const heading = plan.profile === undefined || plan.format === 'json' ? '' : `[${plan.profile}]\n`;
+  const text = plan.format === 'json' ? `${JSON.stringify(report)}\n` : heading + textReport(report);
   // The last guard: no fact carries a secret, and none of those known may slip through.
   io.stdout.write(reporter.redact(text));
-  if (report.problem !== undefined) reporter.line(`wx-followers: ${report.problem}`);
+  if (report.problem !== undefined)
+    reporter.line(`wx-followers${plan.profile === undefined ? '' : ` [${plan.profile}]`}: ${report.problem}`);
   return report.exitCode;
+}
+
+/**
+ * Each account's check in turn (text: a report under each profile's name; json: one object a
+ * line, with its profile); the exit code is the most serious, in the order export uses.
+ */
+export async function runChecks(plans: readonly CheckPlan[], io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
+  const [only] = plans;
+  if (plans.length === 1 && only !== undefined && only.profile === undefined) return runCheck(only, io, reporter);
+  const codes: ExitCode[] = [];
+  for (const [index, plan] of plans.entries()) {
+    if (index > 0 && plan.format === 'text') io.stdout.write('\n');
+    codes.push(await runCheck(plan, io, reporter));
+  }
+  return mostSerious(codes);
 }
 
 async function checkConnection(
