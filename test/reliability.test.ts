@@ -81,7 +81,14 @@ posixOnly('signals', () => {
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    while (api.calls.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
+    // The fifth call stalls: once the first three pages are in the file, no page is in hand
+    // (the fourth, asked for ahead, waits on the stalled call), and the run waits for an answer.
+    const written = `openid\n${lines(allOpenids(api.followers).slice(0, 3_000))}`;
+    while (api.calls.length < 5 || (await stat(`${file}.partial`).catch(() => undefined))?.size !== written.length) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // The write's completion reaches the run a moment after the file has the bytes.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     child.kill(seen === 'SIGBREAK' ? 'SIGUSR2' : seen);
     const code = await exited;
     expect(code).toBe(exitCode);
