@@ -1,6 +1,6 @@
 import { constants, promises as fs } from 'node:fs';
 import type { IOStreams } from '../console/streams.js';
-import { escapeText, usageError } from '../errors.js';
+import { escapeText, usageError, type WxError } from '../errors.js';
 import type { FormatName } from '../out/formats.js';
 import { checkBom, parseFormat } from './options.js';
 import { refuseClosedStdout } from './stdout.js';
@@ -42,15 +42,20 @@ async function checkInput(path: string): Promise<void> {
     await fs.access(path, constants.R_OK);
   } catch (error) {
     if (!(error instanceof Error) || !('code' in error)) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' || code === 'ENOTDIR'
-        ? 'does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'is not readable by this user'
-          : `cannot be read (${code ?? error.message})`;
-    throw usageError(
-      `${escapeText(path)} ${why}. diff takes two export files, such as the files export -o wrote (or - for one read from stdin).`,
-    );
+    throw unreadableInput(path, error);
   }
+}
+
+/** An input that cannot be opened: found by the plan, or (removed since) by the run that opens it. */
+export function unreadableInput(path: string, error: Error): WxError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT' || code === 'ENOTDIR'
+      ? 'does not exist'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'is not readable by this user'
+        : `cannot be read (${code ?? error.message})`;
+  return usageError(
+    `${escapeText(path)} ${why}. diff takes two export files, such as the files export -o wrote (or - for one read from stdin).`,
+  );
 }

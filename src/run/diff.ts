@@ -1,9 +1,9 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import { escapeText, grouped, ExitCode, usageError } from '../errors.js';
+import { open } from 'node:fs/promises';
+import { grouped, ExitCode } from '../errors.js';
 import type { IOStreams } from '../console/streams.js';
 import { readExport, type OpenidBatch } from '../out/export-file.js';
 import { OpenidTable } from './openid-table.js';
-import type { DiffPlan } from '../plan/diff.js';
+import { unreadableInput, type DiffPlan } from '../plan/diff.js';
 import { Reporter } from '../console/report.js';
 import { changeFormat, type Change } from '../out/change-formats.js';
 import { StreamOutput } from '../out/output.js';
@@ -74,27 +74,11 @@ async function openExport(path: string, io: IOStreams, reading: { allowEmpty: bo
   if (path === '-') {
     return { openids: readExport(io.stdin as AsyncIterable<Buffer>, 'stdin', reading), size: undefined };
   }
-  // Opened now, so that a missing file is reported before any work, as a usage error.
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' || code === 'ENOTDIR'
-        ? 'does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'is not readable by this user'
-          : `cannot be read (${code ?? (error as Error).message})`;
-    throw usageError(
-      `${escapeText(path)} ${why}. diff takes two export files, such as the files export -o wrote (or - for one read from stdin).`,
-    );
-  }
+  // The plan checked it; a file removed since is said the same way.
+  const handle = await open(path, 'r').catch((error: Error) => {
+    throw unreadableInput(path, error);
+  });
   const stats = await handle.stat();
-  if (stats.isDirectory()) {
-    await handle.close();
-    throw usageError(`Cannot read ${escapeText(path)}: it is a directory. diff takes two export files.`);
-  }
   const { size } = stats;
   const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
   return { openids: readExport(stream as AsyncIterable<Buffer>, path, reading), size };
