@@ -19,6 +19,9 @@ const VALUES: Record<(typeof CONFIG_KEYS)[number], string> = {
   proxy: 'http://127.0.0.1:3128',
   'token-command': 'vault read -field=token secret/wx',
   'token-url': 'https://tokens.example/wx/{appid}',
+  'component-appid': 'wxc0000000000000cc',
+  'component-token-command': 'vault read -field=token secret/platform',
+  'component-token-url': 'https://tokens.example/component/{component_appid}',
 };
 
 describe('config writes', () => {
@@ -46,8 +49,10 @@ describe('config writes', () => {
   it('from parallel processes lose nothing: four `config set` and a `token` that caches its token, five times over', async () => {
     const api = await fake({ followers: 1 });
     // Not access-token: stored, it would be the token `token` prints, and nothing would be cached.
-    // Not token-command or token-url: four writers beside the token's, as the test has always had.
-    const keys = CONFIG_KEYS.filter((key) => key !== 'access-token' && key !== 'token-command' && key !== 'token-url');
+    // Not token-command or token-url, nor the platform's keys: four writers beside the token's, as the test has always had.
+    const keys = CONFIG_KEYS.filter(
+      (key) => key !== 'access-token' && key !== 'token-command' && key !== 'token-url' && !key.startsWith('component-'),
+    );
     for (let round = 0; round < 5; round += 1) {
       const dir = await tempDir();
       const results = await Promise.all([

@@ -165,11 +165,7 @@ describe('tokens from a provider', () => {
   it('are asked for again 5 minutes before a 2-hour token runs out, and a tenth of the life before a short one', async () => {
     let now = 0;
     const provider = new ScriptedProvider((ask) => ({ value: `T${ask}`, expiresInSeconds: ask === 1 ? 7200 : 60 }));
-    const tokens = new ProvidedTokens(
-      provider,
-      () => undefined,
-      () => now,
-    );
+    const tokens = new ProvidedTokens(provider, () => undefined, { now: () => now });
     expect((await tokens.token()).value).toBe('T1');
     now = 7200_000 - 300_000 - 1;
     expect((await tokens.token()).value).toBe('T1');

@@ -137,13 +137,13 @@ function described(body: Buffer, text: string, context: AnswerContext): string {
 }
 
 /**
- * The text with the request's secrets blanked, and whatever follows `access_token=` or a
- * `secret` key: a gateway's page may echo the URL or the request, cut short.
+ * The text with the request's secrets blanked, and whatever follows `access_token=` (`component_access_token=` too), a
+ * `refresh_token` or a `secret` key: a gateway's page may echo the URL or the request, cut short.
  */
 function withoutSecrets(text: string, secrets: readonly string[]): string {
   let blanked = text;
   for (const secret of secrets) if (secret.length >= 4) blanked = blanked.split(secret).join('[redacted]');
-  return blanked.replace(/(access_token|secret)(["']?\s*[=:]\s*["']?)[^&\s"'<>,;}]+/gi, '$1$2[redacted]');
+  return blanked.replace(/(access_token|refresh_token|secret)(["']?\s*[=:]\s*["']?)[^&\s"'<>,;}]+/gi, '$1$2[redacted]');
 }
 
 function header(headers: AnswerContext['headers'], name: string): string | undefined {

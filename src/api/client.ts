@@ -18,7 +18,11 @@ export interface ApiRequest {
   body?: unknown;
   /** Not one of the calls `maxCalls` counts: only the quota look-up behind a terminal's estimate. */
   uncounted?: boolean;
+  /** The query parameter the token travels in: `access_token` (the default), or the platform's `component_access_token`. */
+  tokenParameter?: TokenParameter;
 }
+
+export type TokenParameter = 'access_token' | 'component_access_token';
 
 /**
  * The run's --max-calls are spent: the next request was not sent. Not a failure (exit 0): the
@@ -439,16 +443,23 @@ export async function readCapped(
 }
 
 function withToken(request: ApiRequest, token: string): ApiRequest {
-  return { ...request, query: { access_token: token, ...request.query } };
+  return { ...request, query: { [request.tokenParameter ?? 'access_token']: token, ...request.query } };
 }
 
-/** What the request carries that no message may show: its access token, and stable_token's AppSecret. */
+/** The body fields that are secrets: stable_token's AppSecret, the platform's refresh token. */
+const SECRET_BODY_FIELDS = ['secret', 'authorizer_refresh_token'] as const;
+
+/** What the request carries that no message may show: its token, stable_token's AppSecret, a refresh token. */
 function secretsOf(request: ApiRequest): string[] {
   const secrets: string[] = [];
-  const token = request.query?.['access_token'];
+  const token = request.query?.[request.tokenParameter ?? 'access_token'];
   if (token !== undefined) secrets.push(token);
   const { body } = request;
-  if (typeof body === 'object' && body !== null && 'secret' in body && typeof body.secret === 'string') secrets.push(body.secret);
+  if (typeof body !== 'object' || body === null) return secrets;
+  for (const field of SECRET_BODY_FIELDS) {
+    const value: unknown = (body as Record<string, unknown>)[field];
+    if (typeof value === 'string') secrets.push(value);
+  }
   return secrets;
 }
 

@@ -41,11 +41,19 @@ const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice
     },
   ],
   [
-    61004,
+    61003,
     {
-      what: "This machine's IP address is not on the account's IP whitelist",
+      what: 'This account has not authorized the third-party platform, or withdrew the authorization',
       exitCode: ExitCode.Credentials,
-      todo: "Add this machine's public IP address to the IP whitelist in the Official Account settings (Development > Basic configuration).",
+      todo: "Its administrator must authorize the platform again (the platform's authorization page); `wx-followers accounts` lists the accounts that have.",
+    },
+  ],
+  [
+    61023,
+    {
+      what: "The API refused the account's authorizer refresh token",
+      exitCode: ExitCode.Credentials,
+      todo: "The account must authorize the platform again (the platform's authorization page) for a new refresh token.",
     },
   ],
   [
@@ -98,6 +106,7 @@ export function isTokenRefusal(errcode: number | undefined): boolean {
  */
 export function errorForErrcode(errcode: number, errmsg: string, path: string): WxError {
   if (errcode === 40164) return notWhitelisted(errmsg);
+  if (errcode === 61004) return platformNotWhitelisted(errmsg);
   const advice = endpointAdvice(errcode, path) ?? ADVICE.get(errcode);
   const detail = errcodeDetail(errcode, errmsg);
   if (advice === undefined) {
@@ -172,10 +181,26 @@ function otherAccountTodo(path: string): string {
   return `Check that every credential given is the same account's: ${sameAccount}.`;
 }
 
-/** The address a 40164's errmsg names, when it names one that is an IP address. */
+/**
+ * The address a 40164's errmsg names ('invalid ip 203.0.113.7 ...'), or a 61004's ('... requestIP:
+ * 203.0.113.7'), when it names one that is an IP address.
+ */
 export function ipNotWhitelisted(errmsg: string): string | undefined {
-  const seen = /invalid ip (\S+?),?(?:\s|$)/.exec(errmsg)?.[1];
+  const seen = /(?:invalid ip|requestIP:)\s*(\S+?),?(?:\s|$)/.exec(errmsg)?.[1];
   return seen !== undefined && isIP(seen) !== 0 ? seen : undefined;
+}
+
+/** 61004: the call came from an address off the third-party platform's own whitelist (not an account's). */
+function platformNotWhitelisted(errmsg: string): WxError {
+  const seen = ipNotWhitelisted(errmsg);
+  const who = seen !== undefined ? `from ${seen}, an address` : 'from an address';
+  return new WxError(
+    `The API saw this call come ${who} that is not on the third-party platform's IP whitelist (${errcodeDetail(61004, errmsg)}). ` +
+      "Add it to the platform's whitelist (WeChat Open Platform, the platform's development settings: 白名单), or go through a " +
+      'forward proxy on a whitelisted server: --proxy http://host:port, the config key proxy, or HTTPS_PROXY.',
+    ExitCode.Credentials,
+    { errcode: 61004, errmsg },
+  );
 }
 
 /**

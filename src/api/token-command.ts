@@ -13,6 +13,8 @@ export interface TokenCommandOptions {
   /** The environment it runs in (the tool's own), given WX_APPID and WX_TOKEN_REFRESH. */
   env: NodeJS.ProcessEnv;
   appid: string | undefined;
+  /** For the third-party platform's command: its component AppID, given as WX_COMPONENT_APPID. */
+  componentAppid?: string;
   /** --timeout: the command is stopped past it. */
   timeoutMs: number;
   /** The run's own (Ctrl-C): stops the command too. */
@@ -78,7 +80,12 @@ function readOutcome(outcome: Extract<Outcome, { kind: 'exited' }>, fail: (messa
 /** Runs the command once, its stdout captured (capped), its stderr ours, stopped past --timeout or on the run's signal. */
 function runCommand(options: TokenCommandOptions, refresh: boolean): Promise<Outcome> {
   // Not inherited from the person's environment: each is this tool's word to the command (spawn leaves out an undefined one).
-  const env: NodeJS.ProcessEnv = { ...options.env, WX_APPID: options.appid, WX_TOKEN_REFRESH: refresh ? '1' : undefined };
+  const env: NodeJS.ProcessEnv = {
+    ...options.env,
+    WX_APPID: options.appid,
+    WX_COMPONENT_APPID: options.componentAppid,
+    WX_TOKEN_REFRESH: refresh ? '1' : undefined,
+  };
   return new Promise<Outcome>((resolve, reject) => {
     // Its own process group on POSIX, so that stopping it stops what the shell started too.
     const child = spawn(options.command, {

@@ -37,16 +37,21 @@ export class ProvidedTokens implements TokenSource {
   readonly #provider: TokenProvider;
   readonly #onSecret: (secret: string) => void;
   readonly #now: () => number;
+  /** Whose token it hands out, for the message of a token refused twice. */
+  readonly #serves: string;
   #current: Promise<HeldToken> | undefined;
   /** When the current token is to be asked for again; infinite while an ask is under way or without an expiry. */
   #renewAt = Number.POSITIVE_INFINITY;
   /** Counts asks: the calls refused with one generation's token share one ask. */
   #generation = 0;
 
-  constructor(provider: TokenProvider, onSecret: (secret: string) => void, now: () => number = Date.now) {
+  constructor(provider: TokenProvider, onSecret: (secret: string) => void, options: { now?: () => number; serves?: string } = {}) {
     this.#provider = provider;
     this.#onSecret = onSecret;
-    this.#now = now;
+    this.#now = options.now ?? Date.now;
+    this.#serves =
+      options.serves ??
+      "the current token of this account (the AppID it serves), and that nothing else forces refreshes of the account's token";
   }
 
   token(): Promise<HeldToken> {
@@ -71,7 +76,7 @@ export class ProvidedTokens implements TokenSource {
     const { name, refreshHint } = this.#provider;
     return new WxError(
       `The API refused the access token that ${name} gave when asked again (${refreshHint}), as it refused the one before (${errcodeDetail(refusal.errcode, refusal.errmsg)}). ` +
-        "Check that it hands out the current token of this account (the AppID it serves), and that nothing else forces refreshes of the account's token.",
+        `Check that it hands out ${this.#serves}.`,
       ExitCode.Credentials,
       { errcode: refusal.errcode, errmsg: refusal.errmsg },
     );

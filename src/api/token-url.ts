@@ -17,6 +17,8 @@ export interface TokenUrlOptions {
   from: string;
   /** The Authorization header (WX_TOKEN_URL_AUTH), if any. */
   authorization: string | undefined;
+  /** The setting it was given by, and the variable of its Authorization, as messages name them: '--token-url', 'WX_TOKEN_URL_AUTH'. */
+  names?: { setting: string; authorizationEnv: string };
   /** The proxy for the service's origin, as for the API (NO_PROXY applied). */
   proxy: ForwardProxy | undefined;
   timeoutMs: number;
@@ -68,7 +70,7 @@ export class TokenUrl implements TokenProvider {
     if (statusCode === 401 || statusCode === 403) {
       const auth = this.#options.authorization === undefined ? 'none is set' : 'it is set';
       throw new WxError(
-        `${name} refused the request (HTTP ${statusCode}). Check WX_TOKEN_URL_AUTH, sent as the Authorization header (${auth}).`,
+        `${name} refused the request (HTTP ${statusCode}). Check ${this.#names.authorizationEnv}, sent as the Authorization header (${auth}).`,
         ExitCode.Credentials,
       );
     }
@@ -76,7 +78,10 @@ export class TokenUrl implements TokenProvider {
       throw new WxError(`${name} answered HTTP ${statusCode}. Try again later.`, ExitCode.Api, { retry: { kind: 'backoff' } });
     }
     if (statusCode < 200 || statusCode > 299) {
-      throw new WxError(`${name} answered HTTP ${statusCode}: it does not take this request. Check --token-url.`, ExitCode.Credentials);
+      throw new WxError(
+        `${name} answered HTTP ${statusCode}: it does not take this request. Check ${this.#names.setting}.`,
+        ExitCode.Credentials,
+      );
     }
     if (text === undefined) {
       throw new WxError(
@@ -143,7 +148,11 @@ export class TokenUrl implements TokenProvider {
   }
 
   #connecting(url: URL): { origin: string; path: string; proxy: ForwardProxy | undefined; setting: string } {
-    return { origin: url.origin, path: url.pathname, proxy: this.#options.proxy, setting: '--token-url' };
+    return { origin: url.origin, path: url.pathname, proxy: this.#options.proxy, setting: this.#names.setting };
+  }
+
+  get #names(): { setting: string; authorizationEnv: string } {
+    return this.#options.names ?? { setting: '--token-url', authorizationEnv: 'WX_TOKEN_URL_AUTH' };
   }
 }
 

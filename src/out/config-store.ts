@@ -6,7 +6,19 @@ import { ExitCode, WxError, usageError, escapeText, shown } from '../errors.js';
 import { FileLock, lockHolder } from './lock.js';
 import { replaceFileAtomically } from './platform-fs.js';
 
-export const CONFIG_KEYS = ['access-token', 'appid', 'secret', 'base-url', 'proxy', 'token-command', 'token-url'] as const;
+export const CONFIG_KEYS = [
+  'access-token',
+  'appid',
+  'secret',
+  'base-url',
+  'proxy',
+  'token-command',
+  'token-url',
+  // A third-party platform's (`wx-followers accounts`): its component AppID and where its component token comes from.
+  'component-appid',
+  'component-token-command',
+  'component-token-url',
+] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /**
@@ -46,7 +58,7 @@ export interface StoredSettings {
 }
 
 /** A token command is masked too: it often carries a password or a key of its own (`curl -u user:pass ...`). */
-const SECRET_KEYS: ReadonlySet<ProfileKey> = new Set<ProfileKey>(['access-token', 'secret', 'token-command']);
+const SECRET_KEYS: ReadonlySet<ProfileKey> = new Set<ProfileKey>(['access-token', 'secret', 'token-command', 'component-token-command']);
 
 export function isSecretKey(key: ProfileKey): boolean {
   return SECRET_KEYS.has(key);

@@ -15,7 +15,7 @@ import {
   type ConfigStore,
   type ProfileKey,
 } from '../out/config-store.js';
-import { EXAMPLE_APPID, parseAppid, parseBaseUrl, parseTokenUrl } from './options.js';
+import { EXAMPLE_APPID, parseAppid, parseBaseUrl, parseComponentTokenUrl, parseTokenUrl } from './options.js';
 import { existingProfile, parseTimeZone } from './profiles.js';
 import { refuseClosedStdout } from './stdout.js';
 
@@ -130,10 +130,11 @@ async function checkedValue(key: ProfileKey, given: string, io: IOStreams): Prom
       `config set ${key}: the value holds a control character (a line break, tab or terminal escape); none of the keys takes one.`,
     );
   }
-  if (key === 'appid') parseAppid(value, '`config set appid`');
+  if (key === 'appid' || key === 'component-appid') parseAppid(value, `\`config set ${key}\``);
   if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
   if (key === 'proxy') parseProxyUrl(value, 'config set proxy');
   if (key === 'token-url') parseTokenUrl(value, 'config set token-url', EXAMPLE_APPID);
+  if (key === 'component-token-url') parseComponentTokenUrl(value, 'config set component-token-url', EXAMPLE_APPID);
   if (key === 'time-zone') parseTimeZone(value, 'config set time-zone');
   return value;
 }
@@ -144,7 +145,7 @@ async function checkedValue(key: ProfileKey, given: string, io: IOStreams): Prom
  */
 export function shownSetting(key: ProfileKey, value: string): string {
   if (key === 'proxy') return escapeText(maskProxyUrl(value));
-  if (key === 'token-url') return escapeText(maskQuery(value));
+  if (key === 'token-url' || key === 'component-token-url') return escapeText(maskQuery(value));
   return escapeText(isSecretKey(key) ? mask(value) : value);
 }
 

@@ -20,8 +20,8 @@ import {
  */
 const MAX_RETRIES = 100;
 
-/** The flags every command that calls the API takes. */
-export interface ConnectionFlags extends CredentialOptions, ProfileFlags {
+/** Where and how the API is called, whoever's token the calls carry. */
+export interface TransportFlags extends ProfileFlags {
   baseUrl?: string;
   timeout?: string;
   retries?: string;
@@ -30,8 +30,11 @@ export interface ConnectionFlags extends CredentialOptions, ProfileFlags {
   quiet?: boolean;
 }
 
-/** Where and how the API is called, and with which credentials: settled before any request. */
-export interface ConnectionPlan {
+/** The flags every command that calls the API with an account's token takes. */
+export interface ConnectionFlags extends CredentialOptions, TransportFlags {}
+
+/** Where and how the API is called: settled before any request. */
+export interface TransportPlan {
   baseUrl: URL;
   timeoutMs: number;
   retries: number;
@@ -40,7 +43,6 @@ export interface ConnectionPlan {
   proxy: ForwardProxy | undefined;
   /** A proxy set by flag or config that NO_PROXY turned off for this origin: said once, unless quiet. */
   proxySkipped: { from: string; by: string } | undefined;
-  credentials: Credentials;
   /** The profile whose settings the config gave (--profile, WX_PROFILE, default-profile); undefined: the top level's. */
   profile: string | undefined;
   /** The config store as read once before any call; the token cache writes through it. */
@@ -50,8 +52,29 @@ export interface ConnectionPlan {
   stderrIsTTY: boolean;
 }
 
+/** Where and how the API is called, and with which credentials: settled before any request. */
+export interface ConnectionPlan extends TransportPlan {
+  credentials: Credentials;
+}
+
+/** A transport plan, and what the credentials of any kind are read with. */
+export interface PlannedTransport {
+  transport: TransportPlan;
+  /** The selected section of the config. */
+  store: () => Promise<StoredSettings>;
+  /** A token service is reached as the API is: the same proxy settings, NO_PROXY for its own host. */
+  proxyFor: (url: URL) => Promise<ProxyChoice>;
+}
+
 /** Checks every connection flag, the environment and the config store, and settles them; requests nothing. */
 export async function planConnection(flags: ConnectionFlags, io: IOStreams, storeRead?: ConfigStore): Promise<ConnectionPlan> {
+  const { transport, store, proxyFor } = await planTransport(flags, io, storeRead);
+  const credentials = await resolveCredentials(flags, io, store, proxyFor);
+  return { ...transport, credentials };
+}
+
+/** Base URL, timeout, retries and proxy, from flags, env and the config store read once; requests nothing. */
+export async function planTransport(flags: TransportFlags, io: IOStreams, storeRead?: ConfigStore): Promise<PlannedTransport> {
   const timeoutMs = parsePositiveInteger('--timeout', flags.timeout, MAX_TIMEOUT_MS) ?? DEFAULT_TIMEOUT_MS;
   const retries = parseCount('--retries', flags.retries, MAX_RETRIES) ?? DEFAULT_RETRIES;
   // Read once, before any call: a config file that cannot be read, or is broken, stops the run
@@ -63,22 +86,20 @@ export async function planConnection(flags: ConnectionFlags, io: IOStreams, stor
   const baseUrlSetting = await resolveSetting(flags.baseUrl, 'WX_API_BASE_URL', 'base-url', io, store);
   const baseUrl = parseBaseUrl(baseUrlSetting?.value ?? DEFAULT_BASE_URL, baseUrlSetting?.origin ?? 'the default');
   const { proxy, skipped } = await chooseProxy(flags.proxy, async () => settings.get('proxy'), io.env, baseUrl);
-  // A token service is reached as the API is: the same proxy settings, NO_PROXY for its own host.
   const proxyFor = (url: URL): Promise<ProxyChoice> => chooseProxy(flags.proxy, async () => settings.get('proxy'), io.env, url);
-  const credentials = await resolveCredentials(flags, io, store, proxyFor);
-  return {
+  const transport: TransportPlan = {
     baseUrl,
     timeoutMs,
     retries,
     delayScale: delayScale(io.env),
     proxy,
     proxySkipped: skipped,
-    credentials,
     profile,
     store: opened,
     quiet: flags.quiet === true,
     stderrIsTTY: io.stderrIsTTY,
   };
+  return { transport, store, proxyFor };
 }
 
 /**

@@ -54,7 +54,15 @@ export interface CredentialOptions {
  * service that answers it. The tool then never mints a token, caches none, and needs no AppSecret.
  */
 export type TokenService =
-  | { kind: 'command'; command: string; from: string; appid: string | undefined; env: NodeJS.ProcessEnv }
+  | {
+      kind: 'command';
+      command: string;
+      from: string;
+      appid: string | undefined;
+      env: NodeJS.ProcessEnv;
+      /** The platform's component token command: its AppID, given as WX_COMPONENT_APPID. */
+      componentAppid?: string;
+    }
   | {
       kind: 'url';
       /** {appid} filled in. */
@@ -63,6 +71,8 @@ export type TokenService =
       /** WX_TOKEN_URL_AUTH, sent as the Authorization header. */
       authorization: string | undefined;
       proxy: ProxyChoice;
+      /** How messages name its setting and its Authorization's variable, when not --token-url and WX_TOKEN_URL_AUTH. */
+      names?: { setting: string; authorizationEnv: string };
     };
 
 /** What the user gave: an explicit token, the AppID and AppSecret, or both; or a token service alone. */

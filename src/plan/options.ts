@@ -117,15 +117,37 @@ export function parseTokenUrl(value: string, origin: string, appid: string | und
       `The token URL from ${origin} has {appid} in it, but no AppID is known: give it with --appid, WX_APPID or \`wx-followers config set appid ...\`.`,
     );
   }
+  const filled = appid === undefined ? value : value.split('{appid}').join(appid);
+  return checkedTokenUrl(filled, origin, { placeholder: '{appid} where the AppID goes', authorizationEnv: 'WX_TOKEN_URL_AUTH' });
+}
+
+/**
+ * The platform's component token URL, {component_appid} filled in, held to the rules of a token
+ * URL. {appid} is refused: it names an authorized account, which the platform's token has none of.
+ */
+export function parseComponentTokenUrl(value: string, origin: string, componentAppid: string): URL {
+  if (value.includes('{appid}')) {
+    throw usageError(
+      `The component token URL from ${origin} has {appid} in it: the platform's token belongs to no account. Use {component_appid} for the platform's AppID.`,
+    );
+  }
+  return checkedTokenUrl(value.split('{component_appid}').join(componentAppid), origin, {
+    placeholder: "{component_appid} where the platform's AppID goes",
+    authorizationEnv: 'WX_COMPONENT_TOKEN_URL_AUTH',
+  });
+}
+
+function checkedTokenUrl(filled: string, origin: string, words: { placeholder: string; authorizationEnv: string }): URL {
+  const { placeholder, authorizationEnv } = words;
   let url: URL;
   try {
-    url = new URL(appid === undefined ? value : value.split('{appid}').join(appid));
+    url = new URL(filled);
   } catch {
-    throw usageError(`The token URL from ${origin} is not a URL: give it as https://host/path (with {appid} where the AppID goes).`);
+    throw usageError(`The token URL from ${origin} is not a URL: give it as https://host/path (with ${placeholder}).`);
   }
   if (url.username !== '' || url.password !== '') {
     throw usageError(
-      `The token URL from ${origin} carries a user or password: give the service's credentials in WX_TOKEN_URL_AUTH (sent as the Authorization header) instead.`,
+      `The token URL from ${origin} carries a user or password: give the service's credentials in ${authorizationEnv} (sent as the Authorization header) instead.`,
     );
   }
   if (url.hash !== '') throw usageError(`The token URL from ${origin} must have no #fragment.`);

@@ -3,7 +3,8 @@ import { fetchStableToken } from '../api/endpoints/stable-token.js';
 import { CacheNotSaved, TokenManager, type TokenCache } from '../api/tokens.js';
 import { ConfigNotSaved, type ConfigStore } from '../out/config-store.js';
 import type { Reporter } from '../console/report.js';
-import type { ConnectionPlan } from '../plan/connection.js';
+import type { ConnectionPlan, TransportPlan } from '../plan/connection.js';
+import type { ComponentConnectionPlan } from '../plan/component.js';
 import type { TokenService } from '../plan/credentials.js';
 import { TokenCommand } from '../api/token-command.js';
 import { ProvidedTokens, type TokenProvider } from '../api/token-sources.js';
@@ -30,11 +31,7 @@ export interface Connection {
 
 /** Opens the client on a planned connection: the first thing of a run that lasts (a socket, a token). */
 export function connect(plan: ConnectionPlan, reporter: Reporter, hooks: ConnectionHooks = {}): Connection {
-  for (const secret of plan.proxy?.secrets ?? []) reporter.addSecret(secret);
-  if (plan.proxySkipped !== undefined && !plan.quiet) {
-    reporter.line(`wx-followers: not using the proxy from ${plan.proxySkipped.from}: ${plan.proxySkipped.by} lists ${plan.baseUrl.host}.`);
-  }
-  const retry = { ...DEFAULT_RETRY_POLICY, retries: plan.retries, delayScale: plan.delayScale };
+  announceTransport(plan, reporter);
   const { service } = plan.credentials;
   const tokens: TokenSource =
     service === undefined
@@ -50,15 +47,48 @@ export function connect(plan: ConnectionPlan, reporter: Reporter, hooks: Connect
           },
           onSecret: (secret) => reporter.addSecret(secret),
         })
-      : new ProvidedTokens(tokenProvider(service, plan, reporter, { retry, signal: hooks.signal }), (secret) => reporter.addSecret(secret));
+      : new ProvidedTokens(tokenProvider(service, plan, reporter, { retry: retryOf(plan), signal: hooks.signal }), (secret) =>
+          reporter.addSecret(secret),
+        );
+  const client = openClient(plan, tokens, reporter, hooks);
+  return { client, tokens };
+}
+
+/**
+ * Opens the client of the third-party platform's calls, its token the component token from the
+ * platform's server (a command or a URL), asked again with the same refresh ask when refused.
+ */
+export function connectComponent(plan: ComponentConnectionPlan, reporter: Reporter, hooks: ConnectionHooks = {}): Connection {
+  announceTransport(plan, reporter);
+  const provider = tokenProvider(plan.component.service, plan, reporter, { retry: retryOf(plan), signal: hooks.signal });
+  const tokens = new ProvidedTokens(provider, (secret) => reporter.addSecret(secret), {
+    serves: `the platform's current component access token (of component AppID ${plan.component.appid.value}), and that nothing else forces its refresh`,
+  });
+  return { client: openClient(plan, tokens, reporter, hooks), tokens };
+}
+
+function retryOf(plan: TransportPlan): RetryPolicy {
+  return { ...DEFAULT_RETRY_POLICY, retries: plan.retries, delayScale: plan.delayScale };
+}
+
+/** First of all: the proxy's secrets registered, and a proxy that NO_PROXY skips said. */
+function announceTransport(plan: TransportPlan, reporter: Reporter): void {
+  for (const secret of plan.proxy?.secrets ?? []) reporter.addSecret(secret);
+  if (plan.proxySkipped !== undefined && !plan.quiet) {
+    reporter.line(`wx-followers: not using the proxy from ${plan.proxySkipped.from}: ${plan.proxySkipped.by} lists ${plan.baseUrl.host}.`);
+  }
+}
+
+/** The client on a planned transport, with its token source. */
+function openClient(plan: TransportPlan, tokens: TokenSource, reporter: Reporter, hooks: ConnectionHooks): ApiClient {
   const longWaits = new LongWaitNotice(reporter, plan.delayScale);
   const { onWait, waitsShown, ...clientHooks } = hooks;
-  const client = new ApiClient({
+  return new ApiClient({
     baseUrl: plan.baseUrl,
     timeoutMs: plan.timeoutMs,
     tokens,
     userAgent: userAgent(),
-    retry,
+    retry: retryOf(plan),
     onWait: (reason, waitMs) => {
       onWait?.(reason, waitMs);
       if (!plan.quiet && waitsShown !== true) longWaits.announce(reason, waitMs);
@@ -66,7 +96,6 @@ export function connect(plan: ConnectionPlan, reporter: Reporter, hooks: Connect
     ...(plan.proxy === undefined ? {} : { proxy: plan.proxy }),
     ...clientHooks,
   });
-  return { client, tokens };
 }
 
 /**
@@ -75,7 +104,7 @@ export function connect(plan: ConnectionPlan, reporter: Reporter, hooks: Connect
  */
 function tokenProvider(
   service: TokenService,
-  plan: ConnectionPlan,
+  plan: TransportPlan,
   reporter: Reporter,
   options: { retry: RetryPolicy; signal: AbortSignal | undefined },
 ): TokenProvider {
@@ -86,6 +115,7 @@ function tokenProvider(
       from: service.from,
       env: service.env,
       appid: service.appid,
+      ...(service.componentAppid === undefined ? {} : { componentAppid: service.componentAppid }),
       timeoutMs: plan.timeoutMs,
       ...signal,
     });
@@ -100,6 +130,7 @@ function tokenProvider(
     url: service.url,
     from: service.from,
     authorization: service.authorization,
+    ...(service.names === undefined ? {} : { names: service.names }),
     proxy,
     timeoutMs: plan.timeoutMs,
     retry: options.retry,

@@ -3,6 +3,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { followerInfo, generatedFollowers, type FollowerList } from './followers.js';
+import { FakePlatform, type FakePlatformOptions } from './platform.js';
 
 /** What the fake does instead of answering a call normally. */
 export type Fault =
@@ -44,6 +45,8 @@ export interface FakeAccount {
   dailyQuota?: number;
   /** stable_token refuses its AppSecret (40125), as after the secret was reset. */
   refused?: boolean;
+  /** The account did not grant user management (an authorizer without function scope 2): user/get answers 48001. */
+  withoutUserManagement?: boolean;
 }
 
 /** What the fake saw of one account of `accounts`. */
@@ -60,6 +63,11 @@ export interface FakeApiOptions {
    * answers from the account a token belongs to. The single-account options stay as they are.
    */
   accounts?: readonly FakeAccount[];
+  /**
+   * A third-party platform (cgi-bin/component/...): its authorizers join `accounts`, each with its
+   * followers, served to the authorizer tokens that api_authorizer_token issues (or its `token`).
+   */
+  platform?: FakePlatformOptions;
   followers?: FollowerList | number;
   /** OpenIDs a page of the follower list (the real API: 10,000). */
   pageSize?: number;
@@ -173,7 +181,11 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   /** Calls of each path since the last `newDay()`: what quota/get reports as `used`. */
   const used = new Map<string, number>();
   let hugeBytes = 0;
-  const several = new SeveralAccounts(options.accounts ?? []);
+  const several = new SeveralAccounts([...(options.accounts ?? []), ...authorizerAccounts(options.platform)]);
+  const platform =
+    options.platform === undefined
+      ? undefined
+      : new FakePlatform(options.platform, apiError, (issued, owner) => several.accept(issued, owner));
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     // The latency runs from the request's arrival, so that reading its body is not added to it.
@@ -231,6 +243,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   }
 
   function route(call: RecordedCall): object | string {
+    if (platform !== undefined && FakePlatform.serves(call.path)) return platform.route(call);
     if (several.serves) return several.route(call, pageSize, renderPage);
     if (options.notWhitelisted !== undefined && call.path !== '/cgi-bin/token') {
       const ip = options.notWhitelisted;
@@ -613,7 +626,9 @@ class SeveralAccounts {
     if (call.path === '/cgi-bin/stable_token') return this.#issue(call);
     const state = this.#stateOf(call);
     if (state === undefined) return apiError(40001, 'invalid credential, access_token is invalid or not latest');
-    if (call.path !== '/cgi-bin/user/get') return apiError(48001, `api unauthorized: ${call.path}`);
+    if (call.path !== '/cgi-bin/user/get' || state.account.withoutUserManagement === true) {
+      return apiError(48001, `api unauthorized: ${call.path}`);
+    }
     const { dailyQuota } = state.account;
     if (dailyQuota !== undefined) {
       if (state.quotaUsed >= dailyQuota) return apiError(45009, 'reach max api daily quota limit');
@@ -621,6 +636,11 @@ class SeveralAccounts {
     }
     const cursor = call.query.get('next_openid');
     return renderPage(state.account.followers, cursor === null || cursor === '' ? null : cursor, pageSize, true);
+  }
+
+  /** A token issued elsewhere (the platform's authorizer tokens) for the account of `appid`. */
+  accept(token: string, appid: string): void {
+    this.#tokens.set(token, appid);
   }
 
   counts(appid: string): FakeAccountCounts {
@@ -657,4 +677,15 @@ function parsedBody(body: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The platform's authorizers as accounts of their own: no AppSecret anyone knows, their followers, their scope. */
+function authorizerAccounts(platform: FakePlatformOptions | undefined): FakeAccount[] {
+  return (platform?.authorizers ?? []).map((authorizer) => ({
+    appid: authorizer.appid,
+    secret: `NO_SECRET_OF_AN_AUTHORIZER_${authorizer.appid}`,
+    ...(authorizer.token === undefined ? {} : { token: authorizer.token }),
+    followers: authorizer.followers ?? generatedFollowers(0),
+    withoutUserManagement: !(authorizer.funcScopes ?? [2]).includes(2),
+  }));
 }
