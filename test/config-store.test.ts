@@ -22,6 +22,8 @@ const VALUES: Record<(typeof CONFIG_KEYS)[number], string> = {
   'component-appid': 'wxc0000000000000cc',
   'component-token-command': 'vault read -field=token secret/platform',
   'component-token-url': 'https://tokens.example/component/{component_appid}',
+  'authorizer-token-command': 'platform-tokens authorizer {appid}',
+  'authorizer-token-url': 'https://platform.example/authorizer/{appid}/token',
 };
 
 describe('config writes', () => {

@@ -82,6 +82,21 @@ export function selectsAuthorized(flags: AuthorizedFlags): boolean {
   return flags.authorized !== undefined && flags.authorized !== false;
 }
 
+/** The flags that go with --authorized alone, refused (exit 2) on any other export: they would be ignored. */
+export function refuseWithoutAuthorized<Flags extends AuthorizedFlags>(flags: Flags): Flags {
+  const alone = [
+    [flags.authorizerTokenCommand, '--authorizer-token-command'],
+    [flags.authorizerTokenUrl, '--authorizer-token-url'],
+    [flags.componentAppid, '--component-appid'],
+    [flags.componentTokenCommand, '--component-token-command'],
+    [flags.componentTokenUrl, '--component-token-url'],
+  ] as const;
+  for (const [value, flag] of alone) {
+    if (value !== undefined) throw usageError(`${flag} goes with --authorized (the accounts that authorized a third-party platform).`);
+  }
+  return flags;
+}
+
 /**
  * Every flag, the templates, the platform's token source and each account's token source
  * checked; nothing created, locked or requested.
@@ -306,5 +321,5 @@ async function serviceOf(plan: AuthorizedPlan, account: AuthorizedAccount, io: I
     };
   }
   if (account.tokens === undefined) throw new Error(`no token provider for ${shown(account.appid)}`);
-  return { kind: 'provided', provider: account.tokens };
+  return { kind: 'provided', provider: account.tokens, from: 'api_authorizer_token' };
 }
