@@ -25,7 +25,11 @@ function fiveAuthorizers(): FakeAuthorizer[] {
 }
 
 function platformApi(authorizers: readonly FakeAuthorizer[], extra: Partial<FakeApiOptions> = {}): Promise<FakeApi> {
-  return fake({ platform: { componentAppid: FAKE_COMPONENT_APPID, componentToken: FAKE_COMPONENT_TOKEN, authorizers }, pageSize: 40, ...extra });
+  return fake({
+    platform: { componentAppid: FAKE_COMPONENT_APPID, componentToken: FAKE_COMPONENT_TOKEN, authorizers },
+    pageSize: 40,
+    ...extra,
+  });
 }
 
 async function cli(dir: string, api: FakeApi, args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
@@ -53,7 +57,13 @@ function summaryOf(text: string): Record<string, unknown>[] {
 
 describe('export --authorized', () => {
   it('exports every authorized account with api_authorizer_token: a token expiring mid-walk is renewed with the rotated refresh token; no scope, 61023 and 61003 fail alone, in words; {name} sanitised; exit 3', async () => {
-    const [shop, news, noScope, refused, withdrawn] = fiveAuthorizers() as [FakeAuthorizer, FakeAuthorizer, FakeAuthorizer, FakeAuthorizer, FakeAuthorizer];
+    const [shop, news, noScope, refused, withdrawn] = fiveAuthorizers() as [
+      FakeAuthorizer,
+      FakeAuthorizer,
+      FakeAuthorizer,
+      FakeAuthorizer,
+      FakeAuthorizer,
+    ];
     const api = await platformApi([
       // Three pages and the end, each token good for one call, each renewal handing out a new refresh token.
       { ...shop, nickName: 'Shop/东区: "A"', tokenLifetimeCalls: 1, rotateRefreshToken: true },
@@ -70,11 +80,23 @@ describe('export --authorized', () => {
     // The first token, then one for each expiry, each asked with the newest refresh token (the fake refuses an older one).
     expect(callsTo(api, TOKEN_PATH, shop.appid)).toBe(4);
     expect(callsTo(api, INFO_PATH)).toBe(5);
-    expect(result.stderr).toMatch(new RegExp(`^wx-followers \\[${noScope.appid} \\(公众号 3\\)\\]: .*not granted the platform user management \\(function scope 2; it granted: 1, 3\\)`, 'm'));
-    expect(result.stderr).toMatch(new RegExp(`^ {2}${refused.appid} \\(公众号 4\\): failed \\(exit 3\\) after 0 OpenIDs: .*refresh token.*authorize the platform again`, 'm'));
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^wx-followers \\[${noScope.appid} \\(公众号 3\\)\\]: .*not granted the platform user management \\(function scope 2; it granted: 1, 3\\)`,
+        'm',
+      ),
+    );
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^ {2}${refused.appid} \\(公众号 4\\): failed \\(exit 3\\) after 0 OpenIDs: .*refresh token.*authorize the platform again`,
+        'm',
+      ),
+    );
     // Withdrawn since the list was read: its info call says so (61003), so it has no name.
     expect(result.stderr).toMatch(new RegExp(`^ {2}${withdrawn.appid}: failed \\(exit 3\\) after 0 OpenIDs: .*withdrew`, 'm'));
-    expect(result.stderr).toMatch(/\nwx-followers: 2 of 5 accounts finished:\n {2}wxa0+1 \(Shop\/东区: "A"\): done, 120 OpenIDs in Shop_东区_ _A_-wxa0+1\.txt\n/);
+    expect(result.stderr).toMatch(
+      /\nwx-followers: 2 of 5 accounts finished:\n {2}wxa0+1 \(Shop\/东区: "A"\): done, 120 OpenIDs in Shop_东区_ _A_-wxa0+1\.txt\n/,
+    );
     const summary = summaryOf(await readFile(join(dir, 'summary.ndjson'), 'utf8'));
     expect(summary.map(({ appid, name, status, exitCode, written }) => ({ appid, name, status, exitCode, written }))).toEqual([
       { appid: shop.appid, name: 'Shop/东区: "A"', status: 'done', exitCode: 0, written: 120 },
@@ -95,10 +117,18 @@ describe('export --authorized', () => {
     const api = await platformApi([given(shop), given(news), { ...given(third), funcScopes: [1] }]);
     const dir = await tempDir();
     const command = `"${process.execPath}" "${FIXTURE}" token GIVEN_{appid}`;
-    const byCommand = await cli(dir, api, [`${shop.appid},wx0000000000000000,${third.appid}`, '-o', 'cmd-{appid}.txt', '--authorizer-token-command', command]);
+    const byCommand = await cli(dir, api, [
+      `${shop.appid},wx0000000000000000,${third.appid}`,
+      '-o',
+      'cmd-{appid}.txt',
+      '--authorizer-token-command',
+      command,
+    ]);
     expect(byCommand.code).toBe(3);
     expect(await readFile(join(dir, `cmd-${shop.appid}.txt`), 'utf8')).toBe(lines(allOpenids(shop.followers as never)));
-    expect(byCommand.stderr).toMatch(/^ {2}wx0000000000000000: failed \(exit 3\) after 0 OpenIDs: wx0000000000000000 is not among the 3 accounts that authorized the platform/m);
+    expect(byCommand.stderr).toMatch(
+      /^ {2}wx0000000000000000: failed \(exit 3\) after 0 OpenIDs: wx0000000000000000 is not among the 3 accounts that authorized the platform/m,
+    );
     expect(byCommand.stderr).toMatch(new RegExp(`^ {2}${third.appid}: failed \\(exit 3\\) .*function scope 2`, 'm'));
     const served: string[] = [];
     const service = createServer((request, response) => {
@@ -128,7 +158,9 @@ describe('export --authorized', () => {
       fault: (call) => {
         if (call.path !== TOKEN_PATH) return undefined;
         tokenCalls += 1;
-        return tokenCalls === 2 ? { kind: 'errcode', errcode: 61004, errmsg: 'access clientip is not registered requestIP: 203.0.113.9' } : undefined;
+        return tokenCalls === 2
+          ? { kind: 'errcode', errcode: 61004, errmsg: 'access clientip is not registered requestIP: 203.0.113.9' }
+          : undefined;
       },
     });
     const dir = await tempDir();
@@ -136,8 +168,12 @@ describe('export --authorized', () => {
     expect(stopped.code).toBe(3);
     const [first, second, third] = authorizers as [FakeAuthorizer, FakeAuthorizer, FakeAuthorizer];
     expect(stopped.stderr).toMatch(new RegExp(`^ {2}${first.appid}: done`, 'm'));
-    expect(stopped.stderr).toMatch(new RegExp(`^ {2}${second.appid}: failed \\(exit 3\\) .*203\\.0\\.113\\.9.*third-party platform's IP whitelist`, 'm'));
-    expect(stopped.stderr).toMatch(new RegExp(`^ {2}${third.appid}: not started \\(exit 3\\): ${second.appid} met a failure every account would meet`, 'm'));
+    expect(stopped.stderr).toMatch(
+      new RegExp(`^ {2}${second.appid}: failed \\(exit 3\\) .*203\\.0\\.113\\.9.*third-party platform's IP whitelist`, 'm'),
+    );
+    expect(stopped.stderr).toMatch(
+      new RegExp(`^ {2}${third.appid}: not started \\(exit 3\\): ${second.appid} met a failure every account would meet`, 'm'),
+    );
     expect(api.accountCounts(third.appid).calls).toBe(0);
     const refusedDir = await tempDir();
     const refused = await cli(refusedDir, api, ['-o', '{appid}.txt'], {

@@ -24,7 +24,7 @@ const THIS_ACCOUNT_ONLY = new Set([61003, 61023]);
  * holds: --authorizer-token-command or -url, which ask that server, are the better source.
  */
 export class RefreshedAuthorizerTokens implements TokenProvider {
-  readonly name = 'api_authorizer_token (with the refresh token from the platform\'s list)';
+  readonly name = "api_authorizer_token (with the refresh token from the platform's list)";
   readonly refreshHint = 'a new token for the refresh token';
   readonly #options: RefreshedTokensOptions;
   readonly #signal: AbortSignal | undefined;

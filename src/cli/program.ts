@@ -91,23 +91,8 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
     .option('--all-profiles', 'export every profile in turn (as --profiles)')
     .option('--accounts-concurrency <n>', 'with --profiles: accounts exported at once (default 1, at most 8)')
     .option('--summary <file>', "with --profiles or --authorized: each account's outcome as NDJSON too, for monitoring")
-    .option(
-      '--authorized [appids]',
-      'export the accounts that authorized a third-party platform (all, or these AppIDs, comma-separated); -o takes {appid}, {name}, {date}',
-    )
-    .option(
-      '--authorizer-token-command <cmd>',
-      "with --authorized: each account's token from the platform's server through this shell command, {appid} saying whose (env WX_AUTHORIZER_TOKEN_COMMAND)",
-    )
-    .option(
-      '--authorizer-token-url <url>',
-      "with --authorized: each account's token from the platform's server at this URL, {appid} filled in (env WX_AUTHORIZER_TOKEN_URL, WX_AUTHORIZER_TOKEN_URL_AUTH)",
-    )
-    .option('--component-appid <appid>', "with --authorized: the third-party platform's AppID (env WX_COMPONENT_APPID)")
-    .option('--component-token-command <cmd>', "with --authorized: the platform's component token from this shell command (env WX_COMPONENT_TOKEN_COMMAND)")
-    .option('--component-token-url <url>', "with --authorized: the platform's component token from this URL (env WX_COMPONENT_TOKEN_URL)")
     .addHelpText('after', EXPORT_HELP);
-  withConnectionOptions(exportCommand).action(async (flags: AuthorizedFlags) => {
+  withConnectionOptions(withAuthorizedOptions(exportCommand)).action(async (flags: AuthorizedFlags) => {
     const [{ selectsAccounts }, { selectsAuthorized, refuseWithoutAuthorized }] = await Promise.all([
       import('../plan/accounts.js'),
       import('../plan/authorized.js'),
@@ -143,6 +128,29 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
       ),
     );
   });
+}
+
+/** export --authorized and what goes with it: a third-party platform's accounts, each with its own token. */
+function withAuthorizedOptions(command: Command): Command {
+  return command
+    .option(
+      '--authorized [appids]',
+      'export the accounts that authorized a third-party platform (all, or these AppIDs, comma-separated); -o takes {appid}, {name}, {date}',
+    )
+    .option(
+      '--authorizer-token-command <cmd>',
+      "with --authorized: each account's token from the platform's server through this shell command, {appid} saying whose (env WX_AUTHORIZER_TOKEN_COMMAND)",
+    )
+    .option(
+      '--authorizer-token-url <url>',
+      "with --authorized: each account's token from the platform's server at this URL, {appid} filled in (env WX_AUTHORIZER_TOKEN_URL, WX_AUTHORIZER_TOKEN_URL_AUTH)",
+    )
+    .option('--component-appid <appid>', "with --authorized: the third-party platform's AppID (env WX_COMPONENT_APPID)")
+    .option(
+      '--component-token-command <cmd>',
+      "with --authorized: the platform's component token from this shell command (env WX_COMPONENT_TOKEN_COMMAND)",
+    )
+    .option('--component-token-url <url>', "with --authorized: the platform's component token from this URL (env WX_COMPONENT_TOKEN_URL)");
 }
 
 /** token: prints a usable access token. */

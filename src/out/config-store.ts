@@ -61,7 +61,13 @@ export interface StoredSettings {
 }
 
 /** A token command is masked too: it often carries a password or a key of its own (`curl -u user:pass ...`). */
-const SECRET_KEYS: ReadonlySet<ProfileKey> = new Set<ProfileKey>(['access-token', 'secret', 'token-command', 'component-token-command', 'authorizer-token-command']);
+const SECRET_KEYS: ReadonlySet<ProfileKey> = new Set<ProfileKey>([
+  'access-token',
+  'secret',
+  'token-command',
+  'component-token-command',
+  'authorizer-token-command',
+]);
 
 export function isSecretKey(key: ProfileKey): boolean {
   return SECRET_KEYS.has(key);

@@ -45,8 +45,9 @@ export function expandAuthorizedTemplate(template: string, values: AuthorizedTem
 /** Longer names are cut (at a character): 120 bytes leave room for the rest of a path's 255-byte file name. */
 const MAX_NAME_BYTES = 120;
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it replaces.
-const UNSAFE_IN_FILE_NAMES = /[/\\:*?"<>|\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/gu;
+const UNSAFE_IN_FILE_NAMES =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it replaces.
+  /[/\\:*?"<>|\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/gu;
 
 /** Names Windows keeps for devices, whatever the extension. */
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;

@@ -8,12 +8,7 @@ import { planComponentConnection, type ComponentConnectionPlan, type ComponentFl
 import type { ConnectionPlan } from './connection.js';
 import { resolveSetting, type Credentials, type TokenService } from './credentials.js';
 import { type ExportFlags, type ExportPlan, parseExportValues, planExport } from './export.js';
-import {
-  type AuthorizedTemplateValues,
-  expandAuthorizedTemplate,
-  namesAuthorizedAccount,
-  namesName,
-} from './authorized-names.js';
+import { type AuthorizedTemplateValues, expandAuthorizedTemplate, namesAuthorizedAccount, namesName } from './authorized-names.js';
 import { EXAMPLE_APPID, parseAppid, parsePositiveInteger, parseTokenUrl } from './options.js';
 import { DEFAULT_TIME_ZONE, dateIn, parseTimeZone, selectedProfile } from './profiles.js';
 
@@ -29,7 +24,7 @@ export interface AuthorizedFlags extends AccountsFlags, ComponentFlags {
  * Where each account's authorizer token comes from: the platform's server (a command or a URL
  * with {appid}), or, without one, api_authorizer_token with the refresh token the list gave.
  */
-export type AuthorizerTokenSource =
+type AuthorizerTokenSource =
   | { kind: 'command'; command: string; from: string }
   | { kind: 'url'; template: string; from: string; authorization: string | undefined }
   | { kind: 'refresh' };
@@ -105,8 +100,12 @@ export async function planAuthorized(flags: AuthorizedFlags, io: IOStreams): Pro
   checkAuthorizedFlags(flags, io.env);
   const appids = parseAuthorizedAppids(flags.authorized);
   const concurrency =
-    parsePositiveInteger('--accounts-concurrency', flags.accountsConcurrency, MAX_ACCOUNTS_CONCURRENCY, 'each account runs its own calls') ??
-    1;
+    parsePositiveInteger(
+      '--accounts-concurrency',
+      flags.accountsConcurrency,
+      MAX_ACCOUNTS_CONCURRENCY,
+      'each account runs its own calls',
+    ) ?? 1;
   const store = await openConfigStore(io.env);
   const profile = selectedProfile(flags, io.env, store);
   const settings = store.settings(profile);
@@ -118,7 +117,10 @@ export async function planAuthorized(flags: AuthorizedFlags, io: IOStreams): Pro
     );
   }
   const zone = settings.get('time-zone');
-  const date = dateIn(zone === undefined ? DEFAULT_TIME_ZONE : parseTimeZone(zone, `config key time-zone of profile ${profile}`), new Date());
+  const date = dateIn(
+    zone === undefined ? DEFAULT_TIME_ZONE : parseTimeZone(zone, `config key time-zone of profile ${profile}`),
+    new Date(),
+  );
   const sample: AuthorizedTemplateValues = { appid: EXAMPLE_APPID, name: 'name', date };
   for (const template of [output, state]) {
     if (template === undefined) continue;
@@ -172,7 +174,9 @@ function parseAuthorizedAppids(value: string | boolean | undefined): string[] | 
     .map((each) => each.trim())
     .filter((each) => each !== '');
   if (given.length === 0) {
-    throw usageError('--authorized takes AppIDs, comma-separated (--authorized wx1234567890abcdef,wxfedcba0987654321), or none for every account.');
+    throw usageError(
+      '--authorized takes AppIDs, comma-separated (--authorized wx1234567890abcdef,wxfedcba0987654321), or none for every account.',
+    );
   }
   return [...new Set(given.map((appid) => parseAppid(appid, '--authorized')))];
 }
@@ -181,12 +185,27 @@ function templateOf(flag: string | undefined, flagName: string, settings: Stored
   if (flag !== undefined) return { value: flag, origin: flagName };
   const stored = settings.get(key);
   if (stored === undefined) return undefined;
-  return { value: stored, origin: settings.profile === undefined ? `config key ${key}` : `config key ${key} of profile ${settings.profile}` };
+  return {
+    value: stored,
+    origin: settings.profile === undefined ? `config key ${key}` : `config key ${key} of profile ${settings.profile}`,
+  };
 }
 
 const TOKEN_SOURCES = [
-  { kind: 'command', option: 'authorizerTokenCommand', flag: '--authorizer-token-command', env: 'WX_AUTHORIZER_TOKEN_COMMAND', key: 'authorizer-token-command' },
-  { kind: 'url', option: 'authorizerTokenUrl', flag: '--authorizer-token-url', env: 'WX_AUTHORIZER_TOKEN_URL', key: 'authorizer-token-url' },
+  {
+    kind: 'command',
+    option: 'authorizerTokenCommand',
+    flag: '--authorizer-token-command',
+    env: 'WX_AUTHORIZER_TOKEN_COMMAND',
+    key: 'authorizer-token-command',
+  },
+  {
+    kind: 'url',
+    option: 'authorizerTokenUrl',
+    flag: '--authorizer-token-url',
+    env: 'WX_AUTHORIZER_TOKEN_URL',
+    key: 'authorizer-token-url',
+  },
 ] as const satisfies readonly { kind: string; option: keyof AuthorizedFlags; flag: string; env: string; key: ConfigKey }[];
 
 /**
@@ -202,7 +221,11 @@ async function authorizerTokenSource(
   const levels = [
     { where: 'on the command line', given: (source: (typeof TOKEN_SOURCES)[number]) => flags[source.option]?.trim(), name: 'flag' },
     { where: 'in the environment', given: (source: (typeof TOKEN_SOURCES)[number]) => io.env[source.env]?.trim(), name: 'env' },
-    { where: `in the config file ${configFilePath(io.env)}`, given: (source: (typeof TOKEN_SOURCES)[number]) => settings.get(source.key), name: 'key' },
+    {
+      where: `in the config file ${configFilePath(io.env)}`,
+      given: (source: (typeof TOKEN_SOURCES)[number]) => settings.get(source.key),
+      name: 'key',
+    },
   ] as const;
   for (const level of levels) {
     const given = TOKEN_SOURCES.filter((source) => {
@@ -252,7 +275,11 @@ export interface AuthorizedAccount {
  * Every account's export planned, as for --profiles: its files filled in and checked (and apart
  * from the others'), its --state read. A mistake is exit 2 for the run, before any export call.
  */
-export async function planAuthorizedAccounts(plan: AuthorizedPlan, accounts: readonly AuthorizedAccount[], io: IOStreams): Promise<AccountsPlan> {
+export async function planAuthorizedAccounts(
+  plan: AuthorizedPlan,
+  accounts: readonly AuthorizedAccount[],
+  io: IOStreams,
+): Promise<AccountsPlan> {
   const files = accounts.map((account) => {
     const values: AuthorizedTemplateValues = { appid: account.appid, name: account.name, date: plan.date };
     const output = expandAuthorizedTemplate(plan.output.value, values, plan.output.origin);

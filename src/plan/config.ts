@@ -134,7 +134,8 @@ async function checkedValue(key: ProfileKey, given: string, io: IOStreams): Prom
   if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
   if (key === 'proxy') parseProxyUrl(value, 'config set proxy');
   if (key === 'token-url') parseTokenUrl(value, 'config set token-url', EXAMPLE_APPID);
-  if (key === 'authorizer-token-url') parseTokenUrl(value.split('{appid}').join(EXAMPLE_APPID), 'config set authorizer-token-url', undefined);
+  if (key === 'authorizer-token-url')
+    parseTokenUrl(value.split('{appid}').join(EXAMPLE_APPID), 'config set authorizer-token-url', undefined);
   if (key === 'component-token-url') parseComponentTokenUrl(value, 'config set component-token-url', EXAMPLE_APPID);
   if (key === 'time-zone') parseTimeZone(value, 'config set time-zone');
   return value;

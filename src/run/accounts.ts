@@ -70,12 +70,17 @@ export async function exportAccounts(
       next += 1;
       const account = plan.accounts[index] as AccountPlan;
       if (stoppedBy !== undefined) {
-        outcomes[index] = notStarted(account, stoppedBy.exitCode, `${stoppedBy.label} met a failure every account would meet: ${stoppedBy.reason}`);
+        outcomes[index] = notStarted(
+          account,
+          stoppedBy.exitCode,
+          `${stoppedBy.label} met a failure every account would meet: ${stoppedBy.reason}`,
+        );
         continue;
       }
       const { outcome, platformWide } = await exportAccount(account, accountIo, { interrupts, display, reporter });
       outcomes[index] = outcome;
-      if (platformWide && stoppedBy === undefined) stoppedBy = { label: labelOf(account), exitCode: outcome.exitCode, reason: outcome.reason ?? '' };
+      if (platformWide && stoppedBy === undefined)
+        stoppedBy = { label: labelOf(account), exitCode: outcome.exitCode, reason: outcome.reason ?? '' };
     }
   };
   await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.accounts.length) }, worker));

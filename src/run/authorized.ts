@@ -33,7 +33,8 @@ export async function runAuthorized(plan: AuthorizedPlan, io: IOStreams, reporte
       return reporter.error(error);
     }
     for (const account of chosen) {
-      if (account.failure !== undefined) new AccountReporter(io, labelOf(namedOf(account)), reporter).line(`wx-followers: ${account.failure.reason}`);
+      if (account.failure !== undefined)
+        new AccountReporter(io, labelOf(namedOf(account)), reporter).line(`wx-followers: ${account.failure.reason}`);
     }
     let accountsPlan: AccountsPlan;
     try {
@@ -100,7 +101,13 @@ async function listAuthorizers(
 /** Without a command or URL of the platform's server: api_authorizer_token with the list's refresh token. */
 function tokensOf(plan: AuthorizedPlan, client: ApiClient, entry: AuthorizerEntry, onSecret: (secret: string) => void): Chosen['tokens'] {
   if (plan.tokens.kind !== 'refresh') return undefined;
-  const options = { client, componentAppid: plan.platform.component.appid.value, appid: entry.appid, refreshToken: entry.refreshToken, onSecret };
+  const options = {
+    client,
+    componentAppid: plan.platform.component.appid.value,
+    appid: entry.appid,
+    refreshToken: entry.refreshToken,
+    onSecret,
+  };
   return (signal) => new RefreshedAuthorizerTokens(options, signal);
 }
 

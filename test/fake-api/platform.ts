@@ -77,7 +77,11 @@ export class FakePlatform {
   readonly #componentTokens = new Set<string>();
   #issued = 0;
 
-  constructor(options: FakePlatformOptions, apiError: ApiError, accept: (token: string, appid: string, lifetimeCalls: number | undefined) => void) {
+  constructor(
+    options: FakePlatformOptions,
+    apiError: ApiError,
+    accept: (token: string, appid: string, lifetimeCalls: number | undefined) => void,
+  ) {
     this.#options = options;
     this.#apiError = apiError;
     this.#accept = accept;

@@ -143,11 +143,7 @@ export function fetchAuthorizerToken(
     authorizer_appid: asked.authorizerAppid,
     authorizer_refresh_token: asked.refreshToken,
   };
-  return client.call(
-    componentRequest(TOKEN_PATH, body),
-    (answer) => parseAuthorizerToken(answer, asked.authorizerAppid, onSecret),
-    signal,
-  );
+  return client.call(componentRequest(TOKEN_PATH, body), (answer) => parseAuthorizerToken(answer, asked.authorizerAppid, onSecret), signal);
 }
 
 function parseAuthorizerToken(answer: JsonObject, appid: string, onSecret: (secret: string) => void): AuthorizerToken {
