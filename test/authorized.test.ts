@@ -153,20 +153,17 @@ describe('export --authorized', () => {
 
   it('61004 (this IP off the platform whitelist) starts no other account; a refused component token is exit 3 before any export', async () => {
     const authorizers = fiveAuthorizers().slice(0, 3);
-    let tokenCalls = 0;
+    const [first, second, third] = authorizers as [FakeAuthorizer, FakeAuthorizer, FakeAuthorizer];
+    // The second account's follower list: the platform's whitelist is checked on its accounts' calls too.
     const api = await platformApi(authorizers, {
-      fault: (call) => {
-        if (call.path !== TOKEN_PATH) return undefined;
-        tokenCalls += 1;
-        return tokenCalls === 2
+      fault: (call) =>
+        call.path === '/cgi-bin/user/get' && call.query.get('access_token')?.includes(second.appid) === true
           ? { kind: 'errcode', errcode: 61004, errmsg: 'access clientip is not registered requestIP: 203.0.113.9' }
-          : undefined;
-      },
+          : undefined,
     });
     const dir = await tempDir();
     const stopped = await cli(dir, api, ['-o', '{appid}.txt']);
     expect(stopped.code).toBe(3);
-    const [first, second, third] = authorizers as [FakeAuthorizer, FakeAuthorizer, FakeAuthorizer];
     expect(stopped.stderr).toMatch(new RegExp(`^ {2}${first.appid}: done`, 'm'));
     expect(stopped.stderr).toMatch(
       new RegExp(`^ {2}${second.appid}: failed \\(exit 3\\) .*203\\.0\\.113\\.9.*third-party platform's IP whitelist`, 'm'),
