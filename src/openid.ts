@@ -103,3 +103,24 @@ export type DetailsLanguage = (typeof DETAILS_LANGUAGES)[number];
  * accounts apart with a config folder each, WX_FOLLOWERS_CONFIG_DIR).
  */
 export type AccountId = { appid: string } | { tokenFrom: string };
+
+/** What `wx-followers accounts --with-info` learnt of an account (api_get_authorizer_info). */
+interface AuthorizerDetails {
+  /** The account's name (nick_name): outside text. */
+  name: string;
+  /** service_type_info.id: 0 and 1 subscription accounts, 2 service accounts. */
+  serviceType: number | undefined;
+  /** verify_type_info.id: -1 unverified, 0 WeChat verification, 1 to 5 others. */
+  verifyType: number | undefined;
+  /** Whether it granted user management (function scope 2), which a follower export needs. */
+  userManagement: boolean;
+}
+
+/** An account that authorized a third-party platform, as `wx-followers accounts` lists it: never its refresh token. */
+export interface AuthorizerRow {
+  appid: string;
+  /** When it authorized the platform, Unix seconds. */
+  authTime: number;
+  /** Undefined without --with-info; 'withdrawn' when the authorization was withdrawn after the list was read (61003). */
+  details: AuthorizerDetails | 'withdrawn' | undefined;
+}

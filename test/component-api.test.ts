@@ -4,7 +4,14 @@ import { fetchAuthorizerInfo, fetchAuthorizerPage, fetchAuthorizerToken } from '
 import { ProvidedTokens, type TokenProvider } from '../src/api/token-sources.js';
 import { WxError } from '../src/errors.js';
 import { generatedFollowers } from './fake-api/followers.js';
-import { FAKE_COMPONENT_APPID, FAKE_COMPONENT_TOKEN, generatedAuthorizers, type FakePlatformOptions } from './fake-api/platform.js';
+import {
+  FAKE_COMPONENT_APPID,
+  FAKE_COMPONENT_SECRET,
+  FAKE_COMPONENT_TOKEN,
+  FAKE_VERIFY_TICKET,
+  generatedAuthorizers,
+  type FakePlatformOptions,
+} from './fake-api/platform.js';
 import type { FakeApi } from './fake-api/server.js';
 import { useFakes } from './helpers/fakes.js';
 
@@ -134,6 +141,28 @@ describe('the platform endpoints against the fake', () => {
     for (const error of [refused, withdrawn, expired, ip]) {
       for (const each of authorizers) expect(error.message).not.toContain(each.refreshToken);
     }
+  });
+
+  it('issue component tokens to the secret and the verify ticket alone (api_component_token: the platform server, never the tool, calls it)', async () => {
+    const api = await fake({ platform: platform() });
+    const client = clientOf(api, fixedToken('unused-token-0123456789'));
+    const ask = (ticket: string) =>
+      client.send(
+        {
+          method: 'POST',
+          path: '/cgi-bin/component/api_component_token',
+          body: { component_appid: FAKE_COMPONENT_APPID, component_appsecret: FAKE_COMPONENT_SECRET, component_verify_ticket: ticket },
+        },
+        (answer) => answer,
+      );
+    const issued = await ask(FAKE_VERIFY_TICKET);
+    const page = await fetchAuthorizerPage(
+      clientOf(api, fixedToken(String(issued['component_access_token']))),
+      { componentAppid: FAKE_COMPONENT_APPID, offset: 0 },
+      () => undefined,
+    );
+    expect(page.totalCount).toBe(3);
+    expect((await refusal(ask('ticket@@@stale'))).errcode).toBe(61008);
   });
 
   it('renew a refused component token through its provider, asked again with refresh', async () => {

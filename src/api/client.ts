@@ -22,7 +22,7 @@ export interface ApiRequest {
   tokenParameter?: TokenParameter;
 }
 
-export type TokenParameter = 'access_token' | 'component_access_token';
+type TokenParameter = 'access_token' | 'component_access_token';
 
 /**
  * The run's --max-calls are spent: the next request was not sent. Not a failure (exit 0): the

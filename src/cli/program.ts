@@ -3,6 +3,7 @@ import { ExitCode } from '../errors.js';
 import type { ConfigFlags } from '../plan/config.js';
 import type { DiffFlags } from '../plan/diff.js';
 import type { AuthorizedFlags } from '../plan/authorized.js';
+import type { AuthorizersFlags } from '../plan/authorizers.js';
 import type { CheckFlags } from '../plan/check.js';
 import type { TagsFlags } from '../plan/tags.js';
 import type { TokenFlags } from '../plan/token.js';
@@ -25,15 +26,15 @@ signal's code, then 2, then the first of 1, 3, 4, 5 that an account ended with.
 without it, the tool asks api_authorizer_token with the refresh token from the platform's list,
 and a new authorizer token may retire the one the platform's server holds. An account without
 user management (scope 2), whose refresh token is refused (61023) or that withdrew (61003) fails
-alone; 61004 (this IP off the platform's whitelist) or a refused component token stops the run.
+alone; 61004 (this IP off the platform's whitelist) or a refused component token stops the run:
+  wx-followers export --profile agency --authorized -o '{appid}-{date}.txt' --summary summary.ndjson
 
 When a run stops early, stderr names the cursor to go on from: --resume OPENID.
 
 Examples:
   $ wx-followers export -f csv --bom -o followers.csv
   $ wx-followers export --state followers.state -o followers.txt
-  $ wx-followers export --all-profiles -o '{profile}-{date}.txt' --state '{profile}.state'
-  $ wx-followers export --profile agency --authorized -o '{appid}-{date}.txt' --summary summary.ndjson`;
+  $ wx-followers export --all-profiles -o '{profile}-{date}.txt' --state '{profile}.state'`;
 
 /** Two or three lines a person can copy, at the end of a command's --help. */
 function examples(...lines: string[]): string {
@@ -58,7 +59,7 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
-  for (const add of [addExport, addToken, addCheck, addTags, addDiff, addConfig]) add(program, io, done);
+  for (const add of [addExport, addToken, addCheck, addTags, addAccounts, addDiff, addConfig]) add(program, io, done);
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -92,7 +93,7 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
     .option('--accounts-concurrency <n>', 'with --profiles: accounts exported at once (default 1, at most 8)')
     .option('--summary <file>', "with --profiles or --authorized: each account's outcome as NDJSON too, for monitoring")
     .addHelpText('after', EXPORT_HELP);
-  withConnectionOptions(withAuthorizedOptions(exportCommand)).action(async (flags: AuthorizedFlags) => {
+  withComponentOptions(withConnectionOptions(withAuthorizedOptions(exportCommand))).action(async (flags: AuthorizedFlags) => {
     const [{ selectsAccounts }, { selectsAuthorized, refuseWithoutAuthorized }] = await Promise.all([
       import('../plan/accounts.js'),
       import('../plan/authorized.js'),
@@ -144,13 +145,7 @@ function withAuthorizedOptions(command: Command): Command {
     .option(
       '--authorizer-token-url <url>',
       "with --authorized: each account's token from the platform's server at this URL, {appid} filled in (env WX_AUTHORIZER_TOKEN_URL, WX_AUTHORIZER_TOKEN_URL_AUTH)",
-    )
-    .option('--component-appid <appid>', "with --authorized: the third-party platform's AppID (env WX_COMPONENT_APPID)")
-    .option(
-      '--component-token-command <cmd>',
-      "with --authorized: the platform's component token from this shell command (env WX_COMPONENT_TOKEN_COMMAND)",
-    )
-    .option('--component-token-url <url>', "with --authorized: the platform's component token from this URL (env WX_COMPONENT_TOKEN_URL)");
+    );
 }
 
 /** token: prints a usable access token. */
@@ -225,6 +220,47 @@ function addTags(program: Command, io: IOStreams, done: (exitCode: ExitCode) => 
   });
 }
 
+/** accounts: the accounts that authorized a third-party platform. */
+function addAccounts(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
+  const accountsCommand = program
+    .command('accounts')
+    .description(
+      "For a third-party platform (agencies): list the accounts that authorized it, with the time; its component token from the platform's server.",
+    )
+    .option('-f, --format <format>', 'text (tab-separated) | csv | ndjson (default: text)')
+    .option('--bom', 'with csv: a UTF-8 byte order mark first, for Excel')
+    .option(
+      '--with-info',
+      "each account's name, type, verification, and whether it granted user management (one call an account, 5 at once)",
+    )
+    .addHelpText(
+      'after',
+      `
+Columns: appid, auth_time, user_management (yes | no | not fetched), then with --with-info name,
+service_type, verify_type (user_management: withdrawn, for one withdrawn meanwhile). An account must grant user management (function scope 2) for its
+followers to be exported. The accounts' refresh tokens are never printed.
+Exit 0 when listed; 2 usage (no component token source or AppID), 3 the component token refused
+or this machine's IP off the platform's whitelist (61004), 5 network or API.
+${examples(
+  'wx-followers accounts --component-appid wx1234567890abcdef --component-token-url https://platform.example/component-token',
+  'wx-followers accounts --profile agency --with-info -f csv --bom > accounts.csv',
+)}`,
+    );
+  withTransportOptions(withComponentOptions(accountsCommand)).action(async (flags: AuthorizersFlags) => {
+    const [{ planAuthorizers }, { runAuthorizers }] = await Promise.all([
+      import('../plan/authorizers.js'),
+      import('../run/authorizers.js'),
+    ]);
+    done(
+      await planThenRun(
+        io,
+        () => planAuthorizers(flags, io),
+        (plan, reporter) => runAuthorizers(plan, io, reporter),
+      ),
+    );
+  });
+}
+
 /** diff: who came and who left between two exports. */
 function addDiff(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   program
@@ -258,7 +294,7 @@ function addConfig(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
   const config = program
     .command('config')
     .description(
-      'Read and change the stored settings (access-token, appid, secret, base-url, proxy, token-command, token-url), named profiles of them, and the token cache.',
+      'Read and change the stored settings (access-token, appid, secret, base-url, proxy, token-command, token-url, component-appid, component-token-command, component-token-url), named profiles of them, and the token cache.',
     )
     .option('--profile <name>', 'act on this profile (made by its first set) instead of the settings outside any profile')
     .addHelpText(
@@ -353,12 +389,32 @@ function addConfigReads(config: Command, io: IOStreams, done: (exitCode: ExitCod
 
 /** The credential and connection options that export, token, tags and check share. */
 function withConnectionOptions(command: Command): Command {
-  return command
+  command
     .option('-t, --access-token <token>', "access token; '-' reads it from stdin (env WX_ACCESS_TOKEN)")
     .option('--appid <appid>', "the account's AppID (env WX_APPID)")
     .option('--secret <secret>', "the account's AppSecret; '-' reads it from stdin (env WX_SECRET)")
     .option('--token-command <cmd>', 'take every token from this shell command: it prints the token or JSON (env WX_TOKEN_COMMAND)')
-    .option('--token-url <url>', 'take every token from this service, {appid} filled in (env WX_TOKEN_URL, WX_TOKEN_URL_AUTH)')
+    .option('--token-url <url>', 'take every token from this service, {appid} filled in (env WX_TOKEN_URL, WX_TOKEN_URL_AUTH)');
+  return withTransportOptions(command);
+}
+
+/** A third-party platform's AppID and the source of its component token (the platform's server). */
+function withComponentOptions(command: Command): Command {
+  return command
+    .option('--component-appid <appid>', "the third-party platform's AppID (env WX_COMPONENT_APPID)")
+    .option(
+      '--component-token-command <cmd>',
+      "take the platform's component token from this shell command: it prints the token or JSON (env WX_COMPONENT_TOKEN_COMMAND)",
+    )
+    .option(
+      '--component-token-url <url>',
+      "take the platform's component token from this service, {component_appid} filled in (env WX_COMPONENT_TOKEN_URL, WX_COMPONENT_TOKEN_URL_AUTH)",
+    );
+}
+
+/** Where and how the API is called, whoever's token the calls carry. */
+function withTransportOptions(command: Command): Command {
+  return command
     .option('--base-url <url>', 'API origin (default https://api.weixin.qq.com; env WX_API_BASE_URL)')
     .option('--timeout <ms>', 'per-request timeout in milliseconds (default 30000, at most 2147483647)')
     .option('--retries <n>', 'retries of a request that failed for a passing reason (default 5, at most 100)')

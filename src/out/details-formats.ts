@@ -48,7 +48,7 @@ export function guardFormula(text: string): string {
 }
 
 /** Unix seconds as `2024-05-01T08:30:00Z`; a time out of range is kept as its number. */
-function isoSeconds(seconds: number): string {
+export function isoSeconds(seconds: number): string {
   const date = new Date(seconds * 1000);
   if (Number.isNaN(date.getTime())) return String(seconds);
   const iso = date.toISOString();

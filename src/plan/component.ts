@@ -17,13 +17,13 @@ export interface ComponentFlags {
  * The platform's credentials. Its component token comes from the platform's own server (a
  * command or a URL): only that server receives the component_verify_ticket that mints one.
  */
-export interface ComponentCredentials {
+interface ComponentCredentials {
   appid: Setting;
   service: TokenService;
 }
 
 /** The three ways to give the platform's token source, as messages list them. */
-export const HOW_TO_GIVE_COMPONENT_TOKEN =
+const HOW_TO_GIVE_COMPONENT_TOKEN =
   '--component-token-command CMD or --component-token-url URL, the environment variable WX_COMPONENT_TOKEN_COMMAND or WX_COMPONENT_TOKEN_URL, ' +
   'or the config (`wx-followers config set component-token-url URL`, in a profile with --profile NAME)';
 
@@ -45,7 +45,7 @@ type Source = (typeof SOURCES)[number];
  * account's token sources), or undefined when none gives a source. A command and a URL at the
  * same level is a usage error; a source without a component AppID too. Requests nothing.
  */
-export async function resolveComponent(
+async function resolveComponent(
   flags: ComponentFlags,
   io: IOStreams,
   store: () => Promise<StoredSettings>,

@@ -1,6 +1,6 @@
 import { RefreshedAuthorizerTokens } from '../api/authorizer-tokens.js';
 import type { ApiClient } from '../api/client.js';
-import { type AuthorizerEntry, fetchAuthorizerInfo, fetchAuthorizerPage } from '../api/endpoints/component.js';
+import { AUTHORIZER_PAGE_SIZE, type AuthorizerEntry, fetchAuthorizerInfo, fetchAuthorizerPage } from '../api/endpoints/component.js';
 import { AccountReporter, type Reporter } from '../console/report.js';
 import { signalExitCode, type IOStreams } from '../console/streams.js';
 import { counted, ExitCode, WxError } from '../errors.js';
@@ -24,7 +24,11 @@ export async function runAuthorized(plan: AuthorizedPlan, io: IOStreams, reporte
   const interrupts = accountsInterrupts(io, reporter);
   const stopping = new AbortController();
   const stopListening = interrupts.onInterrupt((signal) => stopping.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))));
-  const platform = connectComponent(plan.platform, reporter, { signal: stopping.signal });
+  // With {name}, the info calls run a few at once, each on a connection of its own.
+  const platform = connectComponent(plan.platform, reporter, {
+    signal: stopping.signal,
+    connections: plan.needsName ? INFO_CONCURRENCY : 1,
+  });
   try {
     let chosen: Chosen[];
     try {
@@ -93,8 +97,8 @@ async function listAuthorizers(
     const page = await fetchAuthorizerPage(client, { componentAppid, offset }, onSecret);
     for (const entry of page.entries) if (!entries.has(entry.appid)) entries.set(entry.appid, entry);
     offset += page.entries.length;
-    // An empty page ends the list too: a total that does not match would otherwise ask forever.
-    if (page.entries.length === 0 || offset >= page.totalCount) return [...entries.values()];
+    // A short page is the last (as `accounts` reads it): the total may change while the list is read.
+    if (page.entries.length < AUTHORIZER_PAGE_SIZE || offset >= page.totalCount) return [...entries.values()];
   }
 }
 

@@ -36,7 +36,7 @@ export interface FakePlatformOptions {
   componentAppid: string;
   /** A component token the fake accepts as given (what the platform's server hands out); it never expires. */
   componentToken: string;
-  /** For api_component_token, which issues further component tokens. */
+  /** For api_component_token, which issues further component tokens: FAKE_COMPONENT_SECRET and FAKE_VERIFY_TICKET unless said. */
   componentSecret?: string;
   verifyTicket?: string;
   /** Component tokens answered 42001 (expired). */
@@ -118,12 +118,10 @@ export class FakePlatform {
   }
 
   #issueComponentToken(body: Record<string, unknown>): object {
-    const { componentAppid, componentSecret, verifyTicket } = this.#options;
+    const { componentAppid, componentSecret = FAKE_COMPONENT_SECRET, verifyTicket = FAKE_VERIFY_TICKET } = this.#options;
     if (body['component_appid'] !== componentAppid) return this.#apiError(61005, 'component_appid is invalid');
-    if (componentSecret === undefined || body['component_appsecret'] !== componentSecret) {
-      return this.#apiError(61006, 'component_appsecret is invalid');
-    }
-    if (verifyTicket === undefined || body['component_verify_ticket'] !== verifyTicket) {
+    if (body['component_appsecret'] !== componentSecret) return this.#apiError(61006, 'component_appsecret is invalid');
+    if (body['component_verify_ticket'] !== verifyTicket) {
       return this.#apiError(61008, 'component_verify_ticket is invalid');
     }
     this.#issued += 1;

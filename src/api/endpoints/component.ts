@@ -11,7 +11,7 @@ import type { ApiClient, ApiRequest, JsonObject } from '../client.js';
 export const AUTHORIZER_PAGE_SIZE = 500;
 
 /** Function scope 2 (funcscope_category): user management, which user/get needs. */
-export const USER_MANAGEMENT_SCOPE = 2;
+const USER_MANAGEMENT_SCOPE = 2;
 
 export interface AuthorizerEntry {
   appid: string;
