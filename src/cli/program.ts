@@ -99,14 +99,7 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
       import('../plan/authorized.js'),
     ]);
     if (selectsAuthorized(flags)) {
-      const [{ planAuthorized }, { runAuthorized }] = await Promise.all([import('../plan/authorized.js'), import('../run/authorized.js')]);
-      done(
-        await planThenRun(
-          io,
-          () => planAuthorized(flags, io),
-          (plan, reporter) => runAuthorized(plan, io, reporter),
-        ),
-      );
+      done(await exportAuthorized(flags, io));
       return;
     }
     if (selectsAccounts(flags) || flags.accountsConcurrency !== undefined || flags.summary !== undefined) {
@@ -129,6 +122,16 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
       ),
     );
   });
+}
+
+/** export --authorized: the platform's accounts. */
+async function exportAuthorized(flags: AuthorizedFlags, io: IOStreams): Promise<ExitCode> {
+  const [{ planAuthorized }, { runAuthorized }] = await Promise.all([import('../plan/authorized.js'), import('../run/authorized.js')]);
+  return planThenRun(
+    io,
+    () => planAuthorized(flags, io),
+    (plan, reporter) => runAuthorized(plan, io, reporter),
+  );
 }
 
 /** export --authorized and what goes with it: a third-party platform's accounts, each with its own token. */
