@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { allOpenids } from './fake-api/followers.js';
 import { serveInstructions } from './fake-api/demo-instructions.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN } from './fake-api/server.js';
+import { generatedFollowers } from './fake-api/followers.js';
+import { demoPlatform } from './fake-api/platform.js';
 import { BIN, cleanEnv, lines, onPosix, runCli, runProcess, tempDir } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
@@ -214,6 +216,32 @@ describe('npm run demo -- --serve', () => {
     const token = await runCli(['token'], { env: cleanEnv(await tempDir(), env) });
     expect([token.code, token.stderr]).toEqual([0, '']);
     expect(token.stdout.toString()).toMatch(/^FAKE_STABLE_TOKEN_1/);
+  });
+
+  it('prints a platform that `accounts` lists with the command it gives, the account beside it untouched', async () => {
+    const api = await fake({ followers: 2, platform: demoPlatform(generatedFollowers) });
+    const exported = /export (WX_API_BASE_URL=\S+ WX_COMPONENT_APPID=\S+) WX_COMPONENT_TOKEN_COMMAND="([^"]+)"\n/.exec(
+      serveInstructions(api.url),
+    );
+    const env = Object.fromEntries((exported?.[1] ?? '').split(' ').map((pair) => pair.split('=', 2) as [string, string]));
+    const listed = await runCli(['accounts', '--with-info'], {
+      env: cleanEnv(await tempDir(), { ...env, WX_COMPONENT_TOKEN_COMMAND: exported?.[2] ?? '' }),
+    });
+    expect([listed.code, listed.stderr]).toEqual([
+      0,
+      'wx-followers: 4 accounts authorized the platform; 3 granted user management, 1 did not (their followers cannot be exported).\n',
+    ]);
+    expect(
+      listed.stdout
+        .toString()
+        .split('\n')
+        .map((line) => line.split('\t')[2]),
+    ).toEqual(['yes', 'yes', 'no', 'yes', undefined]);
+    // The single account of the demo still answers its own token.
+    const exportedList = await runCli(['export', '--base-url', api.url], {
+      env: cleanEnv(await tempDir(), { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+    });
+    expect([exportedList.code, exportedList.stdout.toString().split('\n').length]).toEqual([0, 3]);
   });
 });
 

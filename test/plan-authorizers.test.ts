@@ -63,6 +63,8 @@ describe('planAuthorizers', () => {
     expect(service.url.href).toBe(`https://platform.example/token/${APPID}?key=1`);
     expect(service.authorization).toBe('Bearer abc');
     expect(service.from).toBe('WX_COMPONENT_TOKEN_URL');
+    // What a refusal of the service names: the platform's setting and variable, not the account's.
+    expect(service.names).toEqual({ setting: '--component-token-url', authorizationEnv: 'WX_COMPONENT_TOKEN_URL_AUTH' });
   });
 
   it('reads a platform profile, and a flag wins over the environment, which wins over the config', async () => {

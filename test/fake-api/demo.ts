@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { everyNth, generatedFollowers } from './followers.js';
 import { serveInstructions } from './demo-instructions.js';
 import { FAKE_TOKEN, startFakeApi } from './server.js';
+import { demoPlatform } from './platform.js';
 
 /**
  * Stops the fake and ends the process on SIGINT, SIGTERM or SIGHUP (exit 0: asked to stop), and
@@ -41,6 +42,8 @@ if (process.argv.includes('--serve')) {
       { id: 134, name: '北京', members: everyNth(followers, 3, 1) },
     ],
     blacklist: everyNth(followers, 50, 7),
+    // A third-party platform beside the account, for `accounts` and a platform profile.
+    platform: demoPlatform(generatedFollowers),
     // A stable token lives ten calls here, so that an export with the AppID and AppSecret shows renewal.
     tokenLifetimeCalls: 10,
   });

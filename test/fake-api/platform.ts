@@ -206,6 +206,19 @@ export class FakePlatform {
   }
 }
 
+/**
+ * The platform of `npm run demo -- --serve`: four accounts with followers of their own, one that
+ * did not grant user management.
+ */
+export function demoPlatform(followers: (count: number) => FollowerList): FakePlatformOptions {
+  const authorizers = generatedAuthorizers(4).map((authorizer, index) => ({
+    ...authorizer,
+    followers: followers(1_000 * (index + 1)),
+    ...(index === 2 ? { funcScopes: [1, 3], serviceType: 0, verifyType: -1 } : {}),
+  }));
+  return { componentAppid: FAKE_COMPONENT_APPID, componentToken: FAKE_COMPONENT_TOKEN, authorizers };
+}
+
 /** Authorizers numbered from 1: AppIDs, refresh tokens and names of their own, auth times a day apart. */
 export function generatedAuthorizers(count: number, from = 1): FakeAuthorizer[] {
   return Array.from({ length: count }, (_, index) => {

@@ -244,7 +244,8 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
 
   function route(call: RecordedCall): object | string {
     if (platform !== undefined && FakePlatform.serves(call.path)) return platform.route(call);
-    if (several.serves) return several.route(call, pageSize, renderPage);
+    // A platform alone keeps the single account as it was: only its authorizers' tokens go to their accounts.
+    if ((options.accounts?.length ?? 0) > 0 || several.owns(call)) return several.route(call, pageSize, renderPage);
     if (options.notWhitelisted !== undefined && call.path !== '/cgi-bin/token') {
       const ip = options.notWhitelisted;
       return apiError(40164, `invalid ip ${ip} ipv6 ::ffff:${ip}, not in whitelist`);
@@ -605,8 +606,9 @@ class SeveralAccounts {
     for (const { appid, token } of accounts) if (token !== undefined) this.#tokens.set(token, appid);
   }
 
-  get serves(): boolean {
-    return this.#accounts.size > 0;
+  /** Whether the call carries a token of one of the accounts (or stable_token asks for one of theirs). */
+  owns(call: RecordedCall): boolean {
+    return this.#stateOf(call) !== undefined;
   }
 
   /** Counts the call against its account until its answer is done; gives back the leaving. */
