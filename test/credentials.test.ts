@@ -150,7 +150,7 @@ describe('refusals of the AppID and AppSecret', () => {
     ['a wrong AppSecret', { WX_SECRET: 'WRONG_SECRET_00000' }, undefined, /refused the AppSecret \(errcode 40125/],
     ['40001 from stable_token', {}, 40001, /refused the AppSecret for AppID wxfa4e0123456789ab \(errcode 40001/],
     ['the IP whitelist (40164)', {}, 40164, /not on the account's IP whitelist .*forward proxy on a whitelisted server/],
-    ['the IP whitelist (61004)', {}, 61004, /public IP address to the IP whitelist/],
+    ['the IP whitelist (61004)', {}, 61004, /not on the third-party platform's IP whitelist/],
   ])('%s exits 3 with a message', async (_name, env, stableErrcode, message) => {
     const api = await fake({
       followers: 3,
