@@ -54,7 +54,11 @@ describe('config writes', () => {
     // Not token-command or token-url, nor the platform's keys (component-, authorizer-): four writers beside the token's, as the test has always had.
     const keys = CONFIG_KEYS.filter(
       (key) =>
-        key !== 'access-token' && key !== 'token-command' && key !== 'token-url' && !key.startsWith('component-') && !key.startsWith('authorizer-'),
+        key !== 'access-token' &&
+        key !== 'token-command' &&
+        key !== 'token-url' &&
+        !key.startsWith('component-') &&
+        !key.startsWith('authorizer-'),
     );
     for (let round = 0; round < 5; round += 1) {
       const dir = await tempDir();
