@@ -30,6 +30,11 @@ export interface WxErrorDetails {
   /** Nothing to tell the person: the reader of stdout went away, say. */
   silent?: boolean;
   retry?: RetryHint;
+  /**
+   * A third-party platform's own failure (its IP off its whitelist, its token refused): every
+   * account a run exports through it would meet it, so the run starts no other.
+   */
+  platformWide?: boolean;
 }
 
 /**
@@ -42,6 +47,7 @@ export class WxError extends Error {
   readonly errmsg: string | undefined;
   readonly silent: boolean;
   readonly retry: RetryHint | undefined;
+  readonly platformWide: boolean;
 
   constructor(message: string, exitCode: ExitCode, details: WxErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -51,6 +57,7 @@ export class WxError extends Error {
     this.errmsg = details.errmsg;
     this.silent = details.silent ?? false;
     this.retry = details.retry;
+    this.platformWide = details.platformWide ?? false;
   }
 }
 

@@ -22,13 +22,15 @@ const VALUES: Record<(typeof CONFIG_KEYS)[number], string> = {
   'component-appid': 'wxc0000000000000cc',
   'component-token-command': 'vault read -field=token secret/platform',
   'component-token-url': 'https://tokens.example/component/{component_appid}',
+  'authorizer-token-command': 'platform-tokens authorizer {appid}',
+  'authorizer-token-url': 'https://platform.example/authorizer/{appid}/token',
 };
 
 describe('config writes', () => {
   it('are serialized: changes made at once through several stores of one file all stay', async () => {
     const env = cleanEnv(await tempDir());
     // Each opened before any change: a change that wrote what its store read would lose the others'.
-    const stores = await Promise.all(Array.from({ length: 10 }, () => openConfigStore(env)));
+    const stores = await Promise.all(Array.from({ length: CONFIG_KEYS.length }, () => openConfigStore(env)));
     await Promise.all([
       ...CONFIG_KEYS.map((key, index) => stores[index]?.set(key, VALUES[key])),
       ...stores.map((store, index) =>
@@ -40,7 +42,7 @@ describe('config writes', () => {
     ]);
     const after = await openConfigStore(env);
     expect(Object.fromEntries(CONFIG_KEYS.map((key) => [key, after.get(key)]))).toEqual(VALUES);
-    expect(after.cachedTokenCount()).toBe(10);
+    expect(after.cachedTokenCount()).toBe(CONFIG_KEYS.length);
     // Nothing left beside it: no temp file, no lock.
     expect(await readdir(env['WX_FOLLOWERS_CONFIG_DIR'] as string)).toEqual(['config.json']);
     await expectOwnerOnly(after.path);
@@ -49,9 +51,14 @@ describe('config writes', () => {
   it('from parallel processes lose nothing: four `config set` and a `token` that caches its token, five times over', async () => {
     const api = await fake({ followers: 1 });
     // Not access-token: stored, it would be the token `token` prints, and nothing would be cached.
-    // Not token-command or token-url, nor the platform's keys: four writers beside the token's, as the test has always had.
+    // Not token-command or token-url, nor the platform's keys (component-, authorizer-): four writers beside the token's, as the test has always had.
     const keys = CONFIG_KEYS.filter(
-      (key) => key !== 'access-token' && key !== 'token-command' && key !== 'token-url' && !key.startsWith('component-'),
+      (key) =>
+        key !== 'access-token' &&
+        key !== 'token-command' &&
+        key !== 'token-url' &&
+        !key.startsWith('component-') &&
+        !key.startsWith('authorizer-'),
     );
     for (let round = 0; round < 5; round += 1) {
       const dir = await tempDir();

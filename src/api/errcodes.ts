@@ -145,7 +145,8 @@ function endpointAdvice(errcode: number, path: string): ErrcodeAdvice | undefine
           api === undefined
             ? `Check ${INTERFACE_PERMISSIONS}.`
             : `${api} needs a verified account (认证): unverified subscription accounts cannot call it. Verify the account, or export a verified one.` +
-              (path === '/cgi-bin/user/info/batchget' ? ' Without --with-info, the export lists the OpenIDs alone.' : ''),
+              (path === '/cgi-bin/user/info/batchget' ? ' Without --with-info, the export lists the OpenIDs alone.' : '') +
+              ' For an account run through a third-party platform, it must also have granted the platform user management (function scope 2).',
       };
     case 50001:
       return {
@@ -199,7 +200,8 @@ function platformNotWhitelisted(errmsg: string): WxError {
       "Add it to the platform's whitelist (WeChat Open Platform, the platform's development settings: 白名单), or go through a " +
       'forward proxy on a whitelisted server: --proxy http://host:port, the config key proxy, or HTTPS_PROXY.',
     ExitCode.Credentials,
-    { errcode: 61004, errmsg },
+    // Every account exported through the platform would meet it: a run over them starts no other.
+    { errcode: 61004, errmsg, platformWide: true },
   );
 }
 

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { ConfigFlags } from '../plan/config.js';
 import type { DiffFlags } from '../plan/diff.js';
-import type { AccountsFlags } from '../plan/accounts.js';
+import type { AuthorizedFlags } from '../plan/authorized.js';
 import type { AuthorizersFlags } from '../plan/authorizers.js';
 import type { CheckFlags } from '../plan/check.js';
 import type { TagsFlags } from '../plan/tags.js';
@@ -18,8 +18,16 @@ Exit codes:
   2  usage error                                   5  the API or the network failed
   129 SIGHUP (terminal or console closed)   130 SIGINT (Ctrl-C)
   143 SIGTERM                               149 SIGBREAK (Ctrl-Break, Windows)
-With --profiles or --all-profiles: 0 when every account finished; else a signal's code,
-then 2, then the first of 1, 3, 4, 5 that an account ended with.
+With --profiles, --all-profiles or --authorized: 0 when every account finished; else a
+signal's code, then 2, then the first of 1, 3, 4, 5 that an account ended with.
+
+--authorized (agencies): each account's token comes from the platform's server when
+--authorizer-token-command or --authorizer-token-url is set ({appid} says whose); prefer it:
+without it, the tool asks api_authorizer_token with the refresh token from the platform's list,
+and a new authorizer token may retire the one the platform's server holds. An account without
+user management (scope 2), whose refresh token is refused (61023) or that withdrew (61003) fails
+alone; 61004 (this IP off the platform's whitelist) or a refused component token stops the run:
+  wx-followers export --profile agency --authorized -o '{appid}-{date}.txt' --summary summary.ndjson
 
 When a run stops early, stderr names the cursor to go on from: --resume OPENID.
 
@@ -83,16 +91,23 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
     .option('--profiles <names>', 'export each of these profiles (comma-separated) in turn; -o and --state take {profile}, {appid}, {date}')
     .option('--all-profiles', 'export every profile in turn (as --profiles)')
     .option('--accounts-concurrency <n>', 'with --profiles: accounts exported at once (default 1, at most 8)')
-    .option('--summary <file>', "with --profiles: each account's outcome as NDJSON too, for monitoring")
+    .option('--summary <file>', "with --profiles or --authorized: each account's outcome as NDJSON too, for monitoring")
     .addHelpText('after', EXPORT_HELP);
-  withConnectionOptions(exportCommand).action(async (flags: AccountsFlags) => {
-    const { selectsAccounts } = await import('../plan/accounts.js');
+  withComponentOptions(withConnectionOptions(withAuthorizedOptions(exportCommand))).action(async (flags: AuthorizedFlags) => {
+    const [{ selectsAccounts }, { selectsAuthorized, refuseWithoutAuthorized }] = await Promise.all([
+      import('../plan/accounts.js'),
+      import('../plan/authorized.js'),
+    ]);
+    if (selectsAuthorized(flags)) {
+      done(await exportAuthorized(flags, io));
+      return;
+    }
     if (selectsAccounts(flags) || flags.accountsConcurrency !== undefined || flags.summary !== undefined) {
       const [{ planAccounts }, { runAccounts }] = await Promise.all([import('../plan/accounts.js'), import('../run/accounts.js')]);
       done(
         await planThenRun(
           io,
-          () => planAccounts(flags, io),
+          async () => planAccounts(refuseWithoutAuthorized(flags), io),
           (plan, reporter) => runAccounts(plan, io, reporter),
         ),
       );
@@ -102,11 +117,38 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
     done(
       await planThenRun(
         io,
-        () => planExport(flags, io),
+        async () => planExport(refuseWithoutAuthorized(flags), io),
         (plan, reporter) => runExport(plan, io, reporter),
       ),
     );
   });
+}
+
+/** export --authorized: the platform's accounts. */
+async function exportAuthorized(flags: AuthorizedFlags, io: IOStreams): Promise<ExitCode> {
+  const [{ planAuthorized }, { runAuthorized }] = await Promise.all([import('../plan/authorized.js'), import('../run/authorized.js')]);
+  return planThenRun(
+    io,
+    () => planAuthorized(flags, io),
+    (plan, reporter) => runAuthorized(plan, io, reporter),
+  );
+}
+
+/** export --authorized and what goes with it: a third-party platform's accounts, each with its own token. */
+function withAuthorizedOptions(command: Command): Command {
+  return command
+    .option(
+      '--authorized [appids]',
+      'export the accounts that authorized a third-party platform (all, or these AppIDs, comma-separated); -o takes {appid}, {name}, {date}',
+    )
+    .option(
+      '--authorizer-token-command <cmd>',
+      "with --authorized: each account's token from the platform's server through this shell command, {appid} saying whose (env WX_AUTHORIZER_TOKEN_COMMAND)",
+    )
+    .option(
+      '--authorizer-token-url <url>',
+      "with --authorized: each account's token from the platform's server at this URL, {appid} filled in (env WX_AUTHORIZER_TOKEN_URL, WX_AUTHORIZER_TOKEN_URL_AUTH)",
+    );
 }
 
 /** token: prints a usable access token. */

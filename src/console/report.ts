@@ -47,10 +47,18 @@ export class Reporter {
  */
 export class AccountReporter extends Reporter {
   readonly #profile: string;
+  readonly #run: Reporter | undefined;
 
-  constructor(io: IOStreams, profile: string) {
+  /** `run`: the run's reporter, whose secrets (a platform's token, refresh tokens) are blanked here too. */
+  constructor(io: IOStreams, profile: string, run?: Reporter) {
     super(io);
     this.#profile = profile;
+    this.#run = run;
+  }
+
+  override redact(text: string): string {
+    const own = super.redact(text);
+    return this.#run === undefined ? own : this.#run.redact(own);
   }
 
   override line(message: string): void {

@@ -18,6 +18,9 @@ export const CONFIG_KEYS = [
   'component-appid',
   'component-token-command',
   'component-token-url',
+  // Where `export --authorized` takes each authorized account's token: the platform's server, {appid} saying whose.
+  'authorizer-token-command',
+  'authorizer-token-url',
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -58,7 +61,13 @@ export interface StoredSettings {
 }
 
 /** A token command is masked too: it often carries a password or a key of its own (`curl -u user:pass ...`). */
-const SECRET_KEYS: ReadonlySet<ProfileKey> = new Set<ProfileKey>(['access-token', 'secret', 'token-command', 'component-token-command']);
+const SECRET_KEYS: ReadonlySet<ProfileKey> = new Set<ProfileKey>([
+  'access-token',
+  'secret',
+  'token-command',
+  'component-token-command',
+  'authorizer-token-command',
+]);
 
 export function isSecretKey(key: ProfileKey): boolean {
   return SECRET_KEYS.has(key);

@@ -18,8 +18,11 @@ export interface AccountsFlags extends ExportFlags {
 
 /** One account of a run over several: its profile, and its export planned as a run for it alone would be. */
 export interface AccountPlan {
-  profile: string;
+  /** Undefined for an account that authorized a platform (--authorized): it has no profile. */
+  profile: string | undefined;
   appid: string | undefined;
+  /** The account's name, when it was fetched (--authorized with {name}): outside text. */
+  name?: string;
   export: ExportPlan;
   /**
    * Its --state says its export is done while another account's is not: this run goes on with the
@@ -149,22 +152,36 @@ function checkTemplates(flags: AccountsFlags, paths: readonly AccountPaths[]): v
 
 /** No two accounts write, or keep state in, one file (a template, or two profiles of one AppID under {appid}). */
 function checkNoSharedFiles(paths: readonly AccountPaths[], summary: string | undefined): void {
+  checkFilesApart(
+    paths.map(({ profile, output, state }) => ({ who: `profile ${profile}`, output, state })),
+    summary,
+    'Put {profile} in -o and --state (two profiles of one AppID share {appid}).',
+  );
+}
+
+/** Each account's files, named for messages (`profile shop`, `account wx...`). */
+export interface AccountFiles {
+  who: string;
+  output: string | undefined;
+  state: string | undefined;
+}
+
+/** No two accounts write, or keep state in, one file, nor the summary's; `advice` says what to put in the templates. */
+export function checkFilesApart(files: readonly AccountFiles[], summary: string | undefined, advice: string): void {
   const owners = new Map<string, string>();
   const claim = (path: string | undefined, owner: string): void => {
     if (path === undefined) return;
     const key = resolve(path);
     const other = owners.get(key);
     if (other !== undefined) {
-      throw usageError(
-        `${other} and ${owner} would both use ${escapeText(key)}: each account needs files of its own. Put {profile} in -o and --state (two profiles of one AppID share {appid}).`,
-      );
+      throw usageError(`${other} and ${owner} would both use ${escapeText(key)}: each account needs files of its own. ${advice}`);
     }
     owners.set(key, owner);
   };
-  for (const { profile, output, state } of paths) {
-    claim(output, `profile ${profile}'s output`);
-    if (output !== undefined) claim(`${output}.partial`, `profile ${profile}'s output (its .partial)`);
-    claim(state, `profile ${profile}'s state file`);
+  for (const { who, output, state } of files) {
+    claim(output, `${who}'s output`);
+    if (output !== undefined) claim(`${output}.partial`, `${who}'s output (its .partial)`);
+    claim(state, `${who}'s state file`);
   }
   claim(summary, '--summary');
 }

@@ -134,6 +134,8 @@ async function checkedValue(key: ProfileKey, given: string, io: IOStreams): Prom
   if (key === 'base-url') parseBaseUrl(value, 'config key base-url');
   if (key === 'proxy') parseProxyUrl(value, 'config set proxy');
   if (key === 'token-url') parseTokenUrl(value, 'config set token-url', EXAMPLE_APPID);
+  if (key === 'authorizer-token-url')
+    parseTokenUrl(value.split('{appid}').join(EXAMPLE_APPID), 'config set authorizer-token-url', undefined);
   if (key === 'component-token-url') parseComponentTokenUrl(value, 'config set component-token-url', EXAMPLE_APPID);
   if (key === 'time-zone') parseTimeZone(value, 'config set time-zone');
   return value;
@@ -145,7 +147,7 @@ async function checkedValue(key: ProfileKey, given: string, io: IOStreams): Prom
  */
 export function shownSetting(key: ProfileKey, value: string): string {
   if (key === 'proxy') return escapeText(maskProxyUrl(value));
-  if (key === 'token-url' || key === 'component-token-url') return escapeText(maskQuery(value));
+  if (key === 'token-url' || key === 'component-token-url' || key === 'authorizer-token-url') return escapeText(maskQuery(value));
   return escapeText(isSecretKey(key) ? mask(value) : value);
 }
 

@@ -4,6 +4,7 @@ import { HOW_TO_GIVE_APP_CREDENTIALS, escapeText, usageError } from '../errors.j
 import type { AccountId } from '../openid.js';
 import { readStdinValue, type IOStreams } from '../console/streams.js';
 import type { ProxyChoice } from '../api/proxy.js';
+import type { TokenProvider } from '../api/token-sources.js';
 import { parseAppid, parseTokenUrl } from './options.js';
 
 export interface Setting {
@@ -73,7 +74,12 @@ export type TokenService =
       proxy: ProxyChoice;
       /** How messages name its setting and its Authorization's variable, when not --token-url and WX_TOKEN_URL_AUTH. */
       names?: { setting: string; authorizationEnv: string };
-    };
+    }
+  /**
+   * An authorized account's tokens from api_authorizer_token (export --authorized): the run makes
+   * the provider, which holds the account's refresh token in memory for the run alone.
+   */
+  | { kind: 'provided'; provider: (signal: AbortSignal | undefined) => TokenProvider; from: string };
 
 /** What the user gave: an explicit token, the AppID and AppSecret, or both; or a token service alone. */
 export interface Credentials {

@@ -69,25 +69,18 @@ export const MAX_CONCURRENCY = 32;
  * path and the state file before anything is created, locked or requested: a mistake costs no
  * quota and leaves nothing behind.
  */
-export async function planExport(given: ExportFlags, io: IOStreams, storeRead?: ConfigStore): Promise<ExportPlan> {
+export async function planExport(
+  given: ExportFlags,
+  io: IOStreams,
+  storeRead?: ConfigStore,
+  presetConnection?: ConnectionPlan,
+): Promise<ExportPlan> {
   const store = storeRead ?? (await openConfigStore(io.env));
-  const profile = selectedProfile(given, io.env, store);
+  // A preset connection (an account of --authorized) comes with its paths filled in already.
+  const profile = presetConnection === undefined ? selectedProfile(given, io.env, store) : undefined;
   // Only with a profile: a path of a run without one keeps any braces it has, as before.
   const flags = profile === undefined ? given : { ...given, ...profilePaths(given, io.env, store, profile, new Date()) };
-  const explicitFormat = flags.format === undefined ? undefined : parseFormat(flags.format);
-  const limit = parsePositiveInteger('--limit', flags.limit);
-  const maxCalls = parsePositiveInteger('--max-calls', flags.maxCalls);
-  const details = parseDetails(flags, explicitFormat);
-  const resume = parseResume(flags.resume);
-  if (flags.state !== undefined) {
-    if (flags.output === undefined) throw usageError('--state needs --output: a continued run appends to the same file.');
-    if (resume !== undefined) throw usageError('--state and --resume do not go together: the state file holds the cursor.');
-  }
-  const list = chooseList(flags);
-  const defaultFormat: FormatName = details === undefined ? 'text' : 'csv';
-  const format = explicitFormat ?? defaultFormat;
-  // Before any path is looked at; with --state and no --format, the state's format is checked below.
-  if (explicitFormat !== undefined || flags.state === undefined) checkBom(flags.bom, format);
+  const { explicitFormat, limit, maxCalls, details, resume, list, format, defaultFormat } = parseExportValues(flags);
   const output = await outputOf(flags);
   if (output.kind === 'stdout' && io.stdoutClosed()) {
     throw new WxError(
@@ -106,7 +99,7 @@ export async function planExport(given: ExportFlags, io: IOStreams, storeRead?: 
     output,
     state: undefined,
     writtenBefore: 0,
-    connection: await planConnection(flags, io, store),
+    connection: presetConnection ?? (await planConnection(flags, io, store)),
     progress: flags.progress,
     quiet: flags.quiet === true,
   };
@@ -117,6 +110,34 @@ export async function planExport(given: ExportFlags, io: IOStreams, storeRead?: 
     return { ...plan, output: { ...output, opening: { kind: 'resume' } } };
   }
   return planWithState(plan, output, flags.state, explicitFormat, defaultFormat, flags.bom);
+}
+
+/** The values of an export's flags, parsed and checked against each other; no path is looked at. */
+export function parseExportValues(flags: ExportFlags): {
+  explicitFormat: FormatName | undefined;
+  limit: number | undefined;
+  maxCalls: number | undefined;
+  details: DetailsPlan | undefined;
+  resume: string | undefined;
+  list: FollowerList;
+  format: FormatName;
+  defaultFormat: FormatName;
+} {
+  const explicitFormat = flags.format === undefined ? undefined : parseFormat(flags.format);
+  const limit = parsePositiveInteger('--limit', flags.limit);
+  const maxCalls = parsePositiveInteger('--max-calls', flags.maxCalls);
+  const details = parseDetails(flags, explicitFormat);
+  const resume = parseResume(flags.resume);
+  if (flags.state !== undefined) {
+    if (flags.output === undefined) throw usageError('--state needs --output: a continued run appends to the same file.');
+    if (resume !== undefined) throw usageError('--state and --resume do not go together: the state file holds the cursor.');
+  }
+  const list = chooseList(flags);
+  const defaultFormat: FormatName = details === undefined ? 'text' : 'csv';
+  const format = explicitFormat ?? defaultFormat;
+  // Before any path is looked at; with --state and no --format, the state's format is checked below.
+  if (explicitFormat !== undefined || flags.state === undefined) checkBom(flags.bom, format);
+  return { explicitFormat, limit, maxCalls, details, resume, list, format, defaultFormat };
 }
 
 /**

@@ -1,15 +1,18 @@
 import { SharedInterrupts } from '../console/interrupts.js';
 import { AccountReporter, type Reporter } from '../console/report.js';
 import { signalExitCode, type IOStreams } from '../console/streams.js';
-import { counted, escapeText, ExitCode } from '../errors.js';
+import { counted, escapeText, ExitCode, shown } from '../errors.js';
 import { replaceFileAtomically } from '../out/platform-fs.js';
 import type { AccountPlan, AccountsPlan } from '../plan/accounts.js';
 import { runExportOutcome } from './export.js';
 
 /** How one account's export ended, as the summary tells it and --summary records it. */
-interface AccountOutcome {
-  profile: string;
+export interface AccountOutcome {
+  /** Undefined for an account of --authorized: it has no profile. */
+  profile: string | undefined;
   appid: string | undefined;
+  /** With --authorized and {name}: the account's name as the platform gave it. */
+  name?: string | undefined;
   status: 'done' | 'limit' | 'failed' | 'interrupted' | 'done-earlier' | 'not-started';
   exitCode: ExitCode;
   /** OpenIDs in its output (those of earlier runs of a --state export included). */
@@ -27,27 +30,69 @@ interface AccountOutcome {
  * summary on stderr (and in --summary FILE as NDJSON), and the exit code of the most serious failure.
  */
 export async function runAccounts(plan: AccountsPlan, io: IOStreams, reporter: Reporter): Promise<ExitCode> {
-  const interrupts = new SharedInterrupts(io, (signal) => {
+  const interrupts = accountsInterrupts(io, reporter);
+  let outcomes: AccountOutcome[];
+  try {
+    outcomes = await exportAccounts(plan, io, reporter, interrupts);
+  } finally {
+    interrupts.close();
+  }
+  return finishAccounts(outcomes, plan, reporter);
+}
+
+/** The one listener for the process's interrupts that every account's run shares. */
+export function accountsInterrupts(io: IOStreams, reporter: Reporter): SharedInterrupts {
+  return new SharedInterrupts(io, (signal) => {
     reporter.line(`wx-followers: ${signal}: every account under way finishes its page in hand, then stops; no other starts.`);
   });
+}
+
+/**
+ * The accounts' exports, `plan.concurrency` at once, each outcome in the plan's order. A failure
+ * that every account would meet (the platform's IP off its whitelist, its token refused) starts
+ * no other account: those are "not started", with that failure's exit code and why.
+ */
+export async function exportAccounts(
+  plan: AccountsPlan,
+  io: IOStreams,
+  reporter: Reporter,
+  interrupts: SharedInterrupts,
+): Promise<AccountOutcome[]> {
   // Each account's run listens through the shared handler: one listener for the process.
   const accountIo: IOStreams = { ...io, onInterrupt: (handler, onQuit) => interrupts.onInterrupt(handler, onQuit) };
   const display = new AccountsDisplay(reporter, plan, io.stderrIsTTY);
   const outcomes: AccountOutcome[] = new Array(plan.accounts.length);
+  let stoppedBy: { label: string; exitCode: ExitCode; reason: string } | undefined;
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < plan.accounts.length) {
       const index = next;
       next += 1;
       const account = plan.accounts[index] as AccountPlan;
-      outcomes[index] = await exportAccount(account, accountIo, interrupts, display);
+      if (stoppedBy !== undefined) {
+        outcomes[index] = notStarted(
+          account,
+          stoppedBy.exitCode,
+          `${stoppedBy.label} met a failure every account would meet: ${stoppedBy.reason}`,
+        );
+        continue;
+      }
+      const { outcome, platformWide } = await exportAccount(account, accountIo, { interrupts, display, reporter });
+      outcomes[index] = outcome;
+      if (platformWide && stoppedBy === undefined)
+        stoppedBy = { label: labelOf(account), exitCode: outcome.exitCode, reason: outcome.reason ?? '' };
     }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.accounts.length) }, worker));
-  } finally {
-    interrupts.close();
-  }
+  await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.accounts.length) }, worker));
+  return outcomes;
+}
+
+/** The summary on stderr and in --summary, and the run's exit code. */
+export async function finishAccounts(
+  outcomes: readonly AccountOutcome[],
+  plan: { summaryPath: string | undefined; quiet: boolean },
+  reporter: Reporter,
+): Promise<ExitCode> {
   printSummary(outcomes, reporter, plan.quiet);
   if (plan.summaryPath !== undefined) {
     try {
@@ -62,41 +107,54 @@ export async function runAccounts(plan: AccountsPlan, io: IOStreams, reporter: R
   return mostSerious(outcomes.map((outcome) => outcome.exitCode));
 }
 
-async function exportAccount(
-  account: AccountPlan,
-  io: IOStreams,
-  interrupts: SharedInterrupts,
-  display: AccountsDisplay,
-): Promise<AccountOutcome> {
+/** How summary lines and each account's messages name it: its profile, else its AppID (and name, escaped). */
+export function labelOf(account: { profile: string | undefined; appid: string | undefined; name?: string | undefined }): string {
+  if (account.profile !== undefined) return account.profile;
+  const appid = account.appid ?? '?';
+  return account.name === undefined || account.name === '' ? appid : `${appid} (${shown(account.name, 60)})`;
+}
+
+function baseOf(account: AccountPlan): Pick<AccountOutcome, 'profile' | 'appid' | 'name' | 'output' | 'state'> {
   const { export: plan } = account;
-  const base = {
+  return {
     profile: account.profile,
     appid: account.appid,
+    ...(account.name === undefined ? {} : { name: account.name }),
     output: plan.output.kind === 'stdout' ? undefined : plan.output.path,
     state: plan.state?.path,
   };
+}
+
+function notStarted(account: AccountPlan, exitCode: ExitCode, reason: string): AccountOutcome {
+  const { export: plan } = account;
+  return { ...baseOf(account), status: 'not-started', exitCode, written: plan.writtenBefore, cursor: plan.resume, reason };
+}
+
+async function exportAccount(
+  account: AccountPlan,
+  io: IOStreams,
+  { interrupts, display, reporter }: { interrupts: SharedInterrupts; display: AccountsDisplay; reporter: Reporter },
+): Promise<{ outcome: AccountOutcome; platformWide: boolean }> {
+  const { export: plan } = account;
+  const base = baseOf(account);
   if (account.doneEarlier) {
     const written = plan.state?.read?.written ?? 0;
-    return { ...base, status: 'done-earlier', exitCode: ExitCode.Ok, written, cursor: undefined, reason: undefined };
+    return {
+      outcome: { ...base, status: 'done-earlier', exitCode: ExitCode.Ok, written, cursor: undefined, reason: undefined },
+      platformWide: false,
+    };
   }
   const signal = interrupts.received;
   if (signal !== undefined) {
-    const exitCode = signalExitCode(signal);
-    return {
-      ...base,
-      status: 'not-started',
-      exitCode,
-      written: plan.writtenBefore,
-      cursor: plan.resume,
-      reason: `Interrupted (${signal}) before it started.`,
-    };
+    return { outcome: notStarted(account, signalExitCode(signal), `Interrupted (${signal}) before it started.`), platformWide: false };
   }
-  display.started(account.profile);
-  const result = await runExportOutcome(plan, io, new AccountReporter(io, account.profile));
+  const label = labelOf(account);
+  display.started(label);
+  const { platformWide, ...result } = await runExportOutcome(plan, io, new AccountReporter(io, label, reporter));
   const outcome: AccountOutcome = { ...base, ...result, status: statusOf(result.exitCode, result.limitReached) };
   if (outcome.status === 'done') outcome.cursor = undefined;
-  display.finished(outcome);
-  return outcome;
+  display.finished(label, outcome);
+  return { outcome, platformWide };
 }
 
 const SIGNAL_CODES: readonly ExitCode[] = [ExitCode.HungUp, ExitCode.Interrupted, ExitCode.Terminated, ExitCode.Broken];
@@ -127,11 +185,11 @@ export function mostSerious(codes: readonly ExitCode[]): ExitCode {
 
 /** The summary on stderr: each account, what it wrote, and how it ended. Under --quiet only the accounts that did not finish. */
 function printSummary(outcomes: readonly AccountOutcome[], reporter: Reporter, quiet: boolean): void {
-  const shown = quiet ? outcomes.filter((outcome) => outcome.exitCode !== ExitCode.Ok) : outcomes;
-  if (shown.length === 0) return;
+  const listed = quiet ? outcomes.filter((outcome) => outcome.exitCode !== ExitCode.Ok) : outcomes;
+  if (listed.length === 0) return;
   const finished = outcomes.filter((outcome) => outcome.exitCode === ExitCode.Ok).length;
   reporter.line(`wx-followers: ${finished} of ${counted(outcomes.length, 'account')} finished:`);
-  for (const outcome of shown) reporter.line(`  ${outcome.profile}: ${summaryLine(outcome)}`);
+  for (const outcome of listed) reporter.line(`  ${labelOf(outcome)}: ${summaryLine(outcome)}`);
 }
 
 function summaryLine(outcome: AccountOutcome): string {
@@ -164,18 +222,18 @@ class AccountsDisplay {
   readonly #total: number;
   #ended = 0;
 
-  constructor(reporter: Reporter, plan: AccountsPlan, stderrIsTTY: boolean) {
+  constructor(reporter: Reporter, plan: Pick<AccountsPlan, 'accounts' | 'progress' | 'quiet'>, stderrIsTTY: boolean) {
     this.#reporter = reporter;
     this.#total = plan.accounts.length;
     this.#shown = plan.progress && !plan.quiet && stderrIsTTY;
   }
 
-  started(profile: string): void {
-    if (this.#shown) this.#reporter.line(`wx-followers: [${this.#ended}/${this.#total} done] exporting ${profile}...`);
+  started(label: string): void {
+    if (this.#shown) this.#reporter.line(`wx-followers: [${this.#ended}/${this.#total} done] exporting ${label}...`);
   }
 
-  finished(outcome: AccountOutcome): void {
+  finished(label: string, outcome: AccountOutcome): void {
     this.#ended += 1;
-    if (this.#shown) this.#reporter.line(`wx-followers: [${this.#ended}/${this.#total} done] ${outcome.profile}: ${outcome.status}`);
+    if (this.#shown) this.#reporter.line(`wx-followers: [${this.#ended}/${this.#total} done] ${label}: ${outcome.status}`);
   }
 }

@@ -149,6 +149,8 @@ function credentialsFact(plan: ConnectionPlan, app: AppCredentials | undefined):
   const { token, service } = plan.credentials;
   if (service !== undefined) {
     // The command's text and the URL's query may carry a key: where it was set is said, never what it holds.
+    // `check` plans no account of --authorized: its tokens come from a command or a URL.
+    if (service.kind === 'provided') throw new Error('check was planned with an authorized account');
     const appid = service.kind === 'command' ? service.appid : undefined;
     return {
       kind: service.kind === 'command' ? 'token-command' : 'token-url',

@@ -109,6 +109,7 @@ function tokenProvider(
   options: { retry: RetryPolicy; signal: AbortSignal | undefined },
 ): TokenProvider {
   const signal = options.signal === undefined ? {} : { signal: options.signal };
+  if (service.kind === 'provided') return service.provider(options.signal);
   if (service.kind === 'command') {
     return new TokenCommand({
       command: service.command,

@@ -53,6 +53,8 @@ export interface ExportOutcome {
   limitReached: boolean;
   /** Why it failed, in a line; undefined when it did not. */
   reason: string | undefined;
+  /** It failed for a reason every account of a third-party platform would meet (WxError.platformWide). */
+  platformWide: boolean;
 }
 
 /** Runs a checked plan: locks, state, output, the page loop, checkpoints, and what a stop says. */
@@ -79,19 +81,21 @@ export async function runExportOutcome(plan: ExportPlan, io: IOStreams, reporter
     },
     (signal) => quitNow(signal, held, reporter),
   );
-  const outcome = (exitCode: ExitCode, reason: string | undefined): ExportOutcome => ({
+  const outcome = (exitCode: ExitCode, reason: string | undefined, platformWide = false): ExportOutcome => ({
     exitCode,
     written: held.advance.written,
     cursor: held.advance.cursor,
     limitReached: held.limitReached === true,
     reason,
+    platformWide,
   });
   try {
     await takeLocks(plan, held);
     await exportWith(plan, held, { io, reporter, signal: interruption.signal });
     return outcome(ExitCode.Ok, undefined);
   } catch (error) {
-    return outcome(await reportFailure(error, plan, held, reporter), reasonOf(error, reporter));
+    const platformWide = error instanceof WxError && error.platformWide;
+    return outcome(await reportFailure(error, plan, held, reporter), reasonOf(error, reporter), platformWide);
   } finally {
     stopListening();
     await held.client?.close();

@@ -22,6 +22,13 @@ export interface FakeAuthorizer {
   refreshRefused?: boolean;
   /** It withdrew the authorization since the list was read: info and token answer 61003. */
   withdrawn?: boolean;
+  /** The authorizer tokens api_authorizer_token issues expire (42001) after this many follower-list calls. */
+  tokenLifetimeCalls?: number;
+  /**
+   * Each api_authorizer_token answer hands out a new refresh token and retires the one it was
+   * asked with (61023 after): a client must keep using the newest.
+   */
+  rotateRefreshToken?: boolean;
 }
 
 /** The fake's third-party platform (WeChat Open Platform): its component token and the accounts that authorized it. */
@@ -63,12 +70,18 @@ interface CallLike {
 export class FakePlatform {
   readonly #options: FakePlatformOptions;
   readonly #apiError: ApiError;
-  readonly #accept: (token: string, appid: string) => void;
+  readonly #accept: (token: string, appid: string, lifetimeCalls: number | undefined) => void;
+  /** The refresh token each authorizer's next api_authorizer_token must carry, where it was rotated. */
+  readonly #currentRefresh = new Map<string, string>();
   readonly #byAppid: Map<string, FakeAuthorizer>;
   readonly #componentTokens = new Set<string>();
   #issued = 0;
 
-  constructor(options: FakePlatformOptions, apiError: ApiError, accept: (token: string, appid: string) => void) {
+  constructor(
+    options: FakePlatformOptions,
+    apiError: ApiError,
+    accept: (token: string, appid: string, lifetimeCalls: number | undefined) => void,
+  ) {
     this.#options = options;
     this.#apiError = apiError;
     this.#accept = accept;
@@ -177,13 +190,19 @@ export class FakePlatform {
     const found = this.#authorizerOf(body);
     if (!('appid' in found)) return found;
     const authorizer = found as FakeAuthorizer;
-    if (authorizer.refreshRefused === true || body['authorizer_refresh_token'] !== authorizer.refreshToken) {
+    const current = this.#currentRefresh.get(authorizer.appid) ?? authorizer.refreshToken;
+    if (authorizer.refreshRefused === true || body['authorizer_refresh_token'] !== current) {
       return this.#apiError(61023, 'refresh_token is invalid');
     }
     this.#issued += 1;
     const token = `FAKE_AUTHORIZER_TOKEN_${authorizer.appid}_${this.#issued}_${'a'.repeat(60)}`;
-    this.#accept(token, authorizer.appid);
-    return { authorizer_access_token: token, expires_in: 7200, authorizer_refresh_token: authorizer.refreshToken };
+    this.#accept(token, authorizer.appid, authorizer.tokenLifetimeCalls);
+    let refreshToken = current;
+    if (authorizer.rotateRefreshToken === true) {
+      refreshToken = `refreshtoken@@@FAKE_ROTATED_${this.#issued}_${'r'.repeat(30)}`;
+      this.#currentRefresh.set(authorizer.appid, refreshToken);
+    }
+    return { authorizer_access_token: token, expires_in: 7200, authorizer_refresh_token: refreshToken };
   }
 }
 

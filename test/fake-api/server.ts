@@ -185,7 +185,7 @@ export async function startFakeApi(options: FakeApiOptions = {}): Promise<FakeAp
   const platform =
     options.platform === undefined
       ? undefined
-      : new FakePlatform(options.platform, apiError, (issued, owner) => several.accept(issued, owner));
+      : new FakePlatform(options.platform, apiError, (issued, owner, lifetimeCalls) => several.accept(issued, owner, lifetimeCalls));
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     // The latency runs from the request's arrival, so that reading its body is not added to it.
@@ -594,6 +594,8 @@ class SeveralAccounts {
   readonly #accounts: Map<string, AccountState>;
   /** Every token issued or accepted, to its account's AppID. */
   readonly #tokens = new Map<string, string>();
+  /** Follower-list calls left to a token that expires (the platform's, with a lifetime). */
+  readonly #usesLeft = new Map<string, number>();
   #issued = 0;
   peak = 0;
 
@@ -631,6 +633,12 @@ class SeveralAccounts {
     if (call.path !== '/cgi-bin/user/get' || state.account.withoutUserManagement === true) {
       return apiError(48001, `api unauthorized: ${call.path}`);
     }
+    const token = call.query.get('access_token') ?? '';
+    const usesLeft = this.#usesLeft.get(token);
+    if (usesLeft !== undefined) {
+      if (usesLeft <= 0) return apiError(42001, 'access_token expired');
+      this.#usesLeft.set(token, usesLeft - 1);
+    }
     const { dailyQuota } = state.account;
     if (dailyQuota !== undefined) {
       if (state.quotaUsed >= dailyQuota) return apiError(45009, 'reach max api daily quota limit');
@@ -641,8 +649,9 @@ class SeveralAccounts {
   }
 
   /** A token issued elsewhere (the platform's authorizer tokens) for the account of `appid`. */
-  accept(token: string, appid: string): void {
+  accept(token: string, appid: string, lifetimeCalls?: number): void {
     this.#tokens.set(token, appid);
+    if (lifetimeCalls !== undefined) this.#usesLeft.set(token, lifetimeCalls);
   }
 
   counts(appid: string): FakeAccountCounts {

@@ -44,6 +44,8 @@ export interface AuthorizerInfo {
 export interface AuthorizerToken {
   accessToken: string;
   expiresInSeconds: number | undefined;
+  /** A secret: the refresh token the answer carries, which may be a new one (then the one to use from now on). */
+  refreshToken: string | undefined;
 }
 
 /** The platform's calls carry the component token in their own parameter. */
@@ -134,13 +136,14 @@ export function fetchAuthorizerToken(
   client: ApiClient,
   asked: { componentAppid: string; authorizerAppid: string; refreshToken: string },
   onSecret: (secret: string) => void,
+  signal?: AbortSignal,
 ): Promise<AuthorizerToken> {
   const body = {
     component_appid: asked.componentAppid,
     authorizer_appid: asked.authorizerAppid,
     authorizer_refresh_token: asked.refreshToken,
   };
-  return client.call(componentRequest(TOKEN_PATH, body), (answer) => parseAuthorizerToken(answer, asked.authorizerAppid, onSecret));
+  return client.call(componentRequest(TOKEN_PATH, body), (answer) => parseAuthorizerToken(answer, asked.authorizerAppid, onSecret), signal);
 }
 
 function parseAuthorizerToken(answer: JsonObject, appid: string, onSecret: (secret: string) => void): AuthorizerToken {
@@ -150,7 +153,11 @@ function parseAuthorizerToken(answer: JsonObject, appid: string, onSecret: (secr
   if (typeof accessToken !== 'string' || accessToken === '') {
     throw malformed(TOKEN_PATH, `the answer for ${appid} has no authorizer_access_token`);
   }
-  return { accessToken, expiresInSeconds: isCount(expiresIn) && expiresIn > 0 ? expiresIn : undefined };
+  return {
+    accessToken,
+    expiresInSeconds: isCount(expiresIn) && expiresIn > 0 ? expiresIn : undefined,
+    refreshToken: typeof refreshToken === 'string' && refreshToken !== '' ? refreshToken : undefined,
+  };
 }
 
 /** An AppID as the platform gives them ('wx' and 16 hex digits), a little either side let through. */
