@@ -48,6 +48,33 @@ export function accountsInterrupts(io: IOStreams, reporter: Reporter): SharedInt
 }
 
 /**
+ * Runs `each` on every account, `concurrency` of them at once, each outcome in the accounts'
+ * order. Each account's run listens through `interrupts`, one listener for the process: the first
+ * signal stops every account under way after its page in hand, and no other starts (each run is
+ * told at once when it subscribes).
+ */
+export async function eachAccount<Account, Outcome>(
+  accounts: readonly Account[],
+  concurrency: number,
+  io: IOStreams,
+  interrupts: SharedInterrupts,
+  each: (account: Account, io: IOStreams) => Promise<Outcome>,
+): Promise<Outcome[]> {
+  const accountIo: IOStreams = { ...io, onInterrupt: (handler, onQuit) => interrupts.onInterrupt(handler, onQuit) };
+  const outcomes: Outcome[] = new Array(accounts.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < accounts.length) {
+      const index = next;
+      next += 1;
+      outcomes[index] = await each(accounts[index] as Account, accountIo);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, accounts.length) }, worker));
+  return outcomes;
+}
+
+/**
  * The accounts' exports, `plan.concurrency` at once, each outcome in the plan's order. A failure
  * that every account would meet (the platform's IP off its whitelist, its token refused) starts
  * no other account: those are "not started", with that failure's exit code and why.
@@ -58,33 +85,17 @@ export async function exportAccounts(
   reporter: Reporter,
   interrupts: SharedInterrupts,
 ): Promise<AccountOutcome[]> {
-  // Each account's run listens through the shared handler: one listener for the process.
-  const accountIo: IOStreams = { ...io, onInterrupt: (handler, onQuit) => interrupts.onInterrupt(handler, onQuit) };
-  const display = new AccountsDisplay(reporter, plan, io.stderrIsTTY);
-  const outcomes: AccountOutcome[] = new Array(plan.accounts.length);
+  const display = new AccountsDisplay(reporter, plan, io.stderrIsTTY, 'exporting');
   let stoppedBy: { label: string; exitCode: ExitCode; reason: string } | undefined;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < plan.accounts.length) {
-      const index = next;
-      next += 1;
-      const account = plan.accounts[index] as AccountPlan;
-      if (stoppedBy !== undefined) {
-        outcomes[index] = notStarted(
-          account,
-          stoppedBy.exitCode,
-          `${stoppedBy.label} met a failure every account would meet: ${stoppedBy.reason}`,
-        );
-        continue;
-      }
-      const { outcome, platformWide } = await exportAccount(account, accountIo, { interrupts, display, reporter });
-      outcomes[index] = outcome;
-      if (platformWide && stoppedBy === undefined)
-        stoppedBy = { label: labelOf(account), exitCode: outcome.exitCode, reason: outcome.reason ?? '' };
+  return eachAccount(plan.accounts, plan.concurrency, io, interrupts, async (account, accountIo) => {
+    if (stoppedBy !== undefined) {
+      return notStarted(account, stoppedBy.exitCode, `${stoppedBy.label} met a failure every account would meet: ${stoppedBy.reason}`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.accounts.length) }, worker));
-  return outcomes;
+    const { outcome, platformWide } = await exportAccount(account, accountIo, { interrupts, display, reporter });
+    if (platformWide && stoppedBy === undefined)
+      stoppedBy = { label: labelOf(account), exitCode: outcome.exitCode, reason: outcome.reason ?? '' };
+    return outcome;
+  });
 }
 
 /** The summary on stderr and in --summary, and the run's exit code. */
@@ -94,15 +105,19 @@ export async function finishAccounts(
   reporter: Reporter,
 ): Promise<ExitCode> {
   printSummary(outcomes, reporter, plan.quiet);
-  if (plan.summaryPath !== undefined) {
-    try {
-      await replaceFileAtomically(plan.summaryPath, outcomes.map((outcome) => `${JSON.stringify(outcome)}\n`).join(''), 0o644);
-    } catch (error) {
-      reporter.line(
-        `wx-followers: the summary could not be written to ${escapeText(plan.summaryPath)} (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}).`,
-      );
-      return mostSerious([...outcomes.map((outcome) => outcome.exitCode), ExitCode.Failure]);
-    }
+  if (plan.summaryPath === undefined) return mostSerious(outcomes.map((outcome) => outcome.exitCode));
+  return writeSummary(plan.summaryPath, outcomes, reporter);
+}
+
+/** --summary FILE: each account's outcome as a line of JSON; a summary that cannot be written is exit 1 at least. */
+export async function writeSummary(path: string, outcomes: readonly { exitCode: ExitCode }[], reporter: Reporter): Promise<ExitCode> {
+  try {
+    await replaceFileAtomically(path, outcomes.map((outcome) => `${JSON.stringify(outcome)}\n`).join(''), 0o644);
+  } catch (error) {
+    reporter.line(
+      `wx-followers: the summary could not be written to ${escapeText(path)} (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}).`,
+    );
+    return mostSerious([...outcomes.map((outcome) => outcome.exitCode), ExitCode.Failure]);
   }
   return mostSerious(outcomes.map((outcome) => outcome.exitCode));
 }
@@ -157,7 +172,7 @@ async function exportAccount(
   return { outcome, platformWide };
 }
 
-const SIGNAL_CODES: readonly ExitCode[] = [ExitCode.HungUp, ExitCode.Interrupted, ExitCode.Terminated, ExitCode.Broken];
+export const SIGNAL_CODES: readonly ExitCode[] = [ExitCode.HungUp, ExitCode.Interrupted, ExitCode.Terminated, ExitCode.Broken];
 
 function statusOf(exitCode: ExitCode, limitReached: boolean): AccountOutcome['status'] {
   if (exitCode === ExitCode.Ok) return limitReached ? 'limit' : 'done';
@@ -216,23 +231,31 @@ function summaryLine(outcome: AccountOutcome): string {
  * each that ends with how many are done. Only on a terminal, with progress on; each account's
  * own spinner and bar stay off, as several would draw over each other.
  */
-class AccountsDisplay {
+export class AccountsDisplay {
   readonly #reporter: Reporter;
   readonly #shown: boolean;
   readonly #total: number;
+  /** What each account's run does, as the line says it ("exporting", "syncing"). */
+  readonly #doing: string;
   #ended = 0;
 
-  constructor(reporter: Reporter, plan: Pick<AccountsPlan, 'accounts' | 'progress' | 'quiet'>, stderrIsTTY: boolean) {
+  constructor(
+    reporter: Reporter,
+    plan: { accounts: readonly unknown[]; progress: boolean; quiet: boolean },
+    stderrIsTTY: boolean,
+    doing: string,
+  ) {
     this.#reporter = reporter;
     this.#total = plan.accounts.length;
     this.#shown = plan.progress && !plan.quiet && stderrIsTTY;
+    this.#doing = doing;
   }
 
   started(label: string): void {
-    if (this.#shown) this.#reporter.line(`wx-followers: [${this.#ended}/${this.#total} done] exporting ${label}...`);
+    if (this.#shown) this.#reporter.line(`wx-followers: [${this.#ended}/${this.#total} done] ${this.#doing} ${label}...`);
   }
 
-  finished(label: string, outcome: AccountOutcome): void {
+  finished(label: string, outcome: { status: string }): void {
     this.#ended += 1;
     if (this.#shown) this.#reporter.line(`wx-followers: [${this.#ended}/${this.#total} done] ${label}: ${outcome.status}`);
   }
