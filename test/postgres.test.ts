@@ -38,7 +38,7 @@ async function failure(attempt: Promise<unknown>): Promise<WxError> {
 }
 
 async function withDatabase<T>(url: string, use: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openPostgres(target(url));
+  const db = await openPostgres(target(url), { readOnly: false });
   try {
     return await use(db);
   } finally {
@@ -202,7 +202,7 @@ describe('connections', () => {
     expect(await withDatabase(server().url('postgres', 'sslmode=require'), (db) => db.query(ssl))).toEqual([{ ssl: 1 }]);
     expect(await withDatabase(server().url('postgres', 'sslmode=disable'), (db) => db.query(ssl))).toEqual([{ ssl: 0 }]);
     for (const mode of ['verify-ca', 'verify-full']) {
-      const refused = await failure(openPostgres(target(server().url('postgres', `sslmode=${mode}`))));
+      const refused = await failure(openPostgres(target(server().url('postgres', `sslmode=${mode}`)), { readOnly: false }));
       expect(refused.message).toMatch(
         /could not be verified \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\).*NODE_EXTRA_CA_CERTS=FILE.*sslmode=require/,
       );
@@ -212,33 +212,33 @@ describe('connections', () => {
   it('says what failed and what to do: a wrong password, a missing database, nothing listening, no answer', async () => {
     const port = server().port;
     const wrong = await failure(
-      openPostgres(target(`postgres://wx_admin:${encodeURIComponent(`${PG_PASSWORD}x`)}@127.0.0.1:${port}/postgres`)),
+      openPostgres(target(`postgres://wx_admin:${encodeURIComponent(`${PG_PASSWORD}x`)}@127.0.0.1:${port}/postgres`), { readOnly: false }),
     );
     expect(wrong.message).toMatch(
       /^The database postgres:\/\/wx_admin:\*\*\*@127\.0\.0\.1:\d+\/postgres refused the login of user 'wx_admin': .*password authentication failed.*PGPASSWORD/,
     );
-    const fromEnv = await failure(openPostgres(target(`postgres://wx_admin@127.0.0.1:${port}/postgres`, { PGPASSWORD: 'not-it' })));
+    const fromEnv = await failure(openPostgres(target(`postgres://wx_admin@127.0.0.1:${port}/postgres`, { PGPASSWORD: 'not-it' }), { readOnly: false }));
     expect(fromEnv.message).toMatch(/refused the login of user 'wx_admin'/);
-    const missing = await failure(openPostgres(target(server().url('no_such_db'))));
+    const missing = await failure(openPostgres(target(server().url('no_such_db')), { readOnly: false }));
     expect(missing.message).toMatch(/^The database 'no_such_db' does not exist on 127\.0\.0\.1:\d+: create it/);
     const silent = await startSilentServer();
     try {
       const slow = await failure(
-        openPostgres(target(`postgres://wx_admin:${encodeURIComponent(PG_PASSWORD)}@127.0.0.1:${silent.port}/x?connect_timeout=1`)),
+        openPostgres(target(`postgres://wx_admin:${encodeURIComponent(PG_PASSWORD)}@127.0.0.1:${silent.port}/x?connect_timeout=1`), { readOnly: false }),
       );
       expect(slow.message).toMatch(/127\.0\.0\.1:\d+ did not answer within 1 s.*connect_timeout/);
     } finally {
       await silent.close();
     }
     const closedPort = silent.port;
-    const refused = await failure(openPostgres(target(`postgres://wx_admin:${encodeURIComponent(PG_PASSWORD)}@127.0.0.1:${closedPort}/x`)));
+    const refused = await failure(openPostgres(target(`postgres://wx_admin:${encodeURIComponent(PG_PASSWORD)}@127.0.0.1:${closedPort}/x`), { readOnly: false }));
     expect(refused.message).toMatch(/nothing accepts connections on 127\.0\.0\.1:\d+\. Check that PostgreSQL runs there/);
   });
 
   it('a server that goes away mid-transaction: a WxError naming the database, nothing of it visible after the restart', async () => {
     const name = await server().createDatabase();
     await withDatabase(server().url(name), async (db) => db.query('CREATE TABLE t (x BIGINT)'));
-    const db = await openPostgres(target(server().url(name)));
+    const db = await openPostgres(target(server().url(name)), { readOnly: false });
     try {
       const lost = await failure(
         db.transaction(async (tx) => {

@@ -23,9 +23,15 @@ const ROWS_PER_FETCH = 500;
 /** query, a transaction and a cursor at once; locks have connections of their own. */
 const POOL_SIZE = 3;
 
+export interface PostgresOptions {
+  /** Every transaction read only (changes, the plan's look at the schema): the server refuses writes. */
+  readonly readOnly: boolean;
+}
+
 /** Connects (the first connection is made here, so that a wrong URL or password fails at once). */
-export async function openPostgres(target: PostgresTarget): Promise<Database> {
-  const pool = new pg.Pool({ ...connectionConfig(target), max: POOL_SIZE, idleTimeoutMillis: 0 });
+export async function openPostgres(target: PostgresTarget, options: PostgresOptions): Promise<Database> {
+  const readOnly = options.readOnly ? { options: '-c default_transaction_read_only=on' } : {};
+  const pool = new pg.Pool({ ...connectionConfig(target), ...readOnly, max: POOL_SIZE, idleTimeoutMillis: 0 });
   // An idle connection the server ends: the pool drops it, and the next use says what happened.
   pool.on('error', () => undefined);
   // A checked-out connection that breaks fails its query; without a listener it would also throw.
