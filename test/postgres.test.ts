@@ -217,21 +217,27 @@ describe('connections', () => {
     expect(wrong.message).toMatch(
       /^The database postgres:\/\/wx_admin:\*\*\*@127\.0\.0\.1:\d+\/postgres refused the login of user 'wx_admin': .*password authentication failed.*PGPASSWORD/,
     );
-    const fromEnv = await failure(openPostgres(target(`postgres://wx_admin@127.0.0.1:${port}/postgres`, { PGPASSWORD: 'not-it' }), { readOnly: false }));
+    const fromEnv = await failure(
+      openPostgres(target(`postgres://wx_admin@127.0.0.1:${port}/postgres`, { PGPASSWORD: 'not-it' }), { readOnly: false }),
+    );
     expect(fromEnv.message).toMatch(/refused the login of user 'wx_admin'/);
     const missing = await failure(openPostgres(target(server().url('no_such_db')), { readOnly: false }));
     expect(missing.message).toMatch(/^The database 'no_such_db' does not exist on 127\.0\.0\.1:\d+: create it/);
     const silent = await startSilentServer();
     try {
       const slow = await failure(
-        openPostgres(target(`postgres://wx_admin:${encodeURIComponent(PG_PASSWORD)}@127.0.0.1:${silent.port}/x?connect_timeout=1`), { readOnly: false }),
+        openPostgres(target(`postgres://wx_admin:${encodeURIComponent(PG_PASSWORD)}@127.0.0.1:${silent.port}/x?connect_timeout=1`), {
+          readOnly: false,
+        }),
       );
       expect(slow.message).toMatch(/127\.0\.0\.1:\d+ did not answer within 1 s.*connect_timeout/);
     } finally {
       await silent.close();
     }
     const closedPort = silent.port;
-    const refused = await failure(openPostgres(target(`postgres://wx_admin:${encodeURIComponent(PG_PASSWORD)}@127.0.0.1:${closedPort}/x`), { readOnly: false }));
+    const refused = await failure(
+      openPostgres(target(`postgres://wx_admin:${encodeURIComponent(PG_PASSWORD)}@127.0.0.1:${closedPort}/x`), { readOnly: false }),
+    );
     expect(refused.message).toMatch(/nothing accepts connections on 127\.0\.0\.1:\d+\. Check that PostgreSQL runs there/);
   });
 
