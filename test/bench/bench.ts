@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generatedFollowers, type FollowerList } from '../fake-api/followers.js';
 import { FAKE_APPID, FAKE_TOKEN, startFakeApi, type FakeApi } from '../fake-api/server.js';
+import { startPostgres } from '../helpers/postgres-server.js';
 import {
   type Bench,
   benchInstall,
@@ -43,7 +44,7 @@ const DIFF_RUNS = knob('BENCH_DIFF_RUNS', 3);
 const DIFF_SIZE = knob('BENCH_DIFF_SIZE', 5_000_000);
 const SYNC_RUNS = knob('BENCH_SYNC_RUNS', 3);
 /** Which parts to run: all by default; e.g. BENCH_CASES=details,diff (BENCH_CASES=sync: the sync rows alone). */
-const CASES = new Set((process.env['BENCH_CASES'] ?? 'export,latency,memory,startup,details,diff,sync').split(','));
+const CASES = new Set((process.env['BENCH_CASES'] ?? 'export,latency,memory,startup,details,diff,sync,sync-postgres').split(','));
 /** The Node majors the start-up is reported on: the supported ones (the one running the bench is measured as itself). */
 const NODE_MAJORS = (process.env['BENCH_NODES'] ?? '22,24,26').split(',').filter((major) => major !== '');
 /** Where `.ci/run` and `npm test` on an old Node install the registry's `node@N`: N/node_modules/node/bin/node. */
@@ -356,15 +357,9 @@ const syncArgs = (api: FakeApi, db: string): string[] => [BIN, 'sync', '--base-u
  * within 3 x the export. Then peak RSS of a first sync at 1M and at BENCH_BIG: flat.
  */
 async function syncCase(bench: Bench): Promise<void> {
-  const joinedAndLeft = MILLION / 100;
-  const all = generatedFollowers(MILLION + joinedAndLeft);
-  const today = await startFakeApi({ followers: window(all, 0, MILLION), cachePages: true });
-  const tomorrow = await startFakeApi({ followers: window(all, joinedAndLeft, MILLION), cachePages: true });
+  const { today, tomorrow } = await syncFakes(bench);
   const db = join(bench.scratch, 'sync.db');
   const file = join(bench.scratch, 'export.txt');
-  // Renders both fakes' page caches: the fake is not what is measured.
-  await measure(bench, exportArgs(today, 'text'), tokenEnv);
-  await measure(bench, exportArgs(tomorrow, 'text'), tokenEnv);
   const samples = { export: [] as Sample[], first: [] as Sample[], second: [] as Sample[] };
   for (let run = 0; run < SYNC_RUNS; run += 1) {
     process.stderr.write(`bench: sync of 1M followers into SQLite, round ${run + 1} of ${SYNC_RUNS}\n`);
@@ -394,6 +389,60 @@ async function syncCase(bench: Bench): Promise<void> {
   );
   await syncMemory(bench, db);
   await removeDatabase(db);
+}
+
+/** Today's list of 1M, and tomorrow's: 1% left from its start, 1% joined at its end. */
+async function syncFakes(bench: Bench): Promise<{ today: FakeApi; tomorrow: FakeApi }> {
+  const joinedAndLeft = MILLION / 100;
+  const all = generatedFollowers(MILLION + joinedAndLeft);
+  const today = await startFakeApi({ followers: window(all, 0, MILLION), cachePages: true });
+  const tomorrow = await startFakeApi({ followers: window(all, joinedAndLeft, MILLION), cachePages: true });
+  // Renders both fakes' page caches: the fake is not what is measured.
+  await measure(bench, exportArgs(today, 'text'), tokenEnv);
+  await measure(bench, exportArgs(tomorrow, 'text'), tokenEnv);
+  return { today, tomorrow };
+}
+
+/**
+ * The same first and second sync into PostgreSQL (a server the bench starts on 127.0.0.1, as the
+ * tests do, fsync off), a new database each round, beside the export: reported, no target. The
+ * CPU column is the CLI's only; the server's work shows in the wall time.
+ */
+async function syncPostgresCase(bench: Bench): Promise<void> {
+  const server = await startPostgres().catch((error: unknown) => {
+    bench.rows.push(note(`sync into PostgreSQL: no server (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`));
+    return undefined;
+  });
+  if (server === undefined) return;
+  const { today, tomorrow } = await syncFakes(bench);
+  const file = join(bench.scratch, 'export.txt');
+  const samples = { export: [] as Sample[], first: [] as Sample[], second: [] as Sample[] };
+  for (let run = 0; run < SYNC_RUNS; run += 1) {
+    process.stderr.write(`bench: sync of 1M followers into PostgreSQL, round ${run + 1} of ${SYNC_RUNS}\n`);
+    const url = server.url(await server.createDatabase());
+    samples.export.push(await measure(bench, [BIN, 'export', '--base-url', today.url, '-o', file], tokenEnv));
+    samples.first.push(await measure(bench, syncArgs(today, url), tokenEnv));
+    samples.second.push(await measure(bench, syncArgs(tomorrow, url), tokenEnv));
+  }
+  await Promise.all([today.close(), tomorrow.close(), server.remove()]);
+  const exportRow = summarize('export -o FILE, 1M followers (the base of the PostgreSQL rows)', samples.export);
+  bench.rows.push(exportRow);
+  compare(
+    bench,
+    summarize('sync into PostgreSQL, first (baseline), 1M followers', samples.first),
+    exportRow,
+    undefined,
+    'wallMs',
+    'reported beside',
+  );
+  compare(
+    bench,
+    summarize('sync into PostgreSQL, second (1% joined, 1% left), 1M', samples.second),
+    exportRow,
+    undefined,
+    'wallMs',
+    'reported beside',
+  );
 }
 
 /** Peak RSS of a first sync at 1M and at BENCH_BIG followers: memory must not grow with the list. */
@@ -430,6 +479,7 @@ const CASE_RUNNERS: [string, (bench: Bench) => Promise<void>][] = [
   ['details', detailsCase],
   ['diff', diffCase],
   ['sync', syncCase],
+  ['sync-postgres', syncPostgresCase],
 ];
 
 const bench: Bench = {
@@ -452,6 +502,7 @@ const ROUNDS: Record<string, string> = {
   details: `${DETAILS_RUNS} runs (--with-info)`,
   diff: `${DIFF_RUNS} rounds (diff)`,
   sync: `${SYNC_RUNS} rounds (sync)`,
+  'sync-postgres': `${SYNC_RUNS} rounds (sync into PostgreSQL)`,
 };
 const ran = CASE_RUNNERS.filter(([name]) => CASES.has(name)).map(([name]) => ROUNDS[name]);
 process.stdout.write(`\nmedians of ${ran.join(', ')}.\n`);
