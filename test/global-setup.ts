@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,6 +10,9 @@ import { join } from 'node:path';
  */
 export default function setup(): () => void {
   const root = mkdtempSync(join(tmpdir(), 'wx-followers-suite-'));
+  // Traversable (never listable) by other users: the PostgreSQL tests' server runs as `postgres`
+  // when the tests run as root, in a folder of its own under this root (test/helpers/postgres.ts).
+  chmodSync(root, 0o711);
   const saved = { TMPDIR: process.env['TMPDIR'], WX_FOLLOWERS_TEST_ROOT: process.env['WX_FOLLOWERS_TEST_ROOT'] };
   process.env['TMPDIR'] = root;
   process.env['WX_FOLLOWERS_TEST_ROOT'] = root;

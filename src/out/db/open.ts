@@ -5,11 +5,15 @@
 import { ExitCode, escapeText, WxError } from '../../errors.js';
 import { FileLock, lockHolder } from '../lock.js';
 import type { Database, SqlRow } from './database.js';
+import { openPostgres } from './postgres.js';
+import { parsePostgresUrl } from './postgres-target.js';
 import { openSqlite } from './sqlite.js';
 
 export interface OpenOptions {
   /** Read only (changes, the plan's look at the schema): nothing is created or written. */
   readonly readOnly: boolean;
+  /** PGUSER and PGPASSWORD, for a postgres:// URL without a user or password (the plan's io.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Whether the target names a PostgreSQL database rather than a file. */
@@ -20,10 +24,7 @@ export function isPostgresTarget(target: string): boolean {
 /** Opens the database a target names (`readOnly: false` creates a SQLite file that is not there). */
 export async function openDatabase(target: string, options: OpenOptions): Promise<Database> {
   if (isPostgresTarget(target)) {
-    throw new WxError(
-      'PostgreSQL support is not built in this wx-followers: give --db a file path, for a SQLite database.',
-      ExitCode.Usage,
-    );
+    return openPostgres(parsePostgresUrl(target, 'the database target', options.env ?? {}), { readOnly: options.readOnly });
   }
   return openSqliteFile(target, options);
 }
