@@ -11,37 +11,12 @@ import { planChanges, type ChangesFlags, type ChangesPlan } from '../src/plan/ch
 import { runChanges } from '../src/run/changes.js';
 import { netChart } from '../src/out/net-chart.js';
 import { BIN, cleanEnv, onLinux, runCli, runProcess, tempDir } from './helpers/cli.js';
-import { addChanges, addRun, at, createFollowerDb } from './helpers/follower-db.js';
+import { addRun, at, createFollowerDb, NEWS, SHOP, WEEK_TABLE, writeFixture } from './helpers/follower-db.js';
 import { testStreams } from './helpers/io.js';
 
-const SHOP = 'wxaaaaaaaaaaaaaaaa';
-const NEWS = 'wxbbbbbbbbbbbbbbbb';
 /** 2024-05-07 12:00 UTC: "today" of the plans below. */
 const NOW = new Date('2024-05-07T12:00:00Z');
 const DAY = 86_400;
-
-/**
- * SHOP: a baseline on 05-01, complete syncs on 05-02 and 05-04 (that one ending past midnight),
- * and one that did not complete, from 05-06. NEWS: one complete sync with a join on 05-03.
- */
-async function writeFixture(path: string): Promise<void> {
-  const db = await createFollowerDb(path);
-  await addRun(db, { appid: SHOP, startedAt: at('2024-05-01T10:00'), endedAt: at('2024-05-01T10:05'), complete: true, followers: 3 });
-  const second = await addRun(db, { appid: SHOP, startedAt: at('2024-05-02T10:00'), endedAt: at('2024-05-02T10:02'), complete: true });
-  const third = await addRun(db, { appid: SHOP, startedAt: at('2024-05-04T23:30'), endedAt: at('2024-05-05T00:20'), complete: true });
-  const fourth = await addRun(db, { appid: SHOP, startedAt: at('2024-05-06T10:00'), endedAt: null, cursor: 'o7' });
-  const news = await addRun(db, { appid: NEWS, startedAt: at('2024-05-03T09:00'), endedAt: at('2024-05-03T09:01'), complete: true });
-  await addChanges(db, [
-    { runId: second, appid: SHOP, openid: 'o4', kind: 'joined', at: at('2024-05-02T10:01') },
-    { runId: second, appid: SHOP, openid: 'o1', kind: 'left', at: at('2024-05-02T10:02') },
-    { runId: third, appid: SHOP, openid: 'o5', kind: 'joined', at: at('2024-05-04T23:31') },
-    { runId: third, appid: SHOP, openid: 'o6', kind: 'joined', at: at('2024-05-05T00:10') },
-    { runId: third, appid: SHOP, openid: 'o2', kind: 'left', at: at('2024-05-05T00:20') },
-    { runId: fourth, appid: SHOP, openid: 'o7', kind: 'joined', at: at('2024-05-06T10:01') },
-    { runId: news, appid: NEWS, openid: 'n1', kind: 'joined', at: at('2024-05-03T09:00') },
-  ]);
-  await db.close();
-}
 
 let fixture: string;
 beforeAll(async () => {
@@ -77,7 +52,7 @@ describe('planChanges', () => {
   it('reads the last 7 days, today included, of the only account, as text to stdout', async () => {
     const planned = await plan({ db: fixture, utc: true });
     expect(planned).toEqual({
-      target: { engine: 'sqlite', path: fixture },
+      target: { engine: 'sqlite', target: fixture, origin: '--db', password: undefined },
       account: { appid: undefined, origin: 'the database' },
       range: { fromDay: dayNumber('2024-05-01'), toDay: dayNumber('2024-05-07'), utcOffsetSeconds: 0 },
       list: false,
@@ -113,9 +88,19 @@ describe('planChanges', () => {
     });
     expect((await plan({ db: fixture, profile: 'news' }, { WX_APPID: SHOP }, profiles)).account.appid).toBe(SHOP);
     expect((await plan({ db: fixture, appid: SHOP }, { WX_APPID: NEWS })).account).toEqual({ appid: SHOP, origin: '--appid' });
-    expect((await plan({}, { WX_DB: fixture })).target).toEqual({ engine: 'sqlite', path: fixture });
+    expect((await plan({}, { WX_DB: fixture })).target).toEqual({
+      engine: 'sqlite',
+      target: fixture,
+      origin: 'WX_DB',
+      password: undefined,
+    });
     const url = 'postgres://reader:pw@127.0.0.1:5432/followers';
-    expect((await plan({ db: url }, { WX_DB: fixture })).target).toEqual({ engine: 'postgres', url });
+    expect((await plan({ db: url }, { WX_DB: fixture })).target).toEqual({
+      engine: 'postgres',
+      target: url,
+      origin: '--db',
+      password: 'pw',
+    });
     expect(await usageMessage({}, {})).toMatch(/There is no database at wx-followers\.db \(the default\): run `wx-followers sync` first/);
   });
 
@@ -155,7 +140,8 @@ describe('planChanges', () => {
     [{ bom: true }, /--bom goes with --format csv/],
     [{ appid: 'shop' }, /The AppID from --appid does not look like one/],
     [{ profile: 'nope' }, /No profile named 'nope'/],
-    [{ db: '' }, /--db needs a file name or a postgres:\/\/ URL/],
+    [{ db: '' }, /--db is empty: give a file path \(SQLite\) or a postgres:\/\/ URL/],
+    [{ db: 'postgres://reader@db.example/followers?sslmode=disable' }, /The database URL from --db/],
   ])('refuses %o', async (flags, message) => {
     expect(await usageMessage({ db: fixture, ...flags })).toMatch(message);
   });
@@ -177,17 +163,6 @@ async function changes(flags: ChangesFlags, offset?: number): Promise<{ code: Ex
   const code = await runChanges(offset === undefined ? planned : { ...planned, range: { ...planned.range, utcOffsetSeconds: offset } }, io);
   return { code, out: io.out(), err: io.err() };
 }
-
-const WEEK_TABLE = `date        joined  left  net
-2024-05-01       0     0    0
-2024-05-02       1     1    0
-2024-05-03       0     0    0
-2024-05-04       1     0   +1
-2024-05-05       1     1    0
-2024-05-06       1     0   +1
-2024-05-07       0     0    0
-total            4     2   +2
-`;
 
 describe('runChanges', () => {
   it('counts joined and left per day of one account, every day of the period, with the totals, and says what they leave out', async () => {
@@ -271,13 +246,11 @@ describe('runChanges', () => {
     await newer.close();
     const result = await changes({ db: join(dir, 'newer.db') });
     expect(result).toMatchObject({ code: ExitCode.Usage, out: '' });
-    expect(result.err).toMatch(/newer\.db has schema version 2, written by a newer wx-followers; this one knows version 1/);
+    expect(result.err).toMatch(/newer\.db holds schema version 2, newer than version 1, the newest this wx-followers knows/);
     await writeFile(join(dir, 'notes.txt'), 'not a database at all, just text long enough to be read as a header\n'.repeat(10));
     const text = await changes({ db: join(dir, 'notes.txt') });
     expect(text).toMatchObject({ code: ExitCode.Usage, out: '' });
-    expect(text.err).toMatch(
-      /Could not read the database .*notes\.txt: file is not a database\. Is it the file `wx-followers sync` wrote\?/,
-    );
+    expect(text.err).toMatch(/notes\.txt is not a SQLite database \(file is not a database\)/);
     await writeFile(join(dir, 'empty.db'), '');
     expect((await changes({ db: join(dir, 'empty.db') })).err).toMatch(
       /empty\.db is not a database of wx-followers \(it has no wx_schema table\)/,

@@ -1,8 +1,10 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Stats } from 'node:fs';
 import type { IOStreams } from '../console/streams.js';
 import { escapeText, shown, usageError } from '../errors.js';
 import { openConfigStore, type ConfigStore } from '../out/config-store.js';
 import { dayOf, type DayRange } from '../out/db/changes-queries.js';
+import { isPostgresTarget } from '../out/db/open.js';
+import { parsePostgresUrl } from '../out/db/postgres-target.js';
 import type { FormatName } from '../out/formats.js';
 import { planOutputOrStdout, type OutputPlan } from './export-files.js';
 import { checkBom, parseAppid, parseFormat } from './options.js';
@@ -24,7 +26,15 @@ export interface ChangesFlags extends ProfileFlags {
 }
 
 /** Where the database is: a SQLite file, or a PostgreSQL server's URL. */
-export type DatabaseTarget = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
+export interface DatabaseTarget {
+  engine: 'sqlite' | 'postgres';
+  /** The path or the URL, as given: openDatabase takes it. */
+  target: string;
+  /** Where it came from: --db, WX_DB or the default. */
+  origin: string;
+  /** The PostgreSQL password (from the URL or PGPASSWORD): a secret no message may show. */
+  password: string | undefined;
+}
 
 /** Which account: the one named, or (undefined) the database's only one. */
 export interface AccountChoice {
@@ -99,31 +109,42 @@ function chooseAccount(
   return { appid: undefined, origin: 'the database' };
 }
 
-/**
- * --db, else WX_DB, else wx-followers.db in the working directory. A file must be there: `changes`
- * reads what `sync` wrote and never creates a database.
- */
+/** --db, else WX_DB, else wx-followers.db in the working directory. */
 async function planTarget(flag: string | undefined, env: NodeJS.ProcessEnv): Promise<DatabaseTarget> {
-  const fromEnv = env['WX_DB'];
-  const value = flag ?? (fromEnv === undefined || fromEnv === '' ? DEFAULT_DATABASE_FILE : fromEnv);
-  const origin = flag !== undefined ? '--db' : value === fromEnv ? 'WX_DB' : 'the default';
-  if (value === '') throw usageError('--db needs a file name or a postgres:// URL.');
-  if (/^postgres(ql)?:\/\//i.test(value)) return { engine: 'postgres', url: value };
-  let stats: Awaited<ReturnType<typeof fs.stat>>;
+  const fromEnv = env['WX_DB']?.trim();
+  const chosen =
+    flag !== undefined
+      ? { target: flag, origin: '--db' }
+      : fromEnv !== undefined && fromEnv !== ''
+        ? { target: fromEnv, origin: 'WX_DB' }
+        : { target: DEFAULT_DATABASE_FILE, origin: 'the default' };
+  const { target, origin } = chosen;
+  if (target.trim() === '') throw usageError(`${origin} is empty: give a file path (SQLite) or a postgres:// URL.`);
+  if (isPostgresTarget(target)) {
+    // Checked now (a malformed URL is exit 2 before anything is opened); connected to by the run.
+    return { engine: 'postgres', target, origin, password: parsePostgresUrl(target, origin, env).password };
+  }
+  await checkDatabaseFile(target, origin);
+  return { engine: 'sqlite', target, origin, password: undefined };
+}
+
+/** A file must be there: `changes` reads what `sync` wrote and never creates a database. */
+async function checkDatabaseFile(path: string, origin: string): Promise<void> {
+  let stats: Stats;
   try {
-    stats = await fs.stat(value);
+    stats = await fs.stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw usageError(
-        `There is no database at ${escapeText(value)} (${origin}): run \`wx-followers sync\` first, or name the database with --db FILE (or a postgres:// URL).`,
+        `There is no database at ${escapeText(path)} (${origin}): run \`wx-followers sync\` first, or name the database with --db FILE (or a postgres:// URL).`,
       );
     }
-    throw usageError(`Could not look at the database ${escapeText(value)}: ${escapeText((error as Error).message)}.`);
+    throw usageError(`Could not look at the database ${escapeText(path)}: ${escapeText((error as Error).message)}.`);
   }
-  if (!stats.isFile())
-    throw usageError(`The database ${escapeText(value)} (${origin}) is not a file: give --db the file \`wx-followers sync\` wrote.`);
-  return { engine: 'sqlite', path: value };
+  if (!stats.isFile()) {
+    throw usageError(`The database ${escapeText(path)} (${origin}) is not a file: give --db the file \`wx-followers sync\` wrote.`);
+  }
 }
 
 /** --since Nd | Nw, or --from and --to (inclusive days); the last week when none is given. */

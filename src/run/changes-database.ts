@@ -1,22 +1,14 @@
 /** `changes`' side of the database: opened read-only, its schema checked, its account chosen. */
 import { escapeText, ExitCode, shown, usageError, WxError } from '../errors.js';
-import { accountsOf, schemaVersionOf } from '../out/db/changes-queries.js';
+import { accountsOf } from '../out/db/changes-queries.js';
 import type { Database } from '../out/db/database.js';
-import { SCHEMA_VERSION } from '../out/db/schema.js';
-import { openSqlite } from '../out/db/sqlite.js';
+import { checkSchemaVersion, schemaVersionOf } from '../out/db/migrate.js';
+import { openDatabase } from '../out/db/open.js';
 import type { AccountChoice, DatabaseTarget } from '../plan/changes.js';
 
 /** Opens the target without writing it, and checks that it is a database of this tool that it can read. */
-export async function openForReading(target: DatabaseTarget): Promise<Database> {
-  if (target.engine === 'postgres') {
-    throw usageError('This build reads SQLite databases only: PostgreSQL is not here yet. Give --db the file `wx-followers sync` wrote.');
-  }
-  let db: Database;
-  try {
-    db = await openSqlite(target.path, { readOnly: true, lockAccount: refuseLock });
-  } catch (error) {
-    throw unreadable(target.path, error);
-  }
+export async function openForReading(target: DatabaseTarget, env: NodeJS.ProcessEnv): Promise<Database> {
+  const db = await openDatabase(target.target, { readOnly: true, env });
   try {
     await checkSchema(db);
     return db;
@@ -24,10 +16,6 @@ export async function openForReading(target: DatabaseTarget): Promise<Database> 
     await db.close();
     throw error instanceof WxError ? error : unreadable(db.shown, error);
   }
-}
-
-async function refuseLock(): Promise<never> {
-  throw new Error('changes reads the database and never locks an account.');
 }
 
 /** A newer schema is refused, never read as if it were this one: its tables may mean other things. */
@@ -38,11 +26,7 @@ async function checkSchema(db: Database): Promise<void> {
       `${escapeText(db.shown)} is not a database of wx-followers (it has no wx_schema table). Give --db the database \`wx-followers sync\` wrote.`,
     );
   }
-  if (version > SCHEMA_VERSION) {
-    throw usageError(
-      `${escapeText(db.shown)} has schema version ${version}, written by a newer wx-followers; this one knows version ${SCHEMA_VERSION} and leaves it as it is. Upgrade wx-followers to read it.`,
-    );
-  }
+  checkSchemaVersion(version, escapeText(db.shown));
 }
 
 function unreadable(shownTarget: string, error: unknown): WxError {

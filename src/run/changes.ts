@@ -37,7 +37,8 @@ export async function runChanges(plan: ChangesPlan, io: IOStreams, reporter: Rep
   );
   let db: Database | undefined;
   try {
-    db = await openForReading(plan.target);
+    if (plan.target.password !== undefined) reporter.addSecret(plan.target.password);
+    db = await openForReading(plan.target, io.env);
     const appid = await accountToRead(db, plan.account);
     const facts = await walkFactsOf(db, appid).catch(readFailure(db));
     if (!plan.quiet && facts !== undefined) for (const note of notesOn(facts, plan.range, appid)) reporter.line(note);

@@ -35,10 +35,15 @@ export async function createFollowerDb(path: string): Promise<Database> {
     readOnly: false,
     lockAccount: async () => async () => undefined,
   });
-  await db.transaction(async (inside) => {
-    for (const statement of schemaV1('sqlite')) await inside.query(statement);
-  });
+  await writeSchema(db);
   return db;
+}
+
+/** Schema version 1 in an empty database of either engine, through its own DDL. */
+export async function writeSchema(db: Database): Promise<void> {
+  await db.transaction(async (inside) => {
+    for (const statement of schemaV1(db.engine)) await inside.query(statement);
+  });
 }
 
 /** Adds a run; gives its id. A run that starts a walk is its own walk when walkId is left out. */
@@ -66,3 +71,45 @@ export async function addChanges(db: Database, changes: readonly ChangeRowSpec[]
     }
   });
 }
+
+export const SHOP = 'wxaaaaaaaaaaaaaaaa';
+export const NEWS = 'wxbbbbbbbbbbbbbbbb';
+
+/**
+ * SHOP: a baseline on 05-01, complete syncs on 05-02 and 05-04 (that one ending past midnight),
+ * and one that did not complete, from 05-06. NEWS: one complete sync with a join on 05-03.
+ */
+export async function writeFixture(path: string): Promise<void> {
+  await writeHistory(await createFollowerDb(path));
+}
+
+/** The fixture's runs and changes, into a database of schema version 1 (of either engine); closes it. */
+export async function writeHistory(db: Database): Promise<void> {
+  await addRun(db, { appid: SHOP, startedAt: at('2024-05-01T10:00'), endedAt: at('2024-05-01T10:05'), complete: true, followers: 3 });
+  const second = await addRun(db, { appid: SHOP, startedAt: at('2024-05-02T10:00'), endedAt: at('2024-05-02T10:02'), complete: true });
+  const third = await addRun(db, { appid: SHOP, startedAt: at('2024-05-04T23:30'), endedAt: at('2024-05-05T00:20'), complete: true });
+  const fourth = await addRun(db, { appid: SHOP, startedAt: at('2024-05-06T10:00'), endedAt: null, cursor: 'o7' });
+  const news = await addRun(db, { appid: NEWS, startedAt: at('2024-05-03T09:00'), endedAt: at('2024-05-03T09:01'), complete: true });
+  await addChanges(db, [
+    { runId: second, appid: SHOP, openid: 'o4', kind: 'joined', at: at('2024-05-02T10:01') },
+    { runId: second, appid: SHOP, openid: 'o1', kind: 'left', at: at('2024-05-02T10:02') },
+    { runId: third, appid: SHOP, openid: 'o5', kind: 'joined', at: at('2024-05-04T23:31') },
+    { runId: third, appid: SHOP, openid: 'o6', kind: 'joined', at: at('2024-05-05T00:10') },
+    { runId: third, appid: SHOP, openid: 'o2', kind: 'left', at: at('2024-05-05T00:20') },
+    { runId: fourth, appid: SHOP, openid: 'o7', kind: 'joined', at: at('2024-05-06T10:01') },
+    { runId: news, appid: NEWS, openid: 'n1', kind: 'joined', at: at('2024-05-03T09:00') },
+  ]);
+  await db.close();
+}
+
+/** The fixture's SHOP, 2024-05-01 to 2024-05-07 in UTC, as `changes` writes it in text. */
+export const WEEK_TABLE = `date        joined  left  net
+2024-05-01       0     0    0
+2024-05-02       1     1    0
+2024-05-03       0     0    0
+2024-05-04       1     0   +1
+2024-05-05       1     1    0
+2024-05-06       1     0   +1
+2024-05-07       0     0    0
+total            4     2   +2
+`;

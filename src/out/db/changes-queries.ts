@@ -31,25 +31,6 @@ export function dayOf(at: number, utcOffsetSeconds: number): number {
   return Math.floor((at + utcOffsetSeconds) / SECONDS_A_DAY);
 }
 
-/**
- * The schema's version, or undefined when the database has no wx_schema table (not a database
- * of this tool, or an empty file).
- */
-export async function schemaVersionOf(db: Database): Promise<number | undefined> {
-  const tables = await db.query(tableExistsSql(db), ['wx_schema']);
-  if (tables.length === 0) return undefined;
-  const rows = await db.query('SELECT MAX(version) AS version FROM wx_schema');
-  const version = rows[0]?.['version'];
-  return version === null || version === undefined ? undefined : Number(version);
-}
-
-function tableExistsSql(db: Database): string {
-  // The one statement that is not the same in both: where each engine lists its tables.
-  return db.engine === 'postgres'
-    ? 'SELECT 1 AS found FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?'
-    : "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?";
-}
-
 /** The AppIDs the database has runs of, sorted. */
 export async function accountsOf(db: Database): Promise<string[]> {
   const rows = await db.query('SELECT DISTINCT appid FROM wx_runs ORDER BY appid');
@@ -70,9 +51,9 @@ export async function dailyCounts(db: Database, appid: string, range: DayRange):
     `SELECT (at + CAST(? AS BIGINT)) / ${SECONDS_A_DAY} AS day, kind, COUNT(*) AS changes
        FROM wx_changes
       WHERE appid = ? AND at >= ? AND at < ?
-      GROUP BY (at + CAST(? AS BIGINT)) / ${SECONDS_A_DAY}, kind
+      GROUP BY day, kind
       ORDER BY day`,
-    [range.utcOffsetSeconds, appid, fromAt, toAt, range.utcOffsetSeconds],
+    [range.utcOffsetSeconds, appid, fromAt, toAt],
   );
   const days = new Map<number, DayCount>();
   for (const row of rows) {
