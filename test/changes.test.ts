@@ -7,6 +7,9 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, WxError } from '../src/errors.js';
+import { FollowerStore } from '../src/out/db/follower-store.js';
+import { migrate } from '../src/out/db/migrate.js';
+import { openDatabase } from '../src/out/db/open.js';
 import { planChanges, type ChangesFlags, type ChangesPlan } from '../src/plan/changes.js';
 import { runChanges } from '../src/run/changes.js';
 import { netChart } from '../src/out/net-chart.js';
@@ -289,6 +292,31 @@ describe('wx-followers changes', () => {
     // Nothing was written beside the database.
     expect(await readdir(folder)).toEqual(['followers.db']);
     await chmod(folder, 0o755);
+  });
+
+  it('reads what the follower store wrote: a baseline, then a join and a leave, then a return as a new join', async () => {
+    const path = join(await tempDir(), 'store.db');
+    const db = await openDatabase(path, { readOnly: false });
+    await migrate(db);
+    const store = new FollowerStore(db, SHOP);
+    const walk = async (openids: string[], now: number): Promise<void> => {
+      const run = await store.beginRun({ restart: false, now });
+      await store.savePage(run, { openids, cursor: openids.at(-1) ?? '', total: openids.length }, now);
+      await store.finishWalk(run, now);
+    };
+    await walk(['oA', 'oB', 'oC'], at('2024-05-01T10:00'));
+    await walk(['oA', 'oC', 'oD'], at('2024-05-02T10:00'));
+    await walk(['oA', 'oB', 'oC', 'oD'], at('2024-05-03T10:00'));
+    await db.close();
+    const env = cleanEnv(await tempDir(), { TZ: 'UTC' });
+    const days = await runCli(['changes', '--db', path, '--from', '2024-05-01', '--to', '2024-05-03', '-f', 'csv'], { env });
+    expect(days.stdout.toString()).toBe('date,joined,left,net\n2024-05-01,0,0,0\n2024-05-02,1,1,0\n2024-05-03,1,0,1\n');
+    expect(days.stderr).toMatch(/the baseline of wxaaaaaaaaaaaaaaaa .* falls in this period: its 3 followers were recorded then/);
+    const list = await runCli(['changes', '--db', path, '--list', '--from', '2024-05-02', '--to', '2024-05-03', '-q'], { env });
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    expect(list.stdout.toString()).toBe(
+      '2024-05-02T10:00:00Z\tjoined\toD\n2024-05-02T10:00:00Z\tleft\toB\n2024-05-03T10:00:00Z\tjoined\toB\n',
+    );
   });
 
   // A terminal made by util-linux's `script -qec`: macOS's takes other flags, Windows has none.

@@ -21,7 +21,7 @@ export interface RunRow {
   cursor?: string | null;
 }
 
-export interface ChangeRowSpec {
+interface ChangeRowSpec {
   runId: number;
   appid: string;
   openid: string;
@@ -58,7 +58,7 @@ export async function addRun(db: Database, run: RunRow): Promise<number> {
   return id;
 }
 
-export async function addChanges(db: Database, changes: readonly ChangeRowSpec[]): Promise<void> {
+async function addChanges(db: Database, changes: readonly ChangeRowSpec[]): Promise<void> {
   await db.transaction(async (inside) => {
     for (const change of changes) {
       await inside.query('INSERT INTO wx_changes (run_id, appid, openid, kind, at) VALUES (?, ?, ?, ?, ?)', [
