@@ -91,6 +91,12 @@ describe('planChanges', () => {
     });
     expect((await plan({ db: fixture, profile: 'news' }, { WX_APPID: SHOP }, profiles)).account.appid).toBe(SHOP);
     expect((await plan({ db: fixture, appid: SHOP }, { WX_APPID: NEWS })).account).toEqual({ appid: SHOP, origin: '--appid' });
+    expect((await plan({ profile: 'news' }, {}, { profiles: { news: { appid: NEWS, db: fixture } } })).target).toEqual({
+      engine: 'sqlite',
+      target: fixture,
+      origin: 'config key db of profile news',
+      password: undefined,
+    });
     expect((await plan({}, { WX_DB: fixture })).target).toEqual({
       engine: 'sqlite',
       target: fixture,

@@ -7,6 +7,7 @@ import type { ChangesFlags } from '../plan/changes.js';
 import type { CheckFlags } from '../plan/check.js';
 import type { TagsFlags } from '../plan/tags.js';
 import type { TokenFlags } from '../plan/token.js';
+import type { SyncFlags } from '../plan/sync.js';
 import type { IOStreams } from '../console/streams.js';
 import { planThenRun } from './plan-then-run.js';
 import { packageVersion } from '../version.js';
@@ -51,7 +52,7 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
-  for (const add of [addExport, addToken, addCheck, addTags, addDiff, addChanges, addConfig]) add(program, io, done);
+  for (const add of [addExport, addSync, addToken, addCheck, addTags, addDiff, addChanges, addConfig]) add(program, io, done);
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -104,6 +105,65 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
         io,
         () => planExport(flags, io),
         (plan, reporter) => runExport(plan, io, reporter),
+      ),
+    );
+  });
+}
+
+const SYNC_HELP = `
+Each run walks the follower list a page at a time into the database, one transaction a page.
+A walk that reaches the end marks who left; one that stops early (a signal, the quota, --limit,
+--max-calls, a failure) marks nobody, and the next sync of the account goes on where it stopped.
+The first complete walk of an account is its baseline: changes are counted from the next one.
+
+Exit codes: as export's (0 also when --limit or --max-calls stopped the walk, or the batchget
+quota left details for the next run). Another sync of the same account into the same database
+under way: this one is refused, exit 1.
+
+Examples:
+  $ wx-followers sync --db followers.db
+  $ wx-followers sync --db followers.db --with-info --details-max-age 7d
+  $ wx-followers sync --all-profiles --db postgres://wx@db.example/wx
+  crontab: 15 3 * * * cd /srv/wx && wx-followers sync -q --db followers.db`;
+
+/** sync: the follower list kept in a database, with who joined and who left. */
+function addSync(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
+  const syncCommand = program
+    .command('sync')
+    .description('Bring a database (SQLite file or PostgreSQL) up to date with the follower list: who follows, who joined, who left.')
+    .option('--db <target>', 'a SQLite file, or a postgres:// URL (env WX_DB; config key db of a profile; default: wx-followers.db)')
+    .option('--restart', "start a new walk from the list's first page instead of going on with an unfinished one")
+    .option('--limit <n>', 'stop after n OpenIDs (the next sync goes on from there)')
+    .option('--max-calls <n>', 'stop cleanly (exit 0) before the API call n+1 of this run; the next sync goes on from there')
+    .option('--with-info', 'fetch the details (batchget) of followers who have none yet, or whose details are too old')
+    .option('--details-max-age <age>', 'with --with-info: fetch details again once older than this: 30d, 12h, 2w (default 30d)')
+    .option('--lang <lang>', 'with --with-info: zh_CN | zh_TW | en (default: zh_CN)')
+    .option('--concurrency <n>', 'with --with-info: details calls in flight at once (default 8, at most 32)')
+    .option('--no-progress', 'no spinner or bar')
+    .option('--profiles <names>', 'sync each of these profiles (comma-separated) in turn')
+    .option('--all-profiles', 'sync every profile in turn (as --profiles)')
+    .option('--accounts-concurrency <n>', 'with --profiles: accounts synced at once (default 1, at most 8)')
+    .option('--summary <file>', "with --profiles: each account's outcome as NDJSON too, for monitoring")
+    .addHelpText('after', SYNC_HELP);
+  withConnectionOptions(syncCommand).action(async (flags: SyncFlags) => {
+    const { selectsAccounts } = await import('../plan/accounts.js');
+    if (selectsAccounts(flags) || flags.accountsConcurrency !== undefined || flags.summary !== undefined) {
+      const [{ planSyncAccounts }, { runSyncAccounts }] = await Promise.all([import('../plan/sync.js'), import('../run/sync-accounts.js')]);
+      done(
+        await planThenRun(
+          io,
+          () => planSyncAccounts(flags, io),
+          (plan, reporter) => runSyncAccounts(plan, io, reporter),
+        ),
+      );
+      return;
+    }
+    const [{ planSync }, { runSync }] = await Promise.all([import('../plan/sync.js'), import('../run/sync.js')]);
+    done(
+      await planThenRun(
+        io,
+        () => planSync(flags, io),
+        (plan, reporter) => runSync(plan, io, reporter),
       ),
     );
   });
@@ -216,7 +276,10 @@ function addChanges(program: Command, io: IOStreams, done: (exitCode: ExitCode) 
     .description(
       'Joined and left per day for an account and a period, or the OpenIDs themselves (--list), read from the database sync keeps.',
     )
-    .option('--db <target>', 'the database: a SQLite file, or a postgres:// URL (env WX_DB; default wx-followers.db)')
+    .option(
+      '--db <target>',
+      "the database: a SQLite file, or a postgres:// URL (env WX_DB; else the profile's db; default wx-followers.db)",
+    )
     .option('--appid <appid>', "the account (env WX_APPID; default: the profile's appid, or the database's only account)")
     .option('--profile <name>', "the account of this profile's appid (env WX_PROFILE)")
     .option('--since <n>', 'the last n days or weeks, today included: 7d, 2w (default 7d)')

@@ -11,10 +11,10 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /**
  * What a profile holds besides every key of CONFIG_KEYS (so that a setting added there joins
- * profiles with nothing more): where its export goes when -o and --state are not given, and the
- * time zone of its {date}. The top level has none of them: it is one account's settings as before.
+ * profiles with nothing more): where its export goes when -o and --state are not given, the
+ * time zone of its {date}, and the database its sync writes when --db is not given. The top level has none of them: it is one account's settings as before.
  */
-export const PROFILE_ONLY_KEYS = ['output', 'state', 'time-zone'] as const;
+export const PROFILE_ONLY_KEYS = ['output', 'state', 'time-zone', 'db'] as const;
 export type ProfileKey = ConfigKey | (typeof PROFILE_ONLY_KEYS)[number];
 export const PROFILE_KEYS: readonly ProfileKey[] = [...CONFIG_KEYS, ...PROFILE_ONLY_KEYS];
 

@@ -37,7 +37,7 @@ export interface AccountsPlan {
   quiet: boolean;
 }
 
-const MAX_ACCOUNTS_CONCURRENCY = 8;
+export const MAX_ACCOUNTS_CONCURRENCY = 8;
 
 /** The settings --profiles takes from each profile: given on the command line or in the environment, they would serve every account. */
 const PER_ACCOUNT_FLAGS = [
@@ -46,7 +46,18 @@ const PER_ACCOUNT_FLAGS = [
   ['secret', '--secret', 'WX_SECRET'],
 ] as const;
 
-export function selectsAccounts(flags: AccountsFlags): boolean {
+/** The flags that choose several accounts, and those a run over several refuses. */
+interface AccountSelectionFlags {
+  profiles?: string;
+  allProfiles?: boolean;
+  profile?: string;
+  summary?: string;
+  accessToken?: string;
+  appid?: string;
+  secret?: string;
+}
+
+export function selectsAccounts(flags: AccountSelectionFlags): boolean {
   return flags.profiles !== undefined || flags.allProfiles === true;
 }
 
@@ -82,6 +93,13 @@ export async function planAccounts(flags: AccountsFlags, io: IOStreams): Promise
 }
 
 function checkAccountFlags(flags: AccountsFlags, env: NodeJS.ProcessEnv): void {
+  checkAccountSelection(flags, env);
+  if (flags.resume !== undefined)
+    throw usageError("--resume names one account's cursor: with several accounts, use --state to go on where each stopped.");
+}
+
+/** What selects several accounts (export's and sync's): one way to choose them, and nothing given that would serve them all. */
+export function checkAccountSelection(flags: AccountSelectionFlags, env: NodeJS.ProcessEnv): void {
   if (!selectsAccounts(flags)) {
     const flag = flags.summary === undefined ? '--accounts-concurrency' : '--summary';
     throw usageError(`${flag} goes with --profiles or --all-profiles.`);
@@ -89,8 +107,6 @@ function checkAccountFlags(flags: AccountsFlags, env: NodeJS.ProcessEnv): void {
   if (flags.profiles !== undefined && flags.allProfiles === true) throw usageError('--profiles and --all-profiles do not go together.');
   if (flags.profile !== undefined)
     throw usageError('--profile selects one account; --profiles and --all-profiles select several: give one of them.');
-  if (flags.resume !== undefined)
-    throw usageError("--resume names one account's cursor: with several accounts, use --state to go on where each stopped.");
   for (const [name, flag, envName] of PER_ACCOUNT_FLAGS) {
     if (flags[name] !== undefined) throw usageError(`${flag} would serve every account: with --profiles each takes it from its profile.`);
     if (env[envName]?.trim()) {

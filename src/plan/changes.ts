@@ -6,6 +6,7 @@ import { dayOf, type DayRange } from '../out/db/changes-queries.js';
 import { isPostgresTarget } from '../out/db/open.js';
 import { parsePostgresUrl } from '../out/db/postgres-target.js';
 import type { FormatName } from '../out/formats.js';
+import { chooseDatabase } from './database-target.js';
 import { planOutputOrStdout, type OutputPlan } from './export-files.js';
 import { checkBom, parseAppid, parseFormat } from './options.js';
 import { selectedProfile, type ProfileFlags } from './profiles.js';
@@ -30,7 +31,7 @@ export interface DatabaseTarget {
   engine: 'sqlite' | 'postgres';
   /** The path or the URL, as given: openDatabase takes it. */
   target: string;
-  /** Where it came from: --db, WX_DB or the default. */
+  /** Where it came from: --db, WX_DB, the profile's db, or the default. */
   origin: string;
   /** The PostgreSQL password (from the URL or PGPASSWORD): a secret no message may show. */
   password: string | undefined;
@@ -58,8 +59,6 @@ export interface ChangesPlan {
   quiet: boolean;
 }
 
-/** The file `sync` writes when neither --db, WX_DB nor the profile name one. */
-const DEFAULT_DATABASE_FILE = 'wx-followers.db';
 /** When no period is given: the last week, today included. */
 const DEFAULT_DAYS = 7;
 /** A hundred years of days: past that a date was mistyped. */
@@ -74,7 +73,7 @@ export async function planChanges(flags: ChangesFlags, io: IOStreams, now = new 
   const utcOffsetSeconds = flags.utc === true ? 0 : -now.getTimezoneOffset() * 60;
   const range = parsePeriod(flags, dayOf(Math.floor(now.getTime() / 1000), utcOffsetSeconds), utcOffsetSeconds);
   const account = chooseAccount(flags, io.env, profile === undefined ? undefined : store.settings(profile).get('appid'), profile);
-  const target = await planTarget(flags.db, io.env);
+  const target = await planTarget(chooseDatabase(flags.db, io.env, store.settings(profile)), io.env);
   const output = await planOutputOrStdout(flags.output, false);
   if (output.kind === 'stdout') refuseClosedStdout(io, 'the changes');
   const list = flags.list === true;
@@ -109,15 +108,8 @@ function chooseAccount(
   return { appid: undefined, origin: 'the database' };
 }
 
-/** --db, else WX_DB, else wx-followers.db in the working directory. */
-async function planTarget(flag: string | undefined, env: NodeJS.ProcessEnv): Promise<DatabaseTarget> {
-  const fromEnv = env['WX_DB']?.trim();
-  const chosen =
-    flag !== undefined
-      ? { target: flag, origin: '--db' }
-      : fromEnv !== undefined && fromEnv !== ''
-        ? { target: fromEnv, origin: 'WX_DB' }
-        : { target: DEFAULT_DATABASE_FILE, origin: 'the default' };
+/** --db, else WX_DB, else the profile's db, else wx-followers.db in the working directory (as sync chooses). */
+async function planTarget(chosen: { target: string; origin: string }, env: NodeJS.ProcessEnv): Promise<DatabaseTarget> {
   const { target, origin } = chosen;
   if (target.trim() === '') throw usageError(`${origin} is empty: give a file path (SQLite) or a postgres:// URL.`);
   if (isPostgresTarget(target)) {

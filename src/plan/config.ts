@@ -145,7 +145,13 @@ async function checkedValue(key: ProfileKey, given: string, io: IOStreams): Prom
 export function shownSetting(key: ProfileKey, value: string): string {
   if (key === 'proxy') return escapeText(maskProxyUrl(value));
   if (key === 'token-url') return escapeText(maskQuery(value));
+  if (key === 'db') return escapeText(maskUrlPassword(value));
   return escapeText(isSecretKey(key) ? mask(value) : value);
+}
+
+/** A postgres:// URL without its password: `postgres://user:***@host/db`; a file path as it is. */
+function maskUrlPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
 }
 
 /** A token URL without its query, which may carry a key: `?***`. */

@@ -27,37 +27,58 @@ interface AccountOutcome {
  * summary on stderr (and in --summary FILE as NDJSON), and the exit code of the most serious failure.
  */
 export async function runAccounts(plan: AccountsPlan, io: IOStreams, reporter: Reporter): Promise<ExitCode> {
+  const display = new AccountsDisplay(reporter, plan, io.stderrIsTTY);
+  const outcomes = await eachAccount(plan.accounts, plan.concurrency, io, reporter, (account, accountIo, interrupts) =>
+    exportAccount(account, accountIo, interrupts, display),
+  );
+  printSummary(outcomes, reporter, plan.quiet);
+  if (plan.summaryPath === undefined) return mostSerious(outcomes.map((outcome) => outcome.exitCode));
+  return writeSummary(plan.summaryPath, outcomes, reporter);
+}
+
+/**
+ * Runs `each` on every account, `concurrency` of them at once, each listening for interrupts
+ * through one shared handler: the first signal stops every account under way after its page in
+ * hand, and no other starts (each account's run is told at once when it subscribes).
+ */
+export async function eachAccount<Account, Outcome>(
+  accounts: readonly Account[],
+  concurrency: number,
+  io: IOStreams,
+  reporter: Reporter,
+  each: (account: Account, io: IOStreams, interrupts: SharedInterrupts) => Promise<Outcome>,
+): Promise<Outcome[]> {
   const interrupts = new SharedInterrupts(io, (signal) => {
     reporter.line(`wx-followers: ${signal}: every account under way finishes its page in hand, then stops; no other starts.`);
   });
   // Each account's run listens through the shared handler: one listener for the process.
   const accountIo: IOStreams = { ...io, onInterrupt: (handler, onQuit) => interrupts.onInterrupt(handler, onQuit) };
-  const display = new AccountsDisplay(reporter, plan, io.stderrIsTTY);
-  const outcomes: AccountOutcome[] = new Array(plan.accounts.length);
+  const outcomes: Outcome[] = new Array(accounts.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < plan.accounts.length) {
+    while (next < accounts.length) {
       const index = next;
       next += 1;
-      const account = plan.accounts[index] as AccountPlan;
-      outcomes[index] = await exportAccount(account, accountIo, interrupts, display);
+      outcomes[index] = await each(accounts[index] as Account, accountIo, interrupts);
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.accounts.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, accounts.length) }, worker));
   } finally {
     interrupts.close();
   }
-  printSummary(outcomes, reporter, plan.quiet);
-  if (plan.summaryPath !== undefined) {
-    try {
-      await replaceFileAtomically(plan.summaryPath, outcomes.map((outcome) => `${JSON.stringify(outcome)}\n`).join(''), 0o644);
-    } catch (error) {
-      reporter.line(
-        `wx-followers: the summary could not be written to ${escapeText(plan.summaryPath)} (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}).`,
-      );
-      return mostSerious([...outcomes.map((outcome) => outcome.exitCode), ExitCode.Failure]);
-    }
+  return outcomes;
+}
+
+/** --summary FILE: each account's outcome as a line of JSON; a summary that cannot be written is exit 1 at least. */
+export async function writeSummary(path: string, outcomes: readonly { exitCode: ExitCode }[], reporter: Reporter): Promise<ExitCode> {
+  try {
+    await replaceFileAtomically(path, outcomes.map((outcome) => `${JSON.stringify(outcome)}\n`).join(''), 0o644);
+  } catch (error) {
+    reporter.line(
+      `wx-followers: the summary could not be written to ${escapeText(path)} (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}).`,
+    );
+    return mostSerious([...outcomes.map((outcome) => outcome.exitCode), ExitCode.Failure]);
   }
   return mostSerious(outcomes.map((outcome) => outcome.exitCode));
 }
@@ -99,7 +120,7 @@ async function exportAccount(
   return outcome;
 }
 
-const SIGNAL_CODES: readonly ExitCode[] = [ExitCode.HungUp, ExitCode.Interrupted, ExitCode.Terminated, ExitCode.Broken];
+export const SIGNAL_CODES: readonly ExitCode[] = [ExitCode.HungUp, ExitCode.Interrupted, ExitCode.Terminated, ExitCode.Broken];
 
 function statusOf(exitCode: ExitCode, limitReached: boolean): AccountOutcome['status'] {
   if (exitCode === ExitCode.Ok) return limitReached ? 'limit' : 'done';
@@ -158,23 +179,31 @@ function summaryLine(outcome: AccountOutcome): string {
  * each that ends with how many are done. Only on a terminal, with progress on; each account's
  * own spinner and bar stay off, as several would draw over each other.
  */
-class AccountsDisplay {
+export class AccountsDisplay {
   readonly #reporter: Reporter;
   readonly #shown: boolean;
   readonly #total: number;
+  readonly #doing: string;
   #ended = 0;
 
-  constructor(reporter: Reporter, plan: AccountsPlan, stderrIsTTY: boolean) {
+  /** `doing`: what each account's run does, as the line says it ("exporting"). */
+  constructor(
+    reporter: Reporter,
+    plan: { accounts: readonly unknown[]; progress: boolean; quiet: boolean },
+    stderrIsTTY: boolean,
+    doing = 'exporting',
+  ) {
     this.#reporter = reporter;
     this.#total = plan.accounts.length;
     this.#shown = plan.progress && !plan.quiet && stderrIsTTY;
+    this.#doing = doing;
   }
 
   started(profile: string): void {
-    if (this.#shown) this.#reporter.line(`wx-followers: [${this.#ended}/${this.#total} done] exporting ${profile}...`);
+    if (this.#shown) this.#reporter.line(`wx-followers: [${this.#ended}/${this.#total} done] ${this.#doing} ${profile}...`);
   }
 
-  finished(outcome: AccountOutcome): void {
+  finished(outcome: { profile: string; status: string }): void {
     this.#ended += 1;
     if (this.#shown) this.#reporter.line(`wx-followers: [${this.#ended}/${this.#total} done] ${outcome.profile}: ${outcome.status}`);
   }

@@ -19,6 +19,8 @@ export interface SyncRun {
   readonly baseline: boolean;
   /** The run goes on with a walk an earlier run started and did not finish. */
   readonly continued: boolean;
+  /** OpenIDs the earlier runs of the walk saw. */
+  readonly walkedBefore: number;
 }
 
 /** A page of the list as the walk hands it over. */
@@ -73,8 +75,21 @@ export class FollowerStore {
       const walkId = continued ? numberOf(last, 'walk_id') : id;
       const cursor = continued ? textOf(last, 'cursor') : undefined;
       await tx.query('UPDATE wx_runs SET walk_id = CAST(? AS BIGINT), cursor = ? WHERE id = ?', [walkId, cursor ?? null, id]);
-      return { id, appid, walkId, cursor, baseline: completeRuns.length === 0, continued };
+      const [walked] = await tx.query('SELECT COALESCE(SUM(followers), 0) AS walked FROM wx_runs WHERE appid = ? AND walk_id = ?', [
+        appid,
+        walkId,
+      ]);
+      return { id, appid, walkId, cursor, baseline: completeRuns.length === 0, continued, walkedBefore: numberOf(walked, 'walked') };
     });
+  }
+
+  /**
+   * The walk this run was to continue cannot go on (the API no longer knows its cursor: that
+   * follower left since): the run starts a walk of its own from the first page instead.
+   */
+  async restartWalk(run: SyncRun): Promise<SyncRun> {
+    await this.#db.query('UPDATE wx_runs SET walk_id = id, cursor = NULL WHERE id = ?', [run.id]);
+    return { ...run, walkId: run.id, cursor: undefined, continued: false, walkedBefore: 0 };
   }
 
   /**

@@ -7,6 +7,7 @@ import { FileLock, lockHolder } from '../lock.js';
 import type { Database, SqlRow } from './database.js';
 import { openPostgres } from './postgres.js';
 import { parsePostgresUrl } from './postgres-target.js';
+import { schemaVersionOf } from './migrate.js';
 import { openSqlite } from './sqlite.js';
 
 export interface OpenOptions {
@@ -86,7 +87,7 @@ async function* rowsInWords(rows: () => AsyncIterable<SqlRow>, path: string): As
 }
 
 /** A failure of SQLite itself, in words: the path and SQLite's own message, with what to do. */
-export function sqliteFailure(error: unknown, path: string): unknown {
+function sqliteFailure(error: unknown, path: string): unknown {
   if (error instanceof WxError || !(error instanceof Error)) return error;
   const message = error.message;
   if (/file is not a database|malformed/i.test(message)) {
@@ -97,4 +98,17 @@ export function sqliteFailure(error: unknown, path: string): unknown {
     );
   }
   return new WxError(`The database ${escapeText(path)} failed: ${escapeText(message)}.`, ExitCode.Failure, { cause: error });
+}
+
+/**
+ * The schema version a database holds, read without writing (what a plan checks before a run
+ * starts): undefined for an empty database. The database is opened read-only and closed again.
+ */
+export async function readSchemaVersion(target: string): Promise<number | undefined> {
+  const db = await openDatabase(target, { readOnly: true });
+  try {
+    return await schemaVersionOf(db);
+  } finally {
+    await db.close();
+  }
 }

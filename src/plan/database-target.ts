@@ -1,0 +1,143 @@
+/**
+ * The follower database a command uses (sync writes it, changes reads it): --db, else WX_DB,
+ * else the profile's `db` setting, else wx-followers.db in the working directory. A file path is
+ * SQLite, checked here before anything is created; a postgres:// URL is PostgreSQL.
+ */
+import { constants, promises as fs, type Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { escapeText, usageError, type WxError } from '../errors.js';
+import type { StoredSettings } from '../out/config-store.js';
+import { accountLockPath, isPostgresTarget, readSchemaVersion } from '../out/db/open.js';
+import { checkSchemaVersion } from '../out/db/migrate.js';
+
+const DEFAULT_DATABASE = 'wx-followers.db';
+
+/** Where the database is, as the run opens it, and how messages name it. */
+export interface DatabasePlan {
+  readonly engine: 'sqlite' | 'postgres';
+  /** The path or the URL, as given: openDatabase takes it. */
+  readonly target: string;
+  /** Where it came from: `--db`, `WX_DB`, `config key db of profile shop`, or `the default`. */
+  readonly origin: string;
+  /** The schema version the plan found in it; undefined: an empty database, or no file yet. */
+  readonly version: number | undefined;
+}
+
+/** The target and where it came from, before any check. */
+export function chooseDatabase(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  settings: StoredSettings,
+): { target: string; origin: string } {
+  if (flag !== undefined) return { target: flag, origin: '--db' };
+  const fromEnv = env['WX_DB']?.trim();
+  if (fromEnv !== undefined && fromEnv !== '') return { target: fromEnv, origin: 'WX_DB' };
+  const fromConfig = settings.get('db');
+  if (fromConfig !== undefined) {
+    return { target: fromConfig, origin: `config key db${settings.profile === undefined ? '' : ` of profile ${settings.profile}`}` };
+  }
+  return { target: DEFAULT_DATABASE, origin: 'the default' };
+}
+
+/**
+ * Checks the database a run would write: a SQLite file must be a regular file (not a link, a
+ * folder or a device) that this user may write, in a folder that exists and this user may write
+ * (SQLite keeps its journal and the tool its locks beside it); a database there already must be
+ * one of a schema this tool knows. Reads only: nothing is created.
+ */
+export async function planDatabase(
+  chosen: { target: string; origin: string },
+  options: { appids: readonly string[]; writing: boolean },
+): Promise<DatabasePlan> {
+  const { target, origin } = chosen;
+  if (target.trim() === '') throw usageError(`${origin} is empty: give a file path (SQLite) or a postgres:// URL.`);
+  if (isPostgresTarget(target)) {
+    const version = await readSchemaVersion(target);
+    checkSchemaVersion(version, target);
+    return { engine: 'postgres', target, origin, version };
+  }
+  const file = await checkDatabaseFile(target, origin, options.writing);
+  for (const path of [
+    `${target}-wal`,
+    `${target}-shm`,
+    `${target}-journal`,
+    ...options.appids.map((appid) => accountLockPath(target, appid)),
+  ]) {
+    await checkNotLinked(path, target);
+  }
+  if (file === undefined) return { engine: 'sqlite', target, origin, version: undefined };
+  const version = await readSchemaVersion(target);
+  checkSchemaVersion(version, escapeText(target));
+  return { engine: 'sqlite', target, origin, version };
+}
+
+/** The file's stats when it is there; undefined when the run would create it. */
+async function checkDatabaseFile(path: string, origin: string, writing: boolean): Promise<Stats | undefined> {
+  const named = `${escapeText(path)} (${origin})`;
+  const link = await statOrUndefined(path, fs.lstat);
+  if (link?.isSymbolicLink() === true) {
+    throw usageError(
+      `The database ${named} is a symbolic link: the tool opens its files only by their own name. Give --db the file it points to.`,
+    );
+  }
+  if (link?.isDirectory() === true) {
+    throw usageError(`The database ${named} is a folder: give a file in it, such as --db ${escapeText(join(path, DEFAULT_DATABASE))}.`);
+  }
+  if (link !== undefined && !link.isFile()) throw usageError(`The database ${named} is not a regular file: give --db a file path.`);
+  const folder = dirname(resolve(path));
+  const parent = await statOrUndefined(folder, fs.stat);
+  if (parent === undefined || !parent.isDirectory()) {
+    const what = parent === undefined ? 'does not exist' : 'is not a folder';
+    if (link === undefined || writing) {
+      throw usageError(
+        `The database ${named}: the folder ${escapeText(folder)} ${what}. Create it first (mkdir -p ${escapeText(folder)}), or give --db another path.`,
+      );
+    }
+  }
+  if (!writing) return link;
+  if (link !== undefined && !(await allowed(path, constants.R_OK | constants.W_OK))) {
+    throw usageError(
+      `The database ${named} is read-only for this user: the sync writes into it. Make it writable (chmod u+w ${escapeText(path)}), or give --db another database.`,
+    );
+  }
+  if (!(await allowed(folder, constants.W_OK | constants.X_OK))) {
+    throw usageError(
+      `The database ${named}: the folder ${escapeText(folder)} is not writable by this user, and SQLite writes its journal beside the database. Make it writable, or give --db a path in another folder.`,
+    );
+  }
+  return link;
+}
+
+/** A journal or lock beside the database must not be a link either: SQLite and the lock would write through it. */
+async function checkNotLinked(path: string, database: string): Promise<void> {
+  const stats = await statOrUndefined(path, fs.lstat);
+  if (stats?.isSymbolicLink() === true || stats?.isDirectory() === true) {
+    const what = stats.isDirectory() ? 'a folder' : 'a symbolic link';
+    throw usageError(
+      `${escapeText(path)}, beside the database ${escapeText(database)}, is ${what}: it is left as it is. Remove it, and run again.`,
+    );
+  }
+}
+
+async function allowed(path: string, mode: number): Promise<boolean> {
+  try {
+    await fs.access(path, mode);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function statOrUndefined(path: string, how: (path: string) => Promise<Stats>): Promise<Stats | undefined> {
+  try {
+    return await how(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw cannotCheck(path, error);
+  }
+}
+
+function cannotCheck(path: string, error: unknown): WxError {
+  return usageError(`Could not look at ${escapeText(path)}: ${escapeText((error as Error).message)}.`);
+}

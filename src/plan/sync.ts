@@ -1,0 +1,175 @@
+import type { IOStreams } from '../console/streams.js';
+import { escapeText, shown, usageError, WxError } from '../errors.js';
+import type { DetailsLanguage } from '../openid.js';
+import { openConfigStore, type ConfigStore } from '../out/config-store.js';
+import { checkAccountSelection, chosenProfiles, MAX_ACCOUNTS_CONCURRENCY } from './accounts.js';
+import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
+import { chooseDatabase, planDatabase, type DatabasePlan } from './database-target.js';
+import { MAX_CONCURRENCY } from './export.js';
+import { parseLanguage, parsePositiveInteger } from './options.js';
+import { selectedProfile } from './profiles.js';
+
+/** The sync command's flags, as commander hands them over. */
+export interface SyncFlags extends ConnectionFlags {
+  db?: string;
+  restart?: boolean;
+  limit?: string;
+  maxCalls?: string;
+  withInfo?: boolean;
+  detailsMaxAge?: string;
+  lang?: string;
+  concurrency?: string;
+  progress: boolean;
+  profiles?: string;
+  allProfiles?: boolean;
+  accountsConcurrency?: string;
+  summary?: string;
+}
+
+/** With --with-info: which details are fetched, and how. */
+export interface SyncDetailsPlan {
+  lang: DetailsLanguage;
+  /** batchget calls in flight at once. */
+  concurrency: number;
+  /** Details fetched longer ago than this are fetched again. */
+  maxAgeSeconds: number;
+}
+
+/** One checked sync of one account: the run works from this alone. */
+export interface SyncPlan {
+  /** The account's AppID: the database keys its rows by it. */
+  appid: string;
+  database: DatabasePlan;
+  /** Start a new walk from the first page, leaving the unfinished one. */
+  restart: boolean;
+  limit: number | undefined;
+  maxCalls: number | undefined;
+  details: SyncDetailsPlan | undefined;
+  connection: ConnectionPlan;
+  progress: boolean;
+  quiet: boolean;
+}
+
+/** A sync of several accounts (--profiles, --all-profiles), each planned as a sync of it alone would be. */
+export interface SyncAccountsPlan {
+  accounts: { profile: string; sync: SyncPlan }[];
+  concurrency: number;
+  summaryPath: string | undefined;
+  progress: boolean;
+  quiet: boolean;
+}
+
+const DEFAULT_DETAILS_MAX_AGE = '30d';
+const DEFAULT_CONCURRENCY = 8;
+const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/**
+ * The flags, the environment and the config, checked whole before anything is created, locked or
+ * requested: the database's file and folder and its schema included.
+ */
+export async function planSync(flags: SyncFlags, io: IOStreams, storeRead?: ConfigStore): Promise<SyncPlan> {
+  const store = storeRead ?? (await openConfigStore(io.env));
+  const limit = parsePositiveInteger('--limit', flags.limit);
+  const maxCalls = parsePositiveInteger('--max-calls', flags.maxCalls);
+  const details = parseSyncDetails(flags);
+  const connection = await planConnection(flags, io, store);
+  const account = await connection.credentials.account();
+  if (!('appid' in account)) {
+    throw usageError(
+      `sync keeps each account's followers under its AppID, and this run knows none (the token comes from ${account.tokenFrom}): give --appid (or WX_APPID, or \`wx-followers config set appid wx...\`) with the token.`,
+    );
+  }
+  const settings = store.settings(selectedProfile(flags, io.env, store));
+  const database = await planDatabase(chooseDatabase(flags.db, io.env, settings), { appids: [account.appid], writing: true });
+  return {
+    appid: account.appid,
+    database,
+    restart: flags.restart === true,
+    limit,
+    maxCalls,
+    details,
+    connection,
+    progress: flags.progress,
+    quiet: flags.quiet === true,
+  };
+}
+
+/** Undefined without --with-info, whose options are then refused rather than ignored. */
+function parseSyncDetails(flags: SyncFlags): SyncDetailsPlan | undefined {
+  if (flags.withInfo !== true) {
+    for (const [value, flag] of [
+      [flags.detailsMaxAge, '--details-max-age'],
+      [flags.lang, '--lang'],
+      [flags.concurrency, '--concurrency'],
+    ] as const) {
+      if (value !== undefined) throw usageError(`${flag} goes with --with-info.`);
+    }
+    return undefined;
+  }
+  const concurrency =
+    parsePositiveInteger(
+      '--concurrency',
+      flags.concurrency,
+      MAX_CONCURRENCY,
+      "more calls at once only meet the API's per-minute limit sooner",
+    ) ?? DEFAULT_CONCURRENCY;
+  return {
+    lang: flags.lang === undefined ? 'zh_CN' : parseLanguage(flags.lang),
+    concurrency,
+    maxAgeSeconds: parseAge('--details-max-age', flags.detailsMaxAge ?? DEFAULT_DETAILS_MAX_AGE),
+  };
+}
+
+/** 30d, 12h, 90m, 2w, 3600s (or 0: every run fetches them again), in seconds. */
+function parseAge(flag: string, value: string): number {
+  const match = /^(\d{1,9})([smhdw])$/.exec(value.trim());
+  if (value.trim() === '0') return 0;
+  const seconds = match === null ? undefined : Number(match[1]) * (UNIT_SECONDS[match[2] as string] ?? 0);
+  if (seconds === undefined) {
+    throw usageError(`${flag} '${shown(value)}' is not an age: give a number and a unit, s, m, h, d or w (30d, 12h, 2w).`);
+  }
+  return seconds;
+}
+
+/**
+ * Every account of --profiles or --all-profiles planned, and checked against each other, before
+ * anything is created, locked or requested. One database may hold them all (--db, WX_DB), or each
+ * profile its own (its `db` setting).
+ */
+export async function planSyncAccounts(flags: SyncFlags, io: IOStreams): Promise<SyncAccountsPlan> {
+  checkAccountSelection(flags, io.env);
+  const concurrency =
+    parsePositiveInteger(
+      '--accounts-concurrency',
+      flags.accountsConcurrency,
+      MAX_ACCOUNTS_CONCURRENCY,
+      'each account runs its own calls',
+    ) ?? 1;
+  const store = await openConfigStore(io.env);
+  const accounts: SyncAccountsPlan['accounts'] = [];
+  const synced = new Map<string, string>();
+  for (const profile of chosenProfiles(flags, store)) {
+    const sync = await planForAccount(profile, { ...flags, profile, progress: false }, io, store);
+    // Two profiles of one AppID into one database would sync the same rows twice, the second refused by the lock.
+    const key = `${sync.appid} ${sync.database.target}`;
+    const other = synced.get(key);
+    if (other !== undefined) {
+      throw usageError(
+        `Profiles ${other} and ${profile} are both AppID ${sync.appid} into ${escapeText(sync.database.target)}: one sync an account. Leave one of them out of --profiles.`,
+      );
+    }
+    synced.set(key, profile);
+    accounts.push({ profile, sync });
+  }
+  return { accounts, concurrency, summaryPath: flags.summary, progress: flags.progress, quiet: flags.quiet === true };
+}
+
+/** A plan failure names its account: the whole run stops on it, before any call. */
+async function planForAccount(profile: string, flags: SyncFlags, io: IOStreams, store: ConfigStore): Promise<SyncPlan> {
+  try {
+    return await planSync(flags, io, store);
+  } catch (error) {
+    if (!(error instanceof WxError)) throw error;
+    throw new WxError(`profile ${shown(profile)}: ${error.message}`, error.exitCode, { cause: error });
+  }
+}
