@@ -111,7 +111,11 @@ describe('planSync', () => {
       /real\.db-wal, beside the database .*real\.db, is a symbolic link: it is left as it is/,
     );
     expect(await usageMessage({ db: '' })).toMatch(/^--db is empty/);
-    expect(await usageMessage({ db: 'postgres://wx:pw@127.0.0.1/wx' })).toMatch(/PostgreSQL|postgres/);
+    // A PostgreSQL URL is checked before anything is opened: malformed, or plain to another host.
+    expect(await usageMessage({ db: 'postgres://wx:pw@127.0.0.1/wx?sslmode=maybe' })).toMatch(
+      /^The database URL from --db has sslmode=maybe/,
+    );
+    expect(await usageMessage({ db: 'postgres://wx:pw@db.example/wx?sslmode=disable' })).toMatch(/plain connection \(sslmode=disable\)/);
   });
 
   it('plans several profiles into one database, refusing one AppID twice and what would serve every account', async () => {

@@ -9,7 +9,8 @@ import type { Database } from '../src/out/db/database.js';
 import { openPostgres } from '../src/out/db/postgres.js';
 import { type PostgresTarget, parsePostgresUrl } from '../src/out/db/postgres-target.js';
 import { startSilentServer } from './helpers/proxy.js';
-import { PG_PASSWORD, usePostgres } from './helpers/postgres.js';
+import { usePostgres } from './helpers/postgres.js';
+import { PG_PASSWORD } from './helpers/postgres-server.js';
 import { makeCertificates, type TestCertificates } from './helpers/tls.js';
 
 const NO_ENV = {};

@@ -9,14 +9,21 @@ import { escapeText, usageError, type WxError } from '../errors.js';
 import type { StoredSettings } from '../out/config-store.js';
 import { accountLockPath, isPostgresTarget, readSchemaVersion } from '../out/db/open.js';
 import { checkSchemaVersion } from '../out/db/migrate.js';
+import { parsePostgresUrl } from '../out/db/postgres-target.js';
 
 const DEFAULT_DATABASE = 'wx-followers.db';
 
 /** Where the database is, as the run opens it, and how messages name it. */
 export interface DatabasePlan {
   readonly engine: 'sqlite' | 'postgres';
-  /** The path or the URL, as given: openDatabase takes it. */
+  /** The path or the URL, as given: openDatabase takes it. Never shown: it may hold a password. */
   readonly target: string;
+  /** The target as messages show it: escaped, a URL's password blanked. */
+  readonly shown: string;
+  /** The target as a --summary records it: the path as given, or the URL with its password blanked. */
+  readonly named: string;
+  /** What the Reporter blanks wherever it turns up: a URL's password, as given and %-encoded. */
+  readonly secrets: readonly string[];
   /** Where it came from: `--db`, `WX_DB`, `config key db of profile shop`, or `the default`. */
   readonly origin: string;
   /** The schema version the plan found in it; undefined: an empty database, or no file yet. */
@@ -47,15 +54,19 @@ export function chooseDatabase(
  */
 export async function planDatabase(
   chosen: { target: string; origin: string },
-  options: { appids: readonly string[]; writing: boolean },
+  options: { appids: readonly string[]; writing: boolean; env: NodeJS.ProcessEnv },
 ): Promise<DatabasePlan> {
   const { target, origin } = chosen;
   if (target.trim() === '') throw usageError(`${origin} is empty: give a file path (SQLite) or a postgres:// URL.`);
   if (isPostgresTarget(target)) {
-    const version = await readSchemaVersion(target);
-    checkSchemaVersion(version, target);
-    return { engine: 'postgres', target, origin, version };
+    // A malformed URL, or a plain connection to another host, is exit 2 before anything is opened.
+    const postgres = parsePostgresUrl(target, origin, options.env);
+    const secrets = postgres.password === undefined ? [] : [postgres.password, encodeURIComponent(postgres.password)];
+    const version = await readSchemaVersion(target, options.env);
+    checkSchemaVersion(version, postgres.shown);
+    return { engine: 'postgres', target, shown: postgres.shown, named: postgres.shown, secrets, origin, version };
   }
+  const shown = escapeText(target);
   const file = await checkDatabaseFile(target, origin, options.writing);
   for (const path of [
     `${target}-wal`,
@@ -65,10 +76,10 @@ export async function planDatabase(
   ]) {
     await checkNotLinked(path, target);
   }
-  if (file === undefined) return { engine: 'sqlite', target, origin, version: undefined };
+  if (file === undefined) return { engine: 'sqlite', target, shown, named: target, secrets: [], origin, version: undefined };
   const version = await readSchemaVersion(target);
-  checkSchemaVersion(version, escapeText(target));
-  return { engine: 'sqlite', target, origin, version };
+  checkSchemaVersion(version, shown);
+  return { engine: 'sqlite', target, shown, named: target, secrets: [], origin, version };
 }
 
 /** The file's stats when it is there; undefined when the run would create it. */

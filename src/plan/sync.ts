@@ -1,5 +1,5 @@
 import type { IOStreams } from '../console/streams.js';
-import { escapeText, shown, usageError, WxError } from '../errors.js';
+import { shown, usageError, WxError } from '../errors.js';
 import type { DetailsLanguage } from '../openid.js';
 import { openConfigStore, type ConfigStore } from '../out/config-store.js';
 import { checkAccountSelection, chosenProfiles, MAX_ACCOUNTS_CONCURRENCY } from './accounts.js';
@@ -80,7 +80,7 @@ export async function planSync(flags: SyncFlags, io: IOStreams, storeRead?: Conf
     );
   }
   const settings = store.settings(selectedProfile(flags, io.env, store));
-  const database = await planDatabase(chooseDatabase(flags.db, io.env, settings), { appids: [account.appid], writing: true });
+  const database = await planDatabase(chooseDatabase(flags.db, io.env, settings), { appids: [account.appid], writing: true, env: io.env });
   return {
     appid: account.appid,
     database,
@@ -155,7 +155,7 @@ export async function planSyncAccounts(flags: SyncFlags, io: IOStreams): Promise
     const other = synced.get(key);
     if (other !== undefined) {
       throw usageError(
-        `Profiles ${other} and ${profile} are both AppID ${sync.appid} into ${escapeText(sync.database.target)}: one sync an account. Leave one of them out of --profiles.`,
+        `Profiles ${other} and ${profile} are both AppID ${sync.appid} into ${sync.database.shown}: one sync an account. Leave one of them out of --profiles.`,
       );
     }
     synced.set(key, profile);

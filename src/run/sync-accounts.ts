@@ -38,7 +38,7 @@ function notStarted(profile: string, sync: SyncPlan, exitCode: ExitCode, reason:
     status: 'not-started',
     exitCode,
     appid: sync.appid,
-    database: sync.database.target,
+    database: sync.database.named,
     followers: 0,
     joined: 0,
     left: 0,

@@ -5,7 +5,7 @@ import { listSource } from '../api/endpoints/lists.js';
 import { createProgress, type Progress } from '../console/progress.js';
 import { Reporter } from '../console/report.js';
 import { signalExitCode, type InterruptSignal, type IOStreams } from '../console/streams.js';
-import { counted, escapeText, ExitCode, grouped, shown, WxError } from '../errors.js';
+import { counted, ExitCode, grouped, shown, WxError } from '../errors.js';
 import type { Database } from '../out/db/database.js';
 import { FollowerStore, type SyncRun } from '../out/db/follower-store.js';
 import { migrate } from '../out/db/migrate.js';
@@ -83,6 +83,7 @@ export async function runSyncOutcome(plan: SyncPlan, io: IOStreams, reporter: Re
     writing: false,
     tally: { followers: 0, joined: 0, left: 0, cursor: undefined, total: undefined, details: 0 },
   };
+  for (const secret of plan.database.secrets) reporter.addSecret(secret);
   const interruption = new AbortController();
   setMaxListeners(2 * MAX_CONCURRENCY + 8, interruption.signal);
   const stopListening = io.onInterrupt(
@@ -111,7 +112,7 @@ export async function runSyncOutcome(plan: SyncPlan, io: IOStreams, reporter: Re
 
 /** Opens, locks and migrates the database, starts the run, walks, and fetches the details. */
 async function syncWith(plan: SyncPlan, held: Held, context: RunContext): Promise<SyncOutcome['status']> {
-  const db = await openDatabase(plan.database.target, { readOnly: false });
+  const db = await openDatabase(plan.database.target, { readOnly: false, env: context.io.env });
   held.db = db;
   held.release = await db.lockAccount(plan.appid);
   await migrate(db);
@@ -239,7 +240,7 @@ function outcomeOf(plan: SyncPlan, held: Held, exitCode: ExitCode, status: SyncO
     exitCode,
     status,
     appid: plan.appid,
-    database: plan.database.target,
+    database: plan.database.named,
     followers: tally.followers,
     joined: tally.joined,
     left: tally.left,
@@ -259,7 +260,7 @@ function walkLine(held: Held): string {
 /** The summary of a sync whose walk ended (complete, or at --limit or --max-calls): what it recorded, and whether the walk is complete. */
 function summaryLine(plan: SyncPlan, held: Held): string {
   const { tally } = held;
-  const where = `${plan.appid} in ${escapeText(plan.database.target)}`;
+  const where = `${plan.appid} in ${plan.database.shown}`;
   const details = plan.details === undefined ? '' : ` Details fetched for ${counted(tally.details, 'follower')}.`;
   if (held.ending === 'complete') {
     if (held.run?.baseline === true) {

@@ -8,7 +8,8 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAKE_TOKEN, startFakeApi, type FakeApi } from '../fake-api/server.js';
+import { generatedFollowers, type FollowerList } from '../fake-api/followers.js';
+import { FAKE_APPID, FAKE_TOKEN, startFakeApi, type FakeApi } from '../fake-api/server.js';
 import {
   type Bench,
   benchInstall,
@@ -40,8 +41,9 @@ const DETAILS_RUNS = knob('BENCH_DETAILS_RUNS', 3);
 const MEMORY_RUNS = knob('BENCH_MEMORY_RUNS', 3);
 const DIFF_RUNS = knob('BENCH_DIFF_RUNS', 3);
 const DIFF_SIZE = knob('BENCH_DIFF_SIZE', 5_000_000);
-/** Which parts to run: all by default; e.g. BENCH_CASES=details,diff. */
-const CASES = new Set((process.env['BENCH_CASES'] ?? 'export,latency,memory,startup,details,diff').split(','));
+const SYNC_RUNS = knob('BENCH_SYNC_RUNS', 3);
+/** Which parts to run: all by default; e.g. BENCH_CASES=details,diff (BENCH_CASES=sync: the sync rows alone). */
+const CASES = new Set((process.env['BENCH_CASES'] ?? 'export,latency,memory,startup,details,diff,sync').split(','));
 /** The Node majors the start-up is reported on: the supported ones (the one running the bench is measured as itself). */
 const NODE_MAJORS = (process.env['BENCH_NODES'] ?? '22,24,26').split(',').filter((major) => major !== '');
 /** Where `.ci/run` and `npm test` on an old Node install the registry's `node@N`: N/node_modules/node/bin/node. */
@@ -334,6 +336,92 @@ async function diffCase(bench: Bench): Promise<void> {
   bench.rows.push({ ...note(`diff peak RSS: ${peak.toFixed(0)} MiB`, '< 1024 MiB', peak < 1024), rssMiB: peak });
 }
 
+/** `count` followers of a list of `count + offset`, from `offset` on: the same account a day later, shifted. */
+function window(all: FollowerList, offset: number, count: number): FollowerList {
+  return {
+    size: count,
+    at: (index) => all.at(offset + index),
+    indexOf: (openid) => {
+      const index = all.indexOf(openid) - offset;
+      return index >= 0 && index < count ? index : -1;
+    },
+  };
+}
+
+const syncArgs = (api: FakeApi, db: string): string[] => [BIN, 'sync', '--base-url', api.url, '--appid', FAKE_APPID, '--db', db];
+
+/**
+ * sync into SQLite against an export of the same list to a file, in the same rounds: a first sync
+ * (into an empty database: the baseline) and a second one a day later (1% joined, 1% left), each
+ * within 3 x the export. Then peak RSS of a first sync at 1M and at BENCH_BIG: flat.
+ */
+async function syncCase(bench: Bench): Promise<void> {
+  const joinedAndLeft = MILLION / 100;
+  const all = generatedFollowers(MILLION + joinedAndLeft);
+  const today = await startFakeApi({ followers: window(all, 0, MILLION), cachePages: true });
+  const tomorrow = await startFakeApi({ followers: window(all, joinedAndLeft, MILLION), cachePages: true });
+  const db = join(bench.scratch, 'sync.db');
+  const file = join(bench.scratch, 'export.txt');
+  // Renders both fakes' page caches: the fake is not what is measured.
+  await measure(bench, exportArgs(today, 'text'), tokenEnv);
+  await measure(bench, exportArgs(tomorrow, 'text'), tokenEnv);
+  const samples = { export: [] as Sample[], first: [] as Sample[], second: [] as Sample[] };
+  for (let run = 0; run < SYNC_RUNS; run += 1) {
+    process.stderr.write(`bench: sync of 1M followers into SQLite, round ${run + 1} of ${SYNC_RUNS}\n`);
+    await removeDatabase(db);
+    samples.export.push(await measure(bench, [BIN, 'export', '--base-url', today.url, '-o', file], tokenEnv));
+    samples.first.push(await measure(bench, syncArgs(today, db), tokenEnv));
+    samples.second.push(await measure(bench, syncArgs(tomorrow, db), tokenEnv));
+  }
+  await Promise.all([today.close(), tomorrow.close()]);
+  const exportRow = summarize('export -o FILE, 1M followers (the base of the sync rows)', samples.export);
+  bench.rows.push(exportRow);
+  compare(
+    bench,
+    summarize('sync into SQLite, first (baseline), 1M followers', samples.first),
+    exportRow,
+    3,
+    'wallMs',
+    '<= 3 x export to a file (wall)',
+  );
+  compare(
+    bench,
+    summarize('sync into SQLite, second (1% joined, 1% left), 1M', samples.second),
+    exportRow,
+    3,
+    'wallMs',
+    '<= 3 x export to a file (wall)',
+  );
+  await syncMemory(bench, db);
+  await removeDatabase(db);
+}
+
+/** Peak RSS of a first sync at 1M and at BENCH_BIG followers: memory must not grow with the list. */
+async function syncMemory(bench: Bench, db: string): Promise<void> {
+  const rows: Row[] = [];
+  for (const size of [MILLION, BIG]) {
+    const label = size.toLocaleString('en-US');
+    const api = await startFakeApi({ followers: size, cachePages: true });
+    await measure(bench, floorArgs(api, 'text'));
+    const samples: Sample[] = [];
+    for (let run = 0; run < Math.min(SYNC_RUNS, 2); run += 1) {
+      process.stderr.write(`bench: sync memory at ${label}, run ${run + 1}\n`);
+      await removeDatabase(db);
+      samples.push(await measure(bench, syncArgs(api, db), tokenEnv));
+    }
+    await api.close();
+    rows.push(summarize(`sync into SQLite, first, ${label} followers`, samples));
+  }
+  const [small, big] = rows;
+  if (small === undefined || big === undefined) return;
+  bench.rows.push(small);
+  compare(bench, { ...big, what: `${big.what} vs 1M` }, small, 1.15, 'rssMiB', '<= 1.15 x sync at 1M (RSS)');
+}
+
+async function removeDatabase(db: string): Promise<void> {
+  await Promise.all(['', '-wal', '-shm', '-journal'].map((suffix) => rm(`${db}${suffix}`, { force: true })));
+}
+
 const CASE_RUNNERS: [string, (bench: Bench) => Promise<void>][] = [
   ['export', exportCase],
   ['latency', latencyCase],
@@ -341,6 +429,7 @@ const CASE_RUNNERS: [string, (bench: Bench) => Promise<void>][] = [
   ['startup', startupCase],
   ['details', detailsCase],
   ['diff', diffCase],
+  ['sync', syncCase],
 ];
 
 const bench: Bench = {
@@ -362,6 +451,7 @@ const ROUNDS: Record<string, string> = {
   startup: `${STARTUP_RUNS} rounds (start-up)`,
   details: `${DETAILS_RUNS} runs (--with-info)`,
   diff: `${DIFF_RUNS} rounds (diff)`,
+  sync: `${SYNC_RUNS} rounds (sync)`,
 };
 const ran = CASE_RUNNERS.filter(([name]) => CASES.has(name)).map(([name]) => ROUNDS[name]);
 process.stdout.write(`\nmedians of ${ran.join(', ')}.\n`);

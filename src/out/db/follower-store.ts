@@ -43,6 +43,13 @@ export interface PageSaved {
  * the API) and a few constants fit in one statement of either.
  */
 const OPENIDS_A_STATEMENT = 10_000;
+/**
+ * OpenIDs a lookup of who is following: PostgreSQL's planner reads a page of 10,000 against a 1M
+ * account by scanning all of the account's rows (a hash anti-join), so that a walk would cost
+ * pages x followers; with 1,000 and statistics it probes the primary key. The second sync of 1M
+ * into PostgreSQL: lookups 15.8 s -> 4.9 s. SQLite probes either way.
+ */
+const OPENIDS_A_LOOKUP = 1_000;
 /** Rows of details a statement: 9 parameters each. */
 const DETAILS_A_STATEMENT = 500;
 
@@ -120,15 +127,22 @@ export class FollowerStore {
     });
   }
 
-  /** Of these OpenIDs, those not following as far as the database knows: never seen, or gone. */
+  /**
+   * Of these OpenIDs, those not following as far as the database knows (never seen, or gone), in
+   * the page's order: only they come back, not the page's 10,000 rows.
+   */
   async #joinersIn(tx: Database, openids: readonly string[]): Promise<string[]> {
-    const following = await tx.query(
-      `SELECT openid FROM wx_followers WHERE appid = ? AND left_at IS NULL AND openid IN (${placeholders(openids.length)})`,
-      [this.#appid, ...openids],
-    );
-    if (following.length === openids.length) return [];
-    const known = new Set(following.map((row) => String(row['openid'])));
-    return openids.filter((openid) => !known.has(openid));
+    const joiners: string[] = [];
+    for (let start = 0; start < openids.length; start += OPENIDS_A_LOOKUP) {
+      const chunk = openids.slice(start, start + OPENIDS_A_LOOKUP);
+      const rows = await tx.query(
+        `SELECT page.column1 AS openid FROM (VALUES ${placeholders(chunk.length, '(?)')}) AS page
+          WHERE NOT EXISTS (SELECT 1 FROM wx_followers WHERE appid = ? AND openid = page.column1 AND left_at IS NULL)`,
+        [...chunk, this.#appid],
+      );
+      for (const row of rows) joiners.push(String(row['openid']));
+    }
+    return joiners;
   }
 
   /**
@@ -136,7 +150,7 @@ export class FollowerStore {
    * not see has left (a 'left' change for each, outside the baseline), and the run is complete.
    */
   async finishWalk(run: SyncRun, now: number): Promise<{ left: number }> {
-    return this.#db.transaction(async (tx) => {
+    const result = await this.#db.transaction(async (tx) => {
       const gone = 'appid = ? AND left_at IS NULL AND walk_id <> ?';
       const params = [this.#appid, run.walkId];
       const [counted] = await tx.query(`SELECT COUNT(*) AS gone FROM wx_followers WHERE ${gone}`, params);
@@ -156,6 +170,11 @@ export class FollowerStore {
       );
       return { left };
     });
+    // The baseline filled the table: the planners' statistics, taken now rather than when
+    // autovacuum gets to it, so that the next walk's lookups probe the key (PostgreSQL without
+    // statistics scans the account's rows for each). A second or two for a million followers.
+    if (run.baseline) await this.#db.query('ANALYZE wx_followers');
+    return result;
   }
 
   /** A run that stopped early: its end and why; its cursor stays for the next run, and nobody is marked gone. */

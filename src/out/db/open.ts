@@ -104,8 +104,8 @@ function sqliteFailure(error: unknown, path: string): unknown {
  * The schema version a database holds, read without writing (what a plan checks before a run
  * starts): undefined for an empty database. The database is opened read-only and closed again.
  */
-export async function readSchemaVersion(target: string): Promise<number | undefined> {
-  const db = await openDatabase(target, { readOnly: true });
+export async function readSchemaVersion(target: string, env?: OpenOptions['env']): Promise<number | undefined> {
+  const db = await openDatabase(target, { readOnly: true, ...(env === undefined ? {} : { env }) });
   try {
     return await schemaVersionOf(db);
   } finally {

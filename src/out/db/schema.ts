@@ -11,6 +11,9 @@ export const SCHEMA_VERSION = 1;
 /** Version 1, as statements run in one transaction on an empty database. */
 export function schemaV1(engine: DatabaseEngine): string[] {
   const runId = engine === 'postgres' ? 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+  // wx_followers in SQLite is one b-tree on its key (WITHOUT ROWID), not a table and an index of
+  // it: half the file and half the writes of a sync, which updates every row it sees. No index on
+  // walk_id: the end of a walk reads all of an account's rows anyway, and every page would rewrite it.
   return [
     // Exactly one row: the schema's version.
     'CREATE TABLE wx_schema (version INTEGER NOT NULL)',
@@ -47,8 +50,7 @@ export function schemaV1(engine: DatabaseEngine): string[] {
       remark TEXT,
       details_at BIGINT,
       PRIMARY KEY (appid, openid)
-    )`,
-    'CREATE INDEX wx_followers_walk ON wx_followers (appid, walk_id)',
+    )${engine === 'sqlite' ? ' WITHOUT ROWID' : ''}`,
     `CREATE TABLE wx_changes (
       run_id BIGINT NOT NULL,
       appid TEXT NOT NULL,
