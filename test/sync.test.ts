@@ -132,6 +132,32 @@ describe('wx-followers sync', () => {
     expect(restarted.stderr).toContain('(100 of this walk)');
   });
 
+  it('a continued walk whose cursor the API no longer knows (that follower left) walks again from the first page', async () => {
+    const list = changingList(everyone.slice(0, 250));
+    const api = await fake({ followers: list, pageSize: 100 });
+    const dir = await tempDir();
+    expect((await sync(api, dir, ['--db', 'f.db'])).code).toBe(0);
+    expect((await sync(api, dir, ['--db', 'f.db', '--limit', '100'])).code).toBe(0);
+    list.set(everyone.slice(0, 250).filter((_, index) => index !== 99));
+    const calls = api.calls.length;
+    const next = await sync(api, dir, ['--db', 'f.db']);
+    expect(next.code).toBe(0);
+    expect(next.stderr).toBe(
+      `wx-followers: the API no longer knows ${everyone[99]}, where the walk this run was to continue stopped (that follower left since): walking the list again from its first page.\n` +
+        `wx-followers: ${FAKE_APPID} in f.db: 249 followers, 0 joined, 1 left; the walk is complete.\n`,
+    );
+    expect(api.calls.slice(calls).map((call) => call.query.get('next_openid'))).toEqual([
+      everyone[99],
+      null,
+      everyone[100],
+      everyone[200],
+      everyone[249],
+    ]);
+    expect(await query(join(dir, 'f.db'), 'SELECT id, walk_id, complete FROM wx_runs WHERE id = 3')).toEqual([
+      { id: 3, walk_id: 3, complete: 1 },
+    ]);
+  });
+
   it.runIf(onPosix)('a first signal commits the page in hand and stops (exit 130); the next run goes on from there', async () => {
     let release = (): void => undefined;
     const held = new Promise<void>((resolve) => {

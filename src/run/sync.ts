@@ -136,7 +136,7 @@ async function syncWith(plan: SyncPlan, held: Held, context: RunContext): Promis
     return 'stopped';
   }
   progress.succeed(walkLine(held));
-  if (plan.details !== undefined) await fetchWantedDetails(plan.details, held, context);
+  if (plan.details !== undefined) await fetchWantedDetails(plan.details, plan.quiet, held, context);
   return held.ending === 'complete' ? 'complete' : 'stopped';
 }
 
@@ -201,7 +201,7 @@ async function walkFrom(plan: SyncPlan, held: Held, run: SyncRun, ahead: boolean
  * are older than --details-max-age, in batches of 100, a batch's answer stored as it comes. A spent
  * batchget quota (or --max-calls) ends this part only: the rest waits for the next run.
  */
-async function fetchWantedDetails(details: SyncDetailsPlan, held: Held, { reporter, signal }: RunContext): Promise<void> {
+async function fetchWantedDetails(details: SyncDetailsPlan, quiet: boolean, held: Held, { reporter, signal }: RunContext): Promise<void> {
   const { store, client, run } = held;
   if (store === undefined || client === undefined || run === undefined) throw new Error('The details need a run.');
   const olderThan = nowSeconds() - details.maxAgeSeconds;
@@ -225,12 +225,11 @@ async function fetchWantedDetails(details: SyncDetailsPlan, held: Held, { report
   } catch (error) {
     const quotaSpent = error instanceof WxError && error.errcode === 45009;
     if (!quotaSpent && !(error instanceof CallBudgetSpent)) throw error;
-    if (!(error instanceof CallBudgetSpent) || !held.progress?.shown) {
-      const why = quotaSpent
-        ? `today's batchget quota is spent (it resets 00:00 China Standard Time, ${untilReset(Date.now())})`
-        : 'the --max-calls budget is spent';
-      reporter.line(`wx-followers: ${why}: ${counted(held.tally.details, 'follower')}' details fetched; the rest wait for the next sync.`);
-    }
+    if (quiet) return;
+    const why = quotaSpent
+      ? `today's batchget quota is spent (it resets 00:00 China Standard Time, ${untilReset(Date.now())})`
+      : 'the --max-calls budget is spent';
+    reporter.line(`wx-followers: ${why}: ${counted(held.tally.details, 'follower')}' details fetched; the rest wait for the next sync.`);
   }
 }
 
