@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/out/db/open.js';
 import { cleanEnv, runCli, tempDir } from './helpers/cli.js';
 import { SHOP, WEEK_TABLE, writeHistory, writeSchema } from './helpers/follower-db.js';
-import { PG_PASSWORD, usePostgres } from './helpers/postgres.js';
+import { usePostgres } from './helpers/postgres.js';
+import { PG_PASSWORD } from './helpers/postgres-server.js';
 
 const server = usePostgres();
 
