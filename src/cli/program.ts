@@ -4,6 +4,7 @@ import type { ConfigFlags } from '../plan/config.js';
 import type { DiffFlags } from '../plan/diff.js';
 import type { AuthorizedFlags } from '../plan/authorized.js';
 import type { AuthorizersFlags } from '../plan/authorizers.js';
+import type { ChangesFlags } from '../plan/changes.js';
 import type { CheckFlags } from '../plan/check.js';
 import type { TagsFlags } from '../plan/tags.js';
 import type { TokenFlags } from '../plan/token.js';
@@ -60,7 +61,7 @@ export async function main(argv: readonly string[], io: IOStreams): Promise<numb
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
-  for (const add of [addExport, addSync, addToken, addCheck, addTags, addAccounts, addDiff, addConfig]) add(program, io, done);
+  for (const add of [addExport, addSync, addToken, addCheck, addTags, addAccounts, addDiff, addChanges, addConfig]) add(program, io, done);
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -347,6 +348,52 @@ ${examples('wx-followers diff monday.txt tuesday.txt', 'wx-followers export -o t
           io,
           () => planDiff(oldPath, newPath, flags, io),
           (plan, reporter) => runDiff(plan, io, reporter),
+        ),
+      );
+    });
+}
+
+/** changes: who joined and who left, read from the database sync keeps. */
+function addChanges(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
+  program
+    .command('changes')
+    .description(
+      'Joined and left per day for an account and a period, or the OpenIDs themselves (--list), read from the database sync keeps.',
+    )
+    .option(
+      '--db <target>',
+      "the database: a SQLite file, or a postgres:// URL (env WX_DB; else the profile's db; default wx-followers.db)",
+    )
+    .option('--appid <appid>', "the account (env WX_APPID; default: the profile's appid, or the database's only account)")
+    .option('--profile <name>', "the account of this profile's appid (env WX_PROFILE)")
+    .option('--since <n>', 'the last n days or weeks, today included: 7d, 2w (default 7d)')
+    .option('--from <date>', 'the first day, YYYY-MM-DD (with --to: the days between, both included)')
+    .option('--to <date>', 'the last day, YYYY-MM-DD (default: today)')
+    .option('--utc', "days in UTC, not the machine's local time")
+    .option('--list', 'each change instead of the counts: at, kind (joined or left), openid; streamed')
+    .option('-f, --format <format>', 'text | csv | ndjson (default: text)')
+    .option('--bom', 'with csv: a UTF-8 byte order mark first, for Excel')
+    .option('-o, --output <file>', 'write to a file (through FILE.partial) instead of stdout')
+    .option('-q, --quiet', 'nothing on stderr but errors')
+    .addHelpText(
+      'after',
+      `
+Reads the database only: a read-only file will do. Text is a table of every day of the period
+(days without changes included) and its total, with a chart of the net change a day when stdout
+is a terminal; csv and ndjson are one record a day. stderr says when the account's first sync
+(its baseline, not counted as joined) falls in the period, and when its last sync did not complete
+(who left is known only up to the last complete one).
+Exit 0 when done; 2 when there is no database, it is of a newer version, or the account is unknown
+or not chosen among several.
+${examples('wx-followers changes --since 30d', 'wx-followers changes --from 2024-05-01 --to 2024-05-31 -f csv --bom -o may.csv', 'wx-followers changes --list --since 1d -f ndjson | jq -r .openid')}`,
+    )
+    .action(async (flags: ChangesFlags) => {
+      const [{ planChanges }, { runChanges }] = await Promise.all([import('../plan/changes.js'), import('../run/changes.js')]);
+      done(
+        await planThenRun(
+          io,
+          () => planChanges(flags, io),
+          (plan, reporter) => runChanges(plan, io, reporter),
         ),
       );
     });

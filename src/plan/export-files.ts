@@ -19,7 +19,17 @@ export type OutputPlan =
 
 export type FileOutputPlan = OutputPlan & { kind: 'file' };
 
-export async function planOutput(path: string, withState: boolean): Promise<OutputPlan> {
+const STDOUT_NAMES = ['/dev/stdout', '/dev/fd/1', '/proc/self/fd/1'];
+
+/** -o's output: stdout when not given, a special file, or a regular file written through FILE.partial. */
+export async function planOutputOrStdout(path: string | undefined, withState: boolean): Promise<OutputPlan> {
+  if (path === undefined) return { kind: 'stdout' };
+  // The process's own stdout by name: opened again by path it may be a socket (ENXIO), so written as stdout.
+  if (STDOUT_NAMES.includes(resolve(path)) && !withState) return { kind: 'stdout' };
+  return planOutput(path, withState);
+}
+
+async function planOutput(path: string, withState: boolean): Promise<OutputPlan> {
   if (path === '') throw usageError('--output needs a file name; leave it out to write to stdout.');
   // Before anything is opened: a descriptor the shell did not open may be one of Node's own.
   const descriptor = await descriptorNamed(path);

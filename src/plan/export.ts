@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import type { IOStreams } from '../console/streams.js';
 import { ExitCode, usageError, WxError } from '../errors.js';
 import { describeList, type FollowerList } from '../openid.js';
@@ -7,7 +6,7 @@ import { planState, type StatePlan } from '../out/state.js';
 import { openConfigStore, type ConfigStore } from '../out/config-store.js';
 import { dateIn, DEFAULT_TIME_ZONE, expandTemplate, parseTimeZone, selectedProfile, type TemplateValues } from './profiles.js';
 import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
-import { checkResume, checkStateAgainstFile, checkStatePath, planOutput, type OutputPlan } from './export-files.js';
+import { checkResume, checkStateAgainstFile, checkStatePath, planOutputOrStdout, type OutputPlan } from './export-files.js';
 import type { DetailsLanguage } from '../openid.js';
 import { checkBom, parseCount, parseFormat, parseLanguage, parsePositiveInteger, parseResume } from './options.js';
 
@@ -59,7 +58,6 @@ export interface ExportPlan {
   quiet: boolean;
 }
 
-const STDOUT_NAMES = ['/dev/stdout', '/dev/fd/1', '/proc/self/fd/1'];
 const DEFAULT_CONCURRENCY = 8;
 /** More calls at once would only meet the API's per-minute limit (45011) sooner. */
 export const MAX_CONCURRENCY = 32;
@@ -81,7 +79,7 @@ export async function planExport(
   // Only with a profile: a path of a run without one keeps any braces it has, as before.
   const flags = profile === undefined ? given : { ...given, ...profilePaths(given, io.env, store, profile, new Date()) };
   const { explicitFormat, limit, maxCalls, details, resume, list, format, defaultFormat } = parseExportValues(flags);
-  const output = await outputOf(flags);
+  const output = await planOutputOrStdout(flags.output, flags.state !== undefined);
   if (output.kind === 'stdout' && io.stdoutClosed()) {
     throw new WxError(
       'stdout is closed (`>&-`, or started with no stdout), so the followers would be lost: nothing was asked of the API. Give --output FILE, or send stdout somewhere (`> FILE`; `> /dev/null` if you really want nothing).',
@@ -165,14 +163,6 @@ export function profilePaths(
     output: expand(flags.output, '--output') ?? expand(settings.get('output'), `config key output of profile ${profile}`),
     state: expand(flags.state, '--state') ?? expand(settings.get('state'), `config key state of profile ${profile}`),
   };
-}
-
-/** stdout, a special file, or a regular file written through FILE.partial. */
-async function outputOf(flags: ExportFlags): Promise<OutputPlan> {
-  if (flags.output === undefined) return { kind: 'stdout' };
-  // The process's own stdout by name: opened again by path it may be a socket (ENXIO), so written as stdout.
-  if (STDOUT_NAMES.includes(resolve(flags.output)) && flags.state === undefined) return { kind: 'stdout' };
-  return planOutput(flags.output, flags.state !== undefined);
 }
 
 /** A --state run: the state file read (not locked) and checked against FILE.partial. */

@@ -3,7 +3,9 @@
  * the module experimental and says so on stderr at its first load: that line is the runtime's, not
  * ours, and would land in every cron mail, so it alone is kept back while the module loads.
  */
+import { resolve } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { pathToFileURL } from 'node:url';
 import type { Database, SqlRow, SqlValue } from './database.js';
 
 type SqliteModule = typeof import('node:sqlite');
@@ -31,13 +33,44 @@ export interface SqliteOptions {
 /** Opens (and with `readOnly: false`, creates) the file at `path`. */
 export async function openSqlite(path: string, options: SqliteOptions): Promise<Database> {
   const sqlite = await loadSqlite();
-  const db = new sqlite.DatabaseSync(path, { readOnly: options.readOnly, timeout: 10_000 });
-  // WAL: a page's transaction is one append, and readers (changes) go on beside a sync. 32 MiB of
-  // cache and a checkpoint every 40 MiB of log: a sync rewrites every row it sees, and the default
-  // 2 MiB and 4 MiB made it wait on the disk most of its time; neither grows with the list.
-  if (!options.readOnly) db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000;');
+  // 32 MiB of cache: a sync rewrites every row it sees, and the default 2 MiB made it wait on the
+  // disk most of its time; it does not grow with the list.
+  if (options.readOnly) {
+    const reader = openReadOnly(sqlite, path);
+    reader.exec('PRAGMA cache_size = -32768;');
+    return sqliteDatabase(reader, path, options);
+  }
+  const db = new sqlite.DatabaseSync(path, { readOnly: false, timeout: 10_000 });
+  // WAL: a page's transaction is one append, and readers (changes) go on beside a sync. A
+  // checkpoint every 40 MiB of log: the default 4 MiB made a sync wait on the disk.
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000;');
   db.exec('PRAGMA cache_size = -32768;');
   return sqliteDatabase(db, path, options);
+}
+
+/** SQLITE_READONLY_CANTINIT: a WAL database whose -shm file is missing and cannot be made here. */
+const READONLY_CANTINIT = 1544;
+const CANTOPEN = 14;
+
+/**
+ * A reader of a WAL database makes its -shm file when it is missing; where it cannot (a read-only
+ * file in a folder this user cannot write, another user's database), the file is read as
+ * immutable, as SQLite advises for read-only media. A sync writing it at that very moment could
+ * then be read half-way: a reader without -shm cannot take part in SQLite's locking at all.
+ */
+function openReadOnly(sqlite: SqliteModule, path: string): DatabaseSync {
+  const db = new sqlite.DatabaseSync(path, { readOnly: true, timeout: 10_000 });
+  try {
+    db.prepare('SELECT 1 FROM sqlite_master LIMIT 1').all();
+    return db;
+  } catch (error) {
+    const code = (error as { errcode?: unknown }).errcode;
+    if (code !== READONLY_CANTINIT && code !== CANTOPEN) throw error;
+    db.close();
+  }
+  const url = pathToFileURL(resolve(path));
+  url.searchParams.set('immutable', '1');
+  return new sqlite.DatabaseSync(url.href, { readOnly: true });
 }
 
 function sqliteDatabase(db: DatabaseSync, path: string, options: SqliteOptions): Database {
