@@ -151,6 +151,40 @@ describe('export --authorized', () => {
     expect(callsTo(api, TOKEN_PATH) + callsTo(api, INFO_PATH)).toBe(0);
   });
 
+  it("blanks the run's secrets in every account's messages and in the summary: an errmsg quoting the component token or a refresh token", async () => {
+    const [quoting, withdrawn, fine] = fiveAuthorizers() as [FakeAuthorizer, FakeAuthorizer, FakeAuthorizer];
+    // Both registered by the run (the component token, the list's refresh tokens), none by the account's own reporter.
+    const quoted = `${FAKE_COMPONENT_TOKEN} ${quoting.refreshToken}`;
+    const api = await platformApi([quoting, withdrawn, fine], {
+      fault: (call) => {
+        if (call.path === '/cgi-bin/user/get' && call.query.get('access_token')?.includes(quoting.appid) === true) {
+          return { kind: 'errcode', errcode: 48001, errmsg: `api unauthorized ${quoted}` };
+        }
+        if (call.path === INFO_PATH && call.body.includes(withdrawn.appid)) {
+          return { kind: 'errcode', errcode: 61003, errmsg: `not authorized ${quoted}` };
+        }
+        return undefined;
+      },
+    });
+    const dir = await tempDir();
+    const result = await cli(dir, api, ['-o', '{appid}-{name}.txt', '--summary', 'summary.ndjson']);
+    expect(result.code).toBe(3);
+    const summary = await readFile(join(dir, 'summary.ndjson'), 'utf8');
+    expect(summaryOf(summary).map(({ appid, status }) => ({ appid, status }))).toEqual([
+      { appid: quoting.appid, status: 'failed' },
+      { appid: withdrawn.appid, status: 'failed' },
+      { appid: fine.appid, status: 'done' },
+    ]);
+    // The errmsgs reached each account's lines and the summary, their secrets blanked.
+    expect(result.stderr).toMatch(new RegExp(`^wx-followers \\[${quoting.appid} .*api unauthorized \\[redacted\\] \\[redacted\\]`, 'm'));
+    expect(result.stderr).toMatch(
+      new RegExp(`^wx-followers \\[${withdrawn.appid}\\]: .*not authorized \\[redacted\\] \\[redacted\\]`, 'm'),
+    );
+    expect(summary).toContain('not authorized [redacted] [redacted]');
+    expect(summary).toContain('api unauthorized [redacted] [redacted]');
+    expect(result.stdout.toString() + result.stderr + summary).not.toMatch(SECRETS);
+  });
+
   it('61004 (this IP off the platform whitelist) starts no other account; a refused component token is exit 3 before any export', async () => {
     const authorizers = fiveAuthorizers().slice(0, 3);
     const [first, second, third] = authorizers as [FakeAuthorizer, FakeAuthorizer, FakeAuthorizer];

@@ -93,10 +93,14 @@ export async function finishAccounts(
   plan: { summaryPath: string | undefined; quiet: boolean },
   reporter: Reporter,
 ): Promise<ExitCode> {
-  printSummary(outcomes, reporter, plan.quiet);
+  // The last guard, as stderr has: a reason quoting an errmsg may quote a secret the run knows.
+  const summarised = outcomes.map((outcome) =>
+    outcome.reason === undefined ? outcome : { ...outcome, reason: reporter.redact(outcome.reason) },
+  );
+  printSummary(summarised, reporter, plan.quiet);
   if (plan.summaryPath !== undefined) {
     try {
-      await replaceFileAtomically(plan.summaryPath, outcomes.map((outcome) => `${JSON.stringify(outcome)}\n`).join(''), 0o644);
+      await replaceFileAtomically(plan.summaryPath, summarised.map((outcome) => `${JSON.stringify(outcome)}\n`).join(''), 0o644);
     } catch (error) {
       reporter.line(
         `wx-followers: the summary could not be written to ${escapeText(plan.summaryPath)} (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}).`,
