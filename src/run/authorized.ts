@@ -1,5 +1,6 @@
 import { RefreshedAuthorizerTokens } from '../api/authorizer-tokens.js';
 import type { ApiClient } from '../api/client.js';
+import { AUTHORIZATION_WITHDRAWN } from '../api/errcodes.js';
 import { type AuthorizerEntry, fetchAuthorizerInfo } from '../api/endpoints/component.js';
 import { AccountReporter, type Reporter } from '../console/report.js';
 import { signalExitCode, type IOStreams } from '../console/streams.js';
@@ -76,7 +77,7 @@ async function chooseAccounts(plan: AuthorizedPlan, client: ApiClient, reporter:
   const chosen = appids.map((appid): Chosen => {
     const entry = listed.get(appid);
     if (entry === undefined) {
-      const reason = `${appid} is not among the ${counted(entries.length, 'account')} that authorized the platform (component AppID ${componentAppid}): it never did, withdrew, or the AppID is mistyped. \`wx-followers accounts\` lists them.`;
+      const reason = `${appid} is not among the ${counted(entries.length, 'account')} that authorized the platform (component AppID ${componentAppid}): it never did, withdrew, or the AppID is mistyped. Correct it or remove it from --authorized: \`wx-followers accounts\` lists those that did.`;
       return { appid, name: undefined, tokens: undefined, failure: { exitCode: ExitCode.Credentials, reason } };
     }
     return { appid, name: undefined, tokens: tokensOf(plan, client, entry, onSecret) };
@@ -121,7 +122,7 @@ async function fetchNames(
         account.name = info.name;
         if (!info.userManagement) account.failure = { exitCode: ExitCode.Credentials, reason: noUserManagement(info.scopes) };
       } catch (error) {
-        if (!(error instanceof WxError) || error.errcode !== 61003) throw error;
+        if (!(error instanceof WxError) || error.errcode !== AUTHORIZATION_WITHDRAWN) throw error;
         account.failure = { exitCode: error.exitCode, reason: error.message };
       }
     }

@@ -1,4 +1,5 @@
 import type { ApiClient } from '../api/client.js';
+import { AUTHORIZATION_WITHDRAWN } from '../api/errcodes.js';
 import { fetchAuthorizerInfo, type AuthorizerEntry } from '../api/endpoints/component.js';
 import { Reporter } from '../console/report.js';
 import type { IOStreams } from '../console/streams.js';
@@ -80,7 +81,7 @@ async function withDetails(
       const { name, serviceType, verifyType, userManagement } = info;
       return { ...base, details: { name, serviceType, verifyType, userManagement } };
     } catch (error) {
-      if (error instanceof WxError && error.errcode === 61003) return { ...base, details: 'withdrawn' };
+      if (error instanceof WxError && error.errcode === AUTHORIZATION_WITHDRAWN) return { ...base, details: 'withdrawn' };
       throw error;
     }
   };
