@@ -217,8 +217,14 @@ describe('wx-followers check over several accounts (--profiles, --all-profiles)'
         expect((await runCli(['config', '--profile', profile, 'set', key, value], { env })).code).toBe(0);
       }
     }
+    const platform = ['--profile', 'agency', 'set'];
+    expect((await runCli(['config', ...platform, 'component-appid', 'wxc0c0c0c0c0c0c0c0'], { env })).code).toBe(0);
+    expect((await runCli(['config', ...platform, 'component-token-url', 'https://platform.example/token'], { env })).code).toBe(0);
     const text = await runCli(['check', '--all-profiles'], { env });
     expect(text.code).toBe(3);
+    // The platform's profile is no account an export would run: left out, said once, not a failed check.
+    expect(text.stderr.match(/--all-profiles leaves out agency, a third-party platform's profile/g)).toHaveLength(1);
+    expect(text.stdout.toString()).not.toContain('[agency]');
     const out = text.stdout.toString();
     expect(out).toMatch(/^\[shop\]\n(.+\n)+Result: +ready: an export would start \(exit 0\)\n\n\[news\]\n/);
     expect(out).toContain(SEEN_IP);

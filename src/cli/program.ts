@@ -89,7 +89,7 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
     .option('--bom', 'with csv: a UTF-8 byte order mark first, so that Excel shows Chinese text')
     .option('--no-progress', 'no spinner or bar')
     .option('--profiles <names>', 'export each of these profiles (comma-separated) in turn; -o and --state take {profile}, {appid}, {date}')
-    .option('--all-profiles', 'export every profile in turn (as --profiles)')
+    .option('--all-profiles', "export every account's profile in turn (as --profiles); a third-party platform's is left out: --authorized")
     .option('--accounts-concurrency <n>', 'with --profiles: accounts exported at once (default 1, at most 8)')
     .option('--summary <file>', "with --profiles or --authorized: each account's outcome as NDJSON too, for monitoring")
     .addHelpText('after', EXPORT_HELP);
@@ -180,7 +180,7 @@ function addCheck(program: Command, io: IOStreams, done: (exitCode: ExitCode) =>
     )
     .option('-f, --format <format>', 'text (a line a fact) | json (one object, for scripts) (default: text)')
     .option('--profiles <names>', 'check each of these profiles, comma-separated (as export --profiles runs them)')
-    .option('--all-profiles', 'check every profile')
+    .option('--all-profiles', "check every account's profile (a third-party platform's is left out)")
     .addHelpText(
       'after',
       `

@@ -4,7 +4,7 @@ import type { AppCredentials } from '../api/endpoints/stable-token.js';
 import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
 import { refuseClosedStdout } from './stdout.js';
 import { openConfigStore } from '../out/config-store.js';
-import { chosenProfiles } from './accounts.js';
+import { chosenProfiles, exportAuthorizedInstead } from './accounts.js';
 
 export interface CheckFlags extends ConnectionFlags {
   format?: string;
@@ -30,12 +30,20 @@ export interface CheckPlan {
   profile?: string;
 }
 
+/** The checks of a run, and the platforms' profiles --all-profiles left out (said once on stderr). */
+export interface ChecksPlan {
+  checks: CheckPlan[];
+  platformsLeftOut: string[];
+  quiet: boolean;
+}
+
 /**
  * One check, or one for each account --profiles or --all-profiles selects (as an export over
  * them would): each account's connection planned from its profile alone, before any call.
  */
-export async function planChecks(flags: CheckFlags, io: IOStreams): Promise<CheckPlan[]> {
-  if (flags.profiles === undefined && flags.allProfiles !== true) return [await planCheck(flags, io)];
+export async function planChecks(flags: CheckFlags, io: IOStreams): Promise<ChecksPlan> {
+  if (flags.profiles === undefined && flags.allProfiles !== true)
+    return { checks: [await planCheck(flags, io)], platformsLeftOut: [], quiet: flags.quiet === true };
   if (flags.profiles !== undefined && flags.allProfiles === true) throw usageError('--profiles and --all-profiles do not go together.');
   if (flags.profile !== undefined) {
     throw usageError('--profile selects one account; --profiles and --all-profiles select several: give one of them.');
@@ -47,12 +55,12 @@ export async function planChecks(flags: CheckFlags, io: IOStreams): Promise<Chec
   ] as const) {
     if (given !== undefined) throw usageError(`${flag} would serve every account: with --profiles each takes it from its profile.`);
   }
-  const names = chosenProfiles(flags, await openConfigStore(io.env));
-  const plans: CheckPlan[] = [];
-  for (const profile of names) {
-    plans.push({ ...(await planCheck({ ...flags, profile, profiles: undefined, allProfiles: false }, io)), profile });
+  const { accounts, platformsLeftOut } = chosenProfiles(flags, await openConfigStore(io.env), exportAuthorizedInstead);
+  const checks: CheckPlan[] = [];
+  for (const profile of accounts) {
+    checks.push({ ...(await planCheck({ ...flags, profile, profiles: undefined, allProfiles: false }, io)), profile });
   }
-  return plans;
+  return { checks, platformsLeftOut, quiet: flags.quiet === true };
 }
 
 async function planCheck(flags: CheckFlags, io: IOStreams): Promise<CheckPlan> {

@@ -3,7 +3,7 @@ import { AccountReporter, type Reporter } from '../console/report.js';
 import { signalExitCode, type IOStreams } from '../console/streams.js';
 import { counted, escapeText, ExitCode, shown } from '../errors.js';
 import { replaceFileAtomically } from '../out/platform-fs.js';
-import type { AccountPlan, AccountsPlan } from '../plan/accounts.js';
+import { type AccountPlan, type AccountsPlan, exportAuthorizedInstead, platformsLeftOutNotice } from '../plan/accounts.js';
 import { runExportOutcome } from './export.js';
 
 /** How one account's export ended, as the summary tells it and --summary records it. */
@@ -30,6 +30,8 @@ export interface AccountOutcome {
  * summary on stderr (and in --summary FILE as NDJSON), and the exit code of the most serious failure.
  */
 export async function runAccounts(plan: AccountsPlan, io: IOStreams, reporter: Reporter): Promise<ExitCode> {
+  const leftOut = plan.platformsLeftOut ?? [];
+  if (leftOut.length > 0 && !plan.quiet) reporter.line(platformsLeftOutNotice(leftOut, exportAuthorizedInstead));
   const interrupts = accountsInterrupts(io, reporter);
   let outcomes: AccountOutcome[];
   try {

@@ -5,7 +5,8 @@ import { ipNotWhitelisted } from '../api/errcodes.js';
 import { Reporter } from '../console/report.js';
 import type { IOStreams } from '../console/streams.js';
 import { ExitCode, grouped, WxError } from '../errors.js';
-import type { CheckPlan } from '../plan/check.js';
+import { exportAuthorizedInstead, platformsLeftOutNotice } from '../plan/accounts.js';
+import type { CheckPlan, ChecksPlan } from '../plan/check.js';
 import type { ConnectionPlan } from '../plan/connection.js';
 import type { AppCredentials } from '../api/endpoints/stable-token.js';
 import { mostSerious } from './accounts.js';
@@ -86,13 +87,16 @@ async function runCheck(plan: CheckPlan, io: IOStreams, reporter: Reporter = new
  * Each account's check in turn (text: a report under each profile's name; json: one object a
  * line, with its profile); the exit code is the most serious, in the order export uses.
  */
-export async function runChecks(plans: readonly CheckPlan[], io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
+export async function runChecks(plan: ChecksPlan, io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
+  const plans = plan.checks;
+  if (plan.platformsLeftOut.length > 0 && !plan.quiet)
+    reporter.line(platformsLeftOutNotice(plan.platformsLeftOut, exportAuthorizedInstead));
   const [only] = plans;
   if (plans.length === 1 && only !== undefined && only.profile === undefined) return runCheck(only, io, reporter);
   const codes: ExitCode[] = [];
-  for (const [index, plan] of plans.entries()) {
-    if (index > 0 && plan.format === 'text') io.stdout.write('\n');
-    codes.push(await runCheck(plan, io, reporter));
+  for (const [index, check] of plans.entries()) {
+    if (index > 0 && check.format === 'text') io.stdout.write('\n');
+    codes.push(await runCheck(check, io, reporter));
   }
   return mostSerious(codes);
 }
