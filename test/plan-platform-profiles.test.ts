@@ -47,14 +47,12 @@ describe("a platform's profile among the profiles", () => {
 
   it('--profiles naming it, --all-profiles with nothing else, and --profile on an export are exit 2 pointing to export --authorized', async () => {
     const io = await streamsWith({ shop: SHOP, agency: AGENCY });
-    for (const planning of [
-      planAccounts({ progress: false, profiles: 'shop,agency', output: '{profile}.txt' }, io),
-      planChecks({ profiles: 'agency' }, io),
-    ]) {
-      expect(await usageOf(planning)).toMatch(
-        /^--profiles: profile agency is a third-party platform's \(component keys, no account credentials\), .*`wx-followers export --authorized --profile agency`/,
-      );
-    }
+    const named =
+      /^--profiles: profile agency is a third-party platform's \(component keys, no account credentials\), .*`wx-followers export --authorized --profile agency`/;
+    expect(await usageOf(planAccounts({ progress: false, profiles: 'shop,agency', output: '{profile}.txt' }, io))).toMatch(named);
+    const checked = await usageOf(planChecks({ profiles: 'agency' }, io));
+    expect(checked).toMatch(named);
+    expect(checked).toMatch(/Check it with `wx-followers check --profile agency`/);
     const onlyPlatforms = await streamsWith({ agency: AGENCY, other: AGENCY });
     expect(await usageOf(planAccounts({ progress: false, allProfiles: true, output: '{profile}.txt' }, onlyPlatforms))).toMatch(
       /^--all-profiles: every profile of .* is a third-party platform's \(agency, other\), .*`wx-followers export --authorized --profile agency`/,

@@ -189,6 +189,8 @@ user/get and user/info/batchget. On errcode 40164 it names the address the API s
 ways out: add it to the IP whitelist, or go through a proxy on a whitelisted server.
 Exit 0 when an export would start; else the code the export would stop with (2 usage or config,
 3 credentials refused or IP not on the whitelist, 4 today's user/get quota spent, 5 network or proxy).
+With --profile of a third-party platform (component keys only): its component token source, and
+one api_get_authorizer_list call for one account (how many authorized it), as export --authorized.
 ${examples('wx-followers check', 'wx-followers check --format json | jq .quota', 'wx-followers check -q > /dev/null && wx-followers export -o followers.txt')}`,
     );
   withConnectionOptions(checkCommand).action(async (flags: CheckFlags) => {

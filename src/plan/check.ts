@@ -4,7 +4,9 @@ import type { AppCredentials } from '../api/endpoints/stable-token.js';
 import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
 import { refuseClosedStdout } from './stdout.js';
 import { openConfigStore } from '../out/config-store.js';
-import { chosenProfiles, exportAuthorizedInstead } from './accounts.js';
+import { chosenProfiles } from './accounts.js';
+import { planComponentConnection, type ComponentConnectionPlan } from './component.js';
+import { isPlatformProfile, selectedProfile } from './profiles.js';
 
 export interface CheckFlags extends ConnectionFlags {
   format?: string;
@@ -21,7 +23,11 @@ type CheckFormat = 'text' | 'json';
  * would stop an export before its first call (no credentials, a broken config: exit 2). The
  * latter is a finding to report in the chosen format, not a failure of the check.
  */
-type CheckConnection = { kind: 'planned'; plan: ConnectionPlan; app: AppCredentials | undefined } | { kind: 'unplanned'; problem: WxError };
+type CheckConnection =
+  | { kind: 'planned'; plan: ConnectionPlan; app: AppCredentials | undefined }
+  /** A third-party platform's profile: its component token and whitelist are what export --authorized needs first. */
+  | { kind: 'platform'; plan: ComponentConnectionPlan }
+  | { kind: 'unplanned'; problem: WxError };
 
 export interface CheckPlan {
   format: CheckFormat;
@@ -55,7 +61,7 @@ export async function planChecks(flags: CheckFlags, io: IOStreams): Promise<Chec
   ] as const) {
     if (given !== undefined) throw usageError(`${flag} would serve every account: with --profiles each takes it from its profile.`);
   }
-  const { accounts, platformsLeftOut } = chosenProfiles(flags, await openConfigStore(io.env), exportAuthorizedInstead);
+  const { accounts, platformsLeftOut } = chosenProfiles(flags, await openConfigStore(io.env), checkPlatformInstead);
   const checks: CheckPlan[] = [];
   for (const profile of accounts) {
     checks.push({ ...(await planCheck({ ...flags, profile, profiles: undefined, allProfiles: false }, io)), profile });
@@ -67,6 +73,9 @@ async function planCheck(flags: CheckFlags, io: IOStreams): Promise<CheckPlan> {
   refuseClosedStdout(io, 'the report');
   const format = parseCheckFormat(flags.format);
   try {
+    if (await selectsPlatform(flags, io)) {
+      return { format, connection: { kind: 'platform', plan: await planComponentConnection(flags, io, '`wx-followers check`') } };
+    }
     const plan = await planConnection(flags, io);
     // Read now, with a token given too: the fallback an export would turn to is part of what is checked.
     const app = await plan.credentials.app();
@@ -75,6 +84,18 @@ async function planCheck(flags: CheckFlags, io: IOStreams): Promise<CheckPlan> {
     if (!(error instanceof WxError)) throw error;
     return { format, connection: { kind: 'unplanned', problem: error } };
   }
+}
+
+/** --profile (or WX_PROFILE, default-profile) names a third-party platform's profile: the platform is checked. */
+async function selectsPlatform(flags: CheckFlags, io: IOStreams): Promise<boolean> {
+  const store = await openConfigStore(io.env);
+  const profile = selectedProfile(flags, io.env, store);
+  return profile !== undefined && isPlatformProfile(store, profile);
+}
+
+/** What a check over profiles points a platform's profile to. */
+export function checkPlatformInstead(profile: string): string {
+  return `Check it with \`wx-followers check --profile ${profile}\`; \`wx-followers export --authorized --profile ${profile}\` exports the accounts that authorized it.`;
 }
 
 function parseCheckFormat(value: string | undefined): CheckFormat {
