@@ -24,6 +24,10 @@ describe('export --profiles', () => {
     const api = await fake({ accounts: [shop, { ...news, refused: true }, { ...promo, dailyQuota: 2 }], pageSize: 50 });
     const dir = await tempDir();
     await configWith(dir, api, [shop, news, promo]);
+    // A third-party platform's profile, which has no followers of its own: left out, said once.
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { profiles: Record<string, object> };
+    config.profiles['agency'] = { 'component-appid': 'wxc0c0c0c0c0c0c0c0', 'component-token-command': 'echo never-run' };
+    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
     const result = await cli(dir, [
       'export',
       '--all-profiles',
@@ -36,6 +40,10 @@ describe('export --profiles', () => {
     ]);
     expect(result.code).toBe(3);
     expect(await readFile(join(dir, 'shop.txt'), 'utf8')).toBe(lines(allOpenids(shop.followers)));
+    expect(result.stderr.match(/--all-profiles leaves out/g)).toHaveLength(1);
+    expect(result.stderr).toMatch(
+      /^wx-followers: --all-profiles leaves out agency, a third-party platform's profile \(component keys, no account of its own\)\. Export the accounts that authorized it with `wx-followers export --authorized --profile agency`/m,
+    );
     expect(result.stderr).toMatch(/^wx-followers \[news\]: .*AppSecret/m);
     expect(result.stderr).toMatch(/^wx-followers \[promo\]: .*quota/m);
     expect(result.stderr).toMatch(

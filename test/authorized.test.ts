@@ -151,6 +151,78 @@ describe('export --authorized', () => {
     expect(callsTo(api, TOKEN_PATH) + callsTo(api, INFO_PATH)).toBe(0);
   });
 
+  it('gives each failing account its own next step: authorize again (61023), leave it out (61003 withdrawn, an AppID not listed), not "run again"', async () => {
+    const [refused, withdrawn, fine] = fiveAuthorizers() as [FakeAuthorizer, FakeAuthorizer, FakeAuthorizer];
+    const api = await platformApi([{ ...refused, refreshRefused: true }, { ...withdrawn, withdrawn: true }, fine]);
+    const dir = await tempDir();
+    const chosen = [refused.appid, withdrawn.appid, 'wx0000000000000000', fine.appid].join(',');
+    const result = await cli(dir, api, [chosen, '-o', '{appid}.txt', '--state', '{appid}.state', '--summary', 'summary.ndjson']);
+    expect(result.code).toBe(3);
+    const linesOf = (appid: string): string[] => result.stderr.split('\n').filter((line) => line.startsWith(`wx-followers [${appid}]:`));
+    expect(linesOf(refused.appid)).toEqual([
+      expect.stringMatching(
+        /refused the account's authorizer refresh token .*Its administrator must authorize the platform again .*Running again before that meets the same refusal\.$/,
+      ),
+      `wx-followers [${refused.appid}]: 0 OpenIDs written. Once that is put right, run the same command with the same --state again to continue.`,
+    ]);
+    // Withdrawn: nothing to continue, no "run again" at all.
+    expect(linesOf(withdrawn.appid)).toEqual([
+      expect.stringMatching(
+        /withdrew its authorization of the third-party platform .*Remove it from --authorized: `wx-followers accounts` lists/,
+      ),
+      `wx-followers [${withdrawn.appid}]: 0 OpenIDs written.`,
+    ]);
+    const reasons = summaryOf(await readFile(join(dir, 'summary.ndjson'), 'utf8')).map(({ appid, status, reason }) => [
+      appid,
+      status,
+      reason,
+    ]);
+    expect(reasons).toEqual([
+      [refused.appid, 'failed', expect.stringMatching(/must authorize the platform again/)],
+      [withdrawn.appid, 'failed', expect.stringMatching(/Remove it from --authorized/)],
+      ['wx0000000000000000', 'failed', expect.stringMatching(/Correct it or remove it from --authorized/)],
+      [fine.appid, 'done', undefined],
+    ]);
+    expect(result.stderr).toMatch(
+      new RegExp(`^ {2}${withdrawn.appid}: failed \\(exit 3\\) after 0 OpenIDs: .*Remove it from --authorized`, 'm'),
+    );
+    expect(result.stderr).not.toMatch(SECRETS);
+  });
+
+  it("blanks the run's secrets in every account's messages and in the summary: an errmsg quoting the component token or a refresh token", async () => {
+    const [quoting, withdrawn, fine] = fiveAuthorizers() as [FakeAuthorizer, FakeAuthorizer, FakeAuthorizer];
+    // Both registered by the run (the component token, the list's refresh tokens), none by the account's own reporter.
+    const quoted = `${FAKE_COMPONENT_TOKEN} ${quoting.refreshToken}`;
+    const api = await platformApi([quoting, withdrawn, fine], {
+      fault: (call) => {
+        if (call.path === '/cgi-bin/user/get' && call.query.get('access_token')?.includes(quoting.appid) === true) {
+          return { kind: 'errcode', errcode: 48001, errmsg: `api unauthorized ${quoted}` };
+        }
+        if (call.path === INFO_PATH && call.body.includes(withdrawn.appid)) {
+          return { kind: 'errcode', errcode: 61003, errmsg: `not authorized ${quoted}` };
+        }
+        return undefined;
+      },
+    });
+    const dir = await tempDir();
+    const result = await cli(dir, api, ['-o', '{appid}-{name}.txt', '--summary', 'summary.ndjson']);
+    expect(result.code).toBe(3);
+    const summary = await readFile(join(dir, 'summary.ndjson'), 'utf8');
+    expect(summaryOf(summary).map(({ appid, status }) => ({ appid, status }))).toEqual([
+      { appid: quoting.appid, status: 'failed' },
+      { appid: withdrawn.appid, status: 'failed' },
+      { appid: fine.appid, status: 'done' },
+    ]);
+    // The errmsgs reached each account's lines and the summary, their secrets blanked.
+    expect(result.stderr).toMatch(new RegExp(`^wx-followers \\[${quoting.appid} .*api unauthorized \\[redacted\\] \\[redacted\\]`, 'm'));
+    expect(result.stderr).toMatch(
+      new RegExp(`^wx-followers \\[${withdrawn.appid}\\]: .*not authorized \\[redacted\\] \\[redacted\\]`, 'm'),
+    );
+    expect(summary).toContain('not authorized [redacted] [redacted]');
+    expect(summary).toContain('api unauthorized [redacted] [redacted]');
+    expect(result.stdout.toString() + result.stderr + summary).not.toMatch(SECRETS);
+  });
+
   it('61004 (this IP off the platform whitelist) starts no other account; a refused component token is exit 3 before any export', async () => {
     const authorizers = fiveAuthorizers().slice(0, 3);
     const [first, second, third] = authorizers as [FakeAuthorizer, FakeAuthorizer, FakeAuthorizer];

@@ -120,6 +120,31 @@ describe('wx-followers accounts', () => {
     ]);
   });
 
+  it('lists each account once when the list shifts between two pages (one authorized meanwhile), as export --authorized reads it', async () => {
+    const authorizers = generatedAuthorizers(620);
+    const newcomer = generatedAuthorizers(621).at(-1) as FakeAuthorizer;
+    // After the first page, someone authorizes at the front: the second page starts with the first page's last account.
+    const shifted = [newcomer, ...authorizers];
+    const api = await fake({
+      platform: platformOf(authorizers),
+      fault: (call) => {
+        if (call.path !== '/cgi-bin/component/api_get_authorizer_list' || JSON.parse(call.body).offset !== 500) return undefined;
+        const list = shifted
+          .slice(500)
+          .map((each) => ({ authorizer_appid: each.appid, refresh_token: each.refreshToken, auth_time: each.authTime }));
+        return { kind: 'raw', body: JSON.stringify({ total_count: shifted.length, list }), contentType: 'application/json' };
+      },
+    });
+    const result = await accountsRun(api, [], {
+      WX_COMPONENT_APPID: FAKE_COMPONENT_APPID,
+      WX_COMPONENT_TOKEN_COMMAND: fixtureCommand('token', FAKE_COMPONENT_TOKEN),
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toBe(authorizers.map((each) => `${each.appid}\t${iso(each.authTime)}\tnot fetched\n`).join(''));
+    expect(result.stderr).toMatch(/^wx-followers: 620 accounts authorized the platform\./);
+    expectNoSecret(result, shifted);
+  });
+
   it('with --with-info: names, types and user management, in text, CSV and NDJSON, from a token URL of a platform profile', async () => {
     const [granted, subscription, withdrawn, odd] = generatedAuthorizers(4) as [
       FakeAuthorizer,

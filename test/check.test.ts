@@ -1,5 +1,9 @@
 import { createServer, type AddressInfo } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { FAKE_COMPONENT_APPID, FAKE_COMPONENT_TOKEN, generatedAuthorizers } from './fake-api/platform.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi } from './fake-api/server.js';
 import { cleanEnv, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
@@ -217,8 +221,14 @@ describe('wx-followers check over several accounts (--profiles, --all-profiles)'
         expect((await runCli(['config', '--profile', profile, 'set', key, value], { env })).code).toBe(0);
       }
     }
+    const platform = ['--profile', 'agency', 'set'];
+    expect((await runCli(['config', ...platform, 'component-appid', 'wxc0c0c0c0c0c0c0c0'], { env })).code).toBe(0);
+    expect((await runCli(['config', ...platform, 'component-token-url', 'https://platform.example/token'], { env })).code).toBe(0);
     const text = await runCli(['check', '--all-profiles'], { env });
     expect(text.code).toBe(3);
+    // The platform's profile is no account an export would run: left out, said once, not a failed check.
+    expect(text.stderr.match(/--all-profiles leaves out agency, a third-party platform's profile/g)).toHaveLength(1);
+    expect(text.stdout.toString()).not.toContain('[agency]');
     const out = text.stdout.toString();
     expect(out).toMatch(/^\[shop\]\n(.+\n)+Result: +ready: an export would start \(exit 0\)\n\n\[news\]\n/);
     expect(out).toContain(SEEN_IP);
@@ -248,5 +258,82 @@ describe('wx-followers check over several accounts (--profiles, --all-profiles)'
     const shared = await runCli(['check', '--all-profiles', '--access-token', FAKE_TOKEN], { env });
     expect([shared.code, shared.stderr]).toEqual([2, expect.stringContaining('--access-token would serve every account')]);
     expect(api.calls).toEqual([]);
+  });
+});
+
+describe('wx-followers check --profile of a third-party platform', () => {
+  const FIXTURE = fileURLToPath(new URL('./fixtures/token-command.mjs', import.meta.url));
+  const command = (token: string): string => [process.execPath, FIXTURE, 'token', token].map((part) => JSON.stringify(part)).join(' ');
+
+  async function platformCheck(options: { notWhitelisted?: string; token?: string }, args: string[] = []): Promise<[CliResult, FakeApi]> {
+    const authorizers = generatedAuthorizers(3);
+    const api = await fake({
+      platform: {
+        componentAppid: FAKE_COMPONENT_APPID,
+        componentToken: FAKE_COMPONENT_TOKEN,
+        authorizers,
+        notWhitelisted: options.notWhitelisted,
+      },
+    });
+    const dir = await tempDir();
+    const profile = {
+      'component-appid': FAKE_COMPONENT_APPID,
+      'component-token-command': command(options.token ?? FAKE_COMPONENT_TOKEN),
+      'base-url': api.url,
+    };
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ profiles: { agency: profile } }));
+    return [await runCli(['check', '--profile', 'agency', ...args], { env: cleanEnv(dir) }), api];
+  }
+
+  it('names the component token source, probes it with one api_get_authorizer_list of one account, and tells how many authorized: exit 0', async () => {
+    const [text, api] = await platformCheck({});
+    expect(text.code).toBe(0);
+    const out = text.stdout.toString();
+    expect(out).toMatch(
+      /^Platform: +third-party platform, component AppID wxc0c0c0c0c0c0c0c0 from config key component-appid of profile agency$/m,
+    );
+    expect(out).toMatch(
+      /^Credentials: +component token from a token command set by config key component-token-command of profile agency \(neither shown\)/m,
+    );
+    expect(out).toMatch(/^Access: +the API takes the component token \(api_get_authorizer_list answered\)$/m);
+    expect(out).toMatch(/^Authorized: +3 accounts authorized the platform/m);
+    expect(out).toMatch(/^Result: +ready: an export --authorized would start \(exit 0\)\n$/m);
+    expect(out).not.toMatch(/Quota/);
+    expect(text.stderr).toBe('');
+    expect(api.calls.map((call) => [call.path, JSON.parse(call.body)])).toEqual([
+      ['/cgi-bin/component/api_get_authorizer_list', { component_appid: FAKE_COMPONENT_APPID, offset: 0, count: 1 }],
+    ]);
+    const [json] = await platformCheck({}, ['--format', 'json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout.toString())).toMatchObject({
+      ready: true,
+      exitCode: 0,
+      credentials: {
+        kind: 'component-token-command',
+        componentAppid: FAKE_COMPONENT_APPID,
+        componentAppidFrom: 'config key component-appid of profile agency',
+      },
+      proxy: null,
+      access: { ok: true },
+      authorized: 3,
+    });
+    expectNoSecret(text, FAKE_COMPONENT_TOKEN, 'FAKE_REFRESH');
+    expectNoSecret(json, FAKE_COMPONENT_TOKEN, 'FAKE_REFRESH');
+  });
+
+  it('is exit 3 as the export would be: this IP off the platform whitelist (61004, the address named), a component token refused', async () => {
+    const [offList] = await platformCheck({ notWhitelisted: SEEN_IP }, ['--format', 'json']);
+    expect(offList.code).toBe(3);
+    expect(JSON.parse(offList.stdout.toString())).toMatchObject({
+      ready: false,
+      exitCode: 3,
+      access: { ok: false, errcode: 61004, seenIp: SEEN_IP },
+    });
+    expect(offList.stderr).toMatch(/^wx-followers: .*203\.0\.113\.7.*third-party platform's IP whitelist/m);
+    const [refused] = await platformCheck({ token: 'NOT_THE_COMPONENT_TOKEN_0123456789' });
+    expect(refused.code).toBe(3);
+    expect(refused.stdout.toString()).toMatch(/^Access: +refused: .*token command/m);
+    expect(refused.stdout.toString()).toMatch(/^Result: +not ready: an export --authorized would stop with exit 3$/m);
+    expectNoSecret(refused, 'NOT_THE_COMPONENT_TOKEN_0123456789', FAKE_COMPONENT_TOKEN);
   });
 });

@@ -43,9 +43,11 @@ const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice
   [
     61003,
     {
-      what: 'This account has not authorized the third-party platform, or withdrew the authorization',
+      what: 'This account withdrew its authorization of the third-party platform (or never gave it)',
       exitCode: ExitCode.Credentials,
-      todo: "Its administrator must authorize the platform again (the platform's authorization page); `wx-followers accounts` lists the accounts that have.",
+      todo:
+        'Remove it from --authorized: `wx-followers accounts` lists the accounts that authorized the platform, and --authorized alone takes only those. ' +
+        "To export it again, its administrator must first authorize the platform again (the platform's authorization page).",
     },
   ],
   [
@@ -53,7 +55,9 @@ const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice
     {
       what: "The API refused the account's authorizer refresh token",
       exitCode: ExitCode.Credentials,
-      todo: "The account must authorize the platform again (the platform's authorization page) for a new refresh token.",
+      todo:
+        "Its administrator must authorize the platform again (the platform's authorization page): that gives a new refresh token, " +
+        "which the next run reads from the platform's list. Running again before that meets the same refusal.",
     },
   ],
   [
@@ -95,6 +99,9 @@ const RETRIES: ReadonlyMap<number, RetryHint> = new Map<number, RetryHint>([
   [-1, { kind: 'backoff' }],
   [45011, { kind: 'next-minute' }],
 ]);
+
+/** An account withdrew its authorization of the third-party platform (or never gave it): that account is to be left out. */
+export const AUTHORIZATION_WITHDRAWN = 61003;
 
 export function isTokenRefusal(errcode: number | undefined): boolean {
   return errcode === 40001 || errcode === 40014 || errcode === 42001;

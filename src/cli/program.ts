@@ -91,7 +91,7 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
     .option('--bom', 'with csv: a UTF-8 byte order mark first, so that Excel shows Chinese text')
     .option('--no-progress', 'no spinner or bar')
     .option('--profiles <names>', 'export each of these profiles (comma-separated) in turn; -o and --state take {profile}, {appid}, {date}')
-    .option('--all-profiles', 'export every profile in turn (as --profiles)')
+    .option('--all-profiles', "export every account's profile in turn (as --profiles); a third-party platform's is left out: --authorized")
     .option('--accounts-concurrency <n>', 'with --profiles: accounts exported at once (default 1, at most 8)')
     .option('--summary <file>', "with --profiles or --authorized: each account's outcome as NDJSON too, for monitoring")
     .addHelpText('after', EXPORT_HELP);
@@ -241,7 +241,7 @@ function addCheck(program: Command, io: IOStreams, done: (exitCode: ExitCode) =>
     )
     .option('-f, --format <format>', 'text (a line a fact) | json (one object, for scripts) (default: text)')
     .option('--profiles <names>', 'check each of these profiles, comma-separated (as export --profiles runs them)')
-    .option('--all-profiles', 'check every profile')
+    .option('--all-profiles', "check every account's profile (a third-party platform's is left out)")
     .addHelpText(
       'after',
       `
@@ -250,6 +250,8 @@ user/get and user/info/batchget. On errcode 40164 it names the address the API s
 ways out: add it to the IP whitelist, or go through a proxy on a whitelisted server.
 Exit 0 when an export would start; else the code the export would stop with (2 usage or config,
 3 credentials refused or IP not on the whitelist, 4 today's user/get quota spent, 5 network or proxy).
+With --profile of a third-party platform (component keys only): its component token source, and
+one api_get_authorizer_list call for one account (how many authorized it), as export --authorized.
 ${examples('wx-followers check', 'wx-followers check --format json | jq .quota', 'wx-followers check -q > /dev/null && wx-followers export -o followers.txt')}`,
     );
   withConnectionOptions(checkCommand).action(async (flags: CheckFlags) => {

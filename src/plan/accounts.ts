@@ -4,7 +4,7 @@ import { escapeText, shown, usageError, WxError } from '../errors.js';
 import { openConfigStore, parseProfileName, type ConfigStore } from '../out/config-store.js';
 import { parsePositiveInteger } from './options.js';
 import { planExport, profilePaths, type ExportFlags, type ExportPlan } from './export.js';
-import { existingProfile, namesAnAccount } from './profiles.js';
+import { existingProfile, isPlatformProfile, namesAnAccount } from './profiles.js';
 
 /** The export command's flags with those that choose several accounts. */
 export interface AccountsFlags extends ExportFlags {
@@ -38,6 +38,8 @@ export interface AccountsPlan {
   summaryPath: string | undefined;
   progress: boolean;
   quiet: boolean;
+  /** The third-party platforms' profiles --all-profiles left out: the run says so once. */
+  platformsLeftOut?: string[];
 }
 
 export const MAX_ACCOUNTS_CONCURRENCY = 8;
@@ -78,7 +80,7 @@ export async function planAccounts(flags: AccountsFlags, io: IOStreams): Promise
       'each account runs its own calls',
     ) ?? 1;
   const store = await openConfigStore(io.env);
-  const profiles = chosenProfiles(flags, store);
+  const { accounts: profiles, platformsLeftOut } = chosenProfiles(flags, store, exportAuthorizedInstead);
   const several = profiles.length > 1;
   const now = new Date();
   const paths = profiles.map((profile) => ({ profile, ...profilePaths(flags, io.env, store, profile, now) }));
@@ -92,7 +94,7 @@ export async function planAccounts(flags: AccountsFlags, io: IOStreams): Promise
   // A batch goes on while any of its accounts is unfinished; once all are done, the next run starts them all again.
   const unfinished = accounts.some((account) => account.export.state?.read?.done === false);
   for (const account of accounts) account.doneEarlier = unfinished && account.export.state?.read?.done === true;
-  return { accounts, concurrency, summaryPath: flags.summary, progress: flags.progress, quiet: flags.quiet === true };
+  return { accounts, concurrency, summaryPath: flags.summary, progress: flags.progress, quiet: flags.quiet === true, platformsLeftOut };
 }
 
 function checkAccountFlags(flags: AccountsFlags, env: NodeJS.ProcessEnv): void {
@@ -120,8 +122,24 @@ export function checkAccountSelection(flags: AccountSelectionFlags, env: NodeJS.
   }
 }
 
-/** The accounts --profiles or --all-profiles names, each an existing profile; export and check take the same selection. */
-export function chosenProfiles(flags: { profiles?: string; allProfiles?: boolean }, store: ConfigStore): string[] {
+/** The profiles --profiles or --all-profiles selects: export and check take the same selection. */
+export interface ProfileSelection {
+  /** The accounts' profiles, in order. */
+  accounts: string[];
+  /** The third-party platforms' profiles --all-profiles left out (they have no followers of their own). */
+  platformsLeftOut: string[];
+}
+
+/**
+ * The accounts --profiles or --all-profiles names, each an existing profile. A platform's profile
+ * (isPlatformProfile) is no account: --all-profiles leaves it out (the run says so), and naming
+ * it in --profiles is exit 2 with `instead` (what to run for it: `export --authorized --profile NAME`).
+ */
+export function chosenProfiles(
+  flags: { profiles?: string; allProfiles?: boolean },
+  store: ConfigStore,
+  instead: (profile: string) => string,
+): ProfileSelection {
   if (flags.allProfiles === true) {
     const names = store.profileNames();
     if (names.length === 0) {
@@ -129,15 +147,42 @@ export function chosenProfiles(flags: { profiles?: string; allProfiles?: boolean
         `--all-profiles: ${escapeText(store.path)} has no profiles. Make one with \`wx-followers config --profile NAME set appid wx...\`.`,
       );
     }
-    return names;
+    const accounts = names.filter((name) => !isPlatformProfile(store, name));
+    const platformsLeftOut = names.filter((name) => isPlatformProfile(store, name));
+    const [platform] = platformsLeftOut;
+    if (accounts.length === 0 && platform !== undefined) {
+      throw usageError(
+        `--all-profiles: every profile of ${escapeText(store.path)} is a third-party platform's (${platformsLeftOut.map((name) => shown(name)).join(', ')}), with no account of its own. ${instead(platform)}`,
+      );
+    }
+    return { accounts, platformsLeftOut };
   }
   const given = (flags.profiles ?? '')
     .split(',')
     .map((name) => name.trim())
     .filter((name) => name !== '');
   if (given.length === 0) throw usageError('--profiles needs profile names, comma-separated (--profiles shop,news).');
-  const names = given.map((name) => existingProfile(store, parseProfileName(name, '--profiles'), '--profiles'));
-  return [...new Set(names)];
+  const names = [...new Set(given.map((name) => existingProfile(store, parseProfileName(name, '--profiles'), '--profiles')))];
+  const platform = names.find((name) => isPlatformProfile(store, name));
+  if (platform !== undefined) {
+    throw usageError(
+      `--profiles: profile ${shown(platform)} is a third-party platform's (component keys, no account credentials), with no followers of its own. ${instead(platform)}`,
+    );
+  }
+  return { accounts: names, platformsLeftOut: [] };
+}
+
+/** The one line a run over --all-profiles says of the platforms' profiles it left out. */
+export function platformsLeftOutNotice(platforms: readonly string[], instead: (profile: string) => string): string {
+  const names = platforms.map((name) => shown(name)).join(', ');
+  const which = platforms.length === 1 ? `${names}, a third-party platform's profile` : `the third-party platforms' profiles ${names}`;
+  const [first] = platforms;
+  return `wx-followers: --all-profiles leaves out ${which} (component keys, no account of its own). ${instead(platforms.length === 1 && first !== undefined ? first : 'NAME')}`;
+}
+
+/** What an export over profiles points a platform's profile to. */
+export function exportAuthorizedInstead(profile: string): string {
+  return `Export the accounts that authorized it with \`wx-followers export --authorized --profile ${shown(profile)}\` (\`wx-followers accounts --profile ${shown(profile)}\` lists them).`;
 }
 
 interface AccountPaths {

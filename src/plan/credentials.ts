@@ -110,6 +110,14 @@ function checkGivenAppid(flagValue: string | undefined, env: NodeJS.ProcessEnv):
   if (fromEnv !== undefined && fromEnv !== '') parseAppid(fromEnv, 'WX_APPID');
 }
 
+/** A platform's settings where an account's were looked for: its accounts are exported with --authorized. */
+function platformHint(settings: StoredSettings): string {
+  if (settings.get('component-token-command') === undefined && settings.get('component-token-url') === undefined) return '';
+  const profile = settings.profile === undefined ? '' : ` --profile ${settings.profile}`;
+  const where = settings.profile === undefined ? 'The config' : `Profile ${settings.profile}`;
+  return ` ${where} holds a third-party platform's component token source, and no account of its own: export the accounts that authorized the platform with \`wx-followers export --authorized${profile}\`.`;
+}
+
 export async function resolveCredentials(
   options: CredentialOptions,
   io: IOStreams,
@@ -152,7 +160,7 @@ export async function resolveCredentials(
     throw usageError(
       'No credentials. Give an access token with --access-token TOKEN (or --access-token - to read it from stdin), ' +
         'the WX_ACCESS_TOKEN environment variable, or `wx-followers config set access-token TOKEN`. ' +
-        `Better: ${HOW_TO_GIVE_APP_CREDENTIALS}`,
+        `Better: ${HOW_TO_GIVE_APP_CREDENTIALS}${platformHint(await store())}`,
     );
   };
   const account = async (): Promise<AccountId> => {

@@ -30,6 +30,21 @@ export function existingProfile(store: ConfigStore, name: string, origin: string
   throw usageError(`No profile named '${shown(name)}' (${origin}) in ${escapeText(store.path)}. ${there}`);
 }
 
+/** The keys that make a profile an account's: a token, or where one comes from. */
+const ACCOUNT_KEYS = ['access-token', 'appid', 'secret', 'token-command', 'token-url'] as const;
+/** The keys that make a profile a third-party platform's. */
+const PLATFORM_KEYS = ['component-appid', 'component-token-command', 'component-token-url'] as const;
+
+/**
+ * A third-party platform's profile: its component keys and no account credentials. It has no
+ * followers of its own; the accounts that authorized it are exported with --authorized.
+ */
+export function isPlatformProfile(store: Pick<ConfigStore, 'get'>, profile: string): boolean {
+  return (
+    PLATFORM_KEYS.some((key) => store.get(key, profile) !== undefined) && ACCOUNT_KEYS.every((key) => store.get(key, profile) === undefined)
+  );
+}
+
 /** What the placeholders of an -o or --state template stand for, for one account. */
 export interface TemplateValues {
   profile: string;

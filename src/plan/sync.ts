@@ -2,7 +2,7 @@ import type { IOStreams } from '../console/streams.js';
 import { shown, usageError, WxError } from '../errors.js';
 import type { DetailsLanguage } from '../openid.js';
 import { openConfigStore, type ConfigStore } from '../out/config-store.js';
-import { checkAccountSelection, chosenProfiles, MAX_ACCOUNTS_CONCURRENCY } from './accounts.js';
+import { checkAccountSelection, chosenProfiles, exportAuthorizedInstead, MAX_ACCOUNTS_CONCURRENCY } from './accounts.js';
 import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
 import { chooseDatabase, planDatabase, type DatabasePlan } from './database-target.js';
 import { MAX_CONCURRENCY } from './export.js';
@@ -57,6 +57,8 @@ export interface SyncAccountsPlan {
   summaryPath: string | undefined;
   progress: boolean;
   quiet: boolean;
+  /** --all-profiles: the third-party platforms' profiles it left out (sync takes accounts with credentials of their own). */
+  platformsLeftOut: string[];
 }
 
 const DEFAULT_DETAILS_MAX_AGE = '30d';
@@ -148,7 +150,8 @@ export async function planSyncAccounts(flags: SyncFlags, io: IOStreams): Promise
   const store = await openConfigStore(io.env);
   const accounts: SyncAccountsPlan['accounts'] = [];
   const synced = new Map<string, string>();
-  for (const profile of chosenProfiles(flags, store)) {
+  const { accounts: profiles, platformsLeftOut } = chosenProfiles(flags, store, exportAuthorizedInstead);
+  for (const profile of profiles) {
     const sync = await planForAccount(profile, { ...flags, profile, progress: false }, io, store);
     // Two profiles of one AppID into one database would sync the same rows twice, the second refused by the lock.
     const key = `${sync.appid} ${sync.database.target}`;
@@ -161,7 +164,7 @@ export async function planSyncAccounts(flags: SyncFlags, io: IOStreams): Promise
     synced.set(key, profile);
     accounts.push({ profile, sync });
   }
-  return { accounts, concurrency, summaryPath: flags.summary, progress: flags.progress, quiet: flags.quiet === true };
+  return { accounts, concurrency, summaryPath: flags.summary, progress: flags.progress, quiet: flags.quiet === true, platformsLeftOut };
 }
 
 /** A plan failure names its account: the whole run stops on it, before any call. */

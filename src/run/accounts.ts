@@ -3,7 +3,7 @@ import { AccountReporter, type Reporter } from '../console/report.js';
 import { signalExitCode, type IOStreams } from '../console/streams.js';
 import { counted, escapeText, ExitCode, shown } from '../errors.js';
 import { replaceFileAtomically } from '../out/platform-fs.js';
-import type { AccountPlan, AccountsPlan } from '../plan/accounts.js';
+import { type AccountPlan, type AccountsPlan, exportAuthorizedInstead, platformsLeftOutNotice } from '../plan/accounts.js';
 import { runExportOutcome } from './export.js';
 
 /** How one account's export ended, as the summary tells it and --summary records it. */
@@ -30,6 +30,8 @@ export interface AccountOutcome {
  * summary on stderr (and in --summary FILE as NDJSON), and the exit code of the most serious failure.
  */
 export async function runAccounts(plan: AccountsPlan, io: IOStreams, reporter: Reporter): Promise<ExitCode> {
+  const leftOut = plan.platformsLeftOut ?? [];
+  if (leftOut.length > 0 && !plan.quiet) reporter.line(platformsLeftOutNotice(leftOut, exportAuthorizedInstead));
   const interrupts = accountsInterrupts(io, reporter);
   let outcomes: AccountOutcome[];
   try {
@@ -110,9 +112,17 @@ export async function finishAccounts(
 }
 
 /** --summary FILE: each account's outcome as a line of JSON; a summary that cannot be written is exit 1 at least. */
-export async function writeSummary(path: string, outcomes: readonly { exitCode: ExitCode }[], reporter: Reporter): Promise<ExitCode> {
+export async function writeSummary(
+  path: string,
+  outcomes: readonly { exitCode: ExitCode; reason?: string | undefined }[],
+  reporter: Reporter,
+): Promise<ExitCode> {
+  // The last guard, as stderr has: a reason quoting an errmsg may quote a secret the run knows.
+  const summarised = outcomes.map((outcome) =>
+    outcome.reason === undefined ? outcome : { ...outcome, reason: reporter.redact(outcome.reason) },
+  );
   try {
-    await replaceFileAtomically(path, outcomes.map((outcome) => `${JSON.stringify(outcome)}\n`).join(''), 0o644);
+    await replaceFileAtomically(path, summarised.map((outcome) => `${JSON.stringify(outcome)}\n`).join(''), 0o644);
   } catch (error) {
     reporter.line(
       `wx-followers: the summary could not be written to ${escapeText(path)} (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}).`,

@@ -1,12 +1,14 @@
 import { RefreshedAuthorizerTokens } from '../api/authorizer-tokens.js';
 import type { ApiClient } from '../api/client.js';
-import { AUTHORIZER_PAGE_SIZE, type AuthorizerEntry, fetchAuthorizerInfo, fetchAuthorizerPage } from '../api/endpoints/component.js';
+import { AUTHORIZATION_WITHDRAWN } from '../api/errcodes.js';
+import { type AuthorizerEntry, fetchAuthorizerInfo } from '../api/endpoints/component.js';
 import { AccountReporter, type Reporter } from '../console/report.js';
 import { signalExitCode, type IOStreams } from '../console/streams.js';
 import { counted, ExitCode, WxError } from '../errors.js';
 import type { AccountsPlan } from '../plan/accounts.js';
 import { type AuthorizedAccount, type AuthorizedPlan, planAuthorizedAccounts } from '../plan/authorized.js';
 import { type AccountOutcome, accountsInterrupts, exportAccounts, finishAccounts, labelOf } from './accounts.js';
+import { allAuthorizers } from './authorizer-list.js';
 import { connectComponent } from './connect.js';
 
 /** api_get_authorizer_info calls in flight at once, for {name}. */
@@ -66,7 +68,7 @@ export async function runAuthorized(plan: AuthorizedPlan, io: IOStreams, reporte
 async function chooseAccounts(plan: AuthorizedPlan, client: ApiClient, reporter: Reporter, signal: AbortSignal): Promise<Chosen[]> {
   const componentAppid = plan.platform.component.appid.value;
   const onSecret = (secret: string): void => reporter.addSecret(secret);
-  const entries = await listAuthorizers(client, componentAppid, onSecret, signal);
+  const entries = await allAuthorizers(client, componentAppid, onSecret, signal);
   const listed = new Map(entries.map((entry) => [entry.appid, entry]));
   const appids = plan.appids ?? [...listed.keys()];
   if (appids.length === 0 && !plan.quiet) {
@@ -75,31 +77,13 @@ async function chooseAccounts(plan: AuthorizedPlan, client: ApiClient, reporter:
   const chosen = appids.map((appid): Chosen => {
     const entry = listed.get(appid);
     if (entry === undefined) {
-      const reason = `${appid} is not among the ${counted(entries.length, 'account')} that authorized the platform (component AppID ${componentAppid}): it never did, withdrew, or the AppID is mistyped. \`wx-followers accounts\` lists them.`;
+      const reason = `${appid} is not among the ${counted(entries.length, 'account')} that authorized the platform (component AppID ${componentAppid}): it never did, withdrew, or the AppID is mistyped. Correct it or remove it from --authorized: \`wx-followers accounts\` lists those that did.`;
       return { appid, name: undefined, tokens: undefined, failure: { exitCode: ExitCode.Credentials, reason } };
     }
     return { appid, name: undefined, tokens: tokensOf(plan, client, entry, onSecret) };
   });
   if (plan.needsName) await fetchNames(chosen, { client, componentAppid, onSecret, signal });
   return chosen;
-}
-
-/** Every page of api_get_authorizer_list (500 an answer), each AppID once. */
-async function listAuthorizers(
-  client: ApiClient,
-  componentAppid: string,
-  onSecret: (secret: string) => void,
-  signal: AbortSignal,
-): Promise<AuthorizerEntry[]> {
-  const entries = new Map<string, AuthorizerEntry>();
-  for (let offset = 0; ; ) {
-    signal.throwIfAborted();
-    const page = await fetchAuthorizerPage(client, { componentAppid, offset }, onSecret);
-    for (const entry of page.entries) if (!entries.has(entry.appid)) entries.set(entry.appid, entry);
-    offset += page.entries.length;
-    // A short page is the last (as `accounts` reads it): the total may change while the list is read.
-    if (page.entries.length < AUTHORIZER_PAGE_SIZE || offset >= page.totalCount) return [...entries.values()];
-  }
 }
 
 /** Without a command or URL of the platform's server: api_authorizer_token with the list's refresh token. */
@@ -138,7 +122,7 @@ async function fetchNames(
         account.name = info.name;
         if (!info.userManagement) account.failure = { exitCode: ExitCode.Credentials, reason: noUserManagement(info.scopes) };
       } catch (error) {
-        if (!(error instanceof WxError) || error.errcode !== 61003) throw error;
+        if (!(error instanceof WxError) || error.errcode !== AUTHORIZATION_WITHDRAWN) throw error;
         account.failure = { exitCode: error.exitCode, reason: error.message };
       }
     }

@@ -1,5 +1,6 @@
 import type { ApiClient } from '../api/client.js';
-import { AUTHORIZER_PAGE_SIZE, fetchAuthorizerInfo, fetchAuthorizerPage, type AuthorizerEntry } from '../api/endpoints/component.js';
+import { AUTHORIZATION_WITHDRAWN } from '../api/errcodes.js';
+import { fetchAuthorizerInfo, type AuthorizerEntry } from '../api/endpoints/component.js';
 import { Reporter } from '../console/report.js';
 import type { IOStreams } from '../console/streams.js';
 import { ExitCode, WxError, counted, grouped } from '../errors.js';
@@ -8,6 +9,7 @@ import { authorizerFormat } from '../out/authorizer-formats.js';
 import { StreamOutput } from '../out/output.js';
 import { Sink } from '../out/sink.js';
 import type { AuthorizersPlan } from '../plan/authorizers.js';
+import { authorizerPages } from './authorizer-list.js';
 import { connectComponent } from './connect.js';
 import { mapInOrder } from './in-order.js';
 
@@ -41,7 +43,7 @@ interface Tally {
   withdrawn: number;
 }
 
-/** Every page of the list, until one comes back short or the total is reached. */
+/** Every page of the list, each written as it comes. */
 async function writePages(
   client: ApiClient,
   plan: AuthorizersPlan,
@@ -50,21 +52,18 @@ async function writePages(
 ): Promise<Tally> {
   const componentAppid = plan.connection.component.appid.value;
   const tally: Tally = { listed: 0, granted: 0, withdrawn: 0 };
-  for (let offset = 0; ; ) {
-    const page = await fetchAuthorizerPage(client, { componentAppid, offset }, onSecret);
+  for await (const entries of authorizerPages(client, componentAppid, onSecret)) {
     const rows = plan.withInfo
-      ? await withDetails(client, componentAppid, page.entries, onSecret)
-      : page.entries.map((entry) => ({ appid: entry.appid, authTime: entry.authTime, details: undefined }));
+      ? await withDetails(client, componentAppid, entries, onSecret)
+      : entries.map((entry) => ({ appid: entry.appid, authTime: entry.authTime, details: undefined }));
     await sink.writePage(rows);
     for (const row of rows) {
       if (row.details === 'withdrawn') tally.withdrawn += 1;
       else if (row.details?.userManagement === true) tally.granted += 1;
     }
     tally.listed += rows.length;
-    offset += page.entries.length;
-    // A short page is the last: the total may change while the list is read.
-    if (page.entries.length < AUTHORIZER_PAGE_SIZE || offset >= page.totalCount) return tally;
   }
+  return tally;
 }
 
 /** Each account's details, INFO_CONCURRENCY at once, in the list's order; one withdrawn since (61003) says so in its row. */
@@ -82,7 +81,7 @@ async function withDetails(
       const { name, serviceType, verifyType, userManagement } = info;
       return { ...base, details: { name, serviceType, verifyType, userManagement } };
     } catch (error) {
-      if (error instanceof WxError && error.errcode === 61003) return { ...base, details: 'withdrawn' };
+      if (error instanceof WxError && error.errcode === AUTHORIZATION_WITHDRAWN) return { ...base, details: 'withdrawn' };
       throw error;
     }
   };

@@ -1,15 +1,18 @@
 import type { ApiClient } from '../api/client.js';
+import { fetchAuthorizerPage } from '../api/endpoints/component.js';
 import { fetchApiDomainIps } from '../api/endpoints/domain-ip.js';
 import { fetchQuota, type Quota } from '../api/endpoints/quota.js';
 import { ipNotWhitelisted } from '../api/errcodes.js';
 import { Reporter } from '../console/report.js';
 import type { IOStreams } from '../console/streams.js';
-import { ExitCode, grouped, WxError } from '../errors.js';
-import type { CheckPlan } from '../plan/check.js';
-import type { ConnectionPlan } from '../plan/connection.js';
+import { counted, ExitCode, grouped, WxError } from '../errors.js';
+import { platformsLeftOutNotice } from '../plan/accounts.js';
+import { type CheckPlan, type ChecksPlan, checkPlatformInstead } from '../plan/check.js';
+import type { ComponentConnectionPlan } from '../plan/component.js';
+import type { ConnectionPlan, TransportPlan } from '../plan/connection.js';
 import type { AppCredentials } from '../api/endpoints/stable-token.js';
 import { mostSerious } from './accounts.js';
-import { connect } from './connect.js';
+import { connect, connectComponent } from './connect.js';
 import { nextQuotaReset, untilReset } from './quota-reset.js';
 
 /** The APIs an export spends: the follower list's, and the details' (--with-info). */
@@ -17,7 +20,10 @@ const CHECKED_QUOTAS = ['/cgi-bin/user/get', '/cgi-bin/user/info/batchget'] as c
 
 /** Where the token comes from: never its value. */
 interface CredentialsFact {
-  kind: 'access-token' | 'appid-secret' | 'token-command' | 'token-url';
+  kind: 'access-token' | 'appid-secret' | 'token-command' | 'token-url' | 'component-token-command' | 'component-token-url';
+  /** A third-party platform's: its AppID, and where that was set. */
+  componentAppid?: string;
+  componentAppidFrom?: string;
   /** Where the access token, or the token command or URL, comes from ('WX_ACCESS_TOKEN', '--token-command', 'config key token-url'). */
   from?: string;
   appid?: string;
@@ -45,6 +51,8 @@ interface CheckReport {
   proxySkipped?: { from: string; by: string };
   access?: AccessFact;
   quota?: { resetsAt: string; apis: QuotaFact[] };
+  /** A third-party platform's: how many accounts authorized it (the list's total_count). */
+  authorized?: number;
   /** Why an export would not start, for a person. */
   problem?: string;
 }
@@ -62,9 +70,14 @@ async function runCheck(plan: CheckPlan, io: IOStreams, reporter: Reporter = new
   } else {
     let client: ApiClient | undefined;
     try {
-      const connection = connect(plan.connection.plan, reporter);
-      client = connection.client;
-      report = await checkConnection(plan.connection.plan, plan.connection.app, connection);
+      if (plan.connection.kind === 'platform') {
+        client = connectComponent(plan.connection.plan, reporter).client;
+        report = await checkPlatform(plan.connection.plan, client, reporter);
+      } else {
+        const connection = connect(plan.connection.plan, reporter);
+        client = connection.client;
+        report = await checkConnection(plan.connection.plan, plan.connection.app, connection);
+      }
     } catch (error) {
       // Not a finding of the check but a fault of its own.
       return reporter.error(error);
@@ -86,13 +99,15 @@ async function runCheck(plan: CheckPlan, io: IOStreams, reporter: Reporter = new
  * Each account's check in turn (text: a report under each profile's name; json: one object a
  * line, with its profile); the exit code is the most serious, in the order export uses.
  */
-export async function runChecks(plans: readonly CheckPlan[], io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
+export async function runChecks(plan: ChecksPlan, io: IOStreams, reporter: Reporter = new Reporter(io)): Promise<ExitCode> {
+  const plans = plan.checks;
+  if (plan.platformsLeftOut.length > 0 && !plan.quiet) reporter.line(platformsLeftOutNotice(plan.platformsLeftOut, checkPlatformInstead));
   const [only] = plans;
   if (plans.length === 1 && only !== undefined && only.profile === undefined) return runCheck(only, io, reporter);
   const codes: ExitCode[] = [];
-  for (const [index, plan] of plans.entries()) {
-    if (index > 0 && plan.format === 'text') io.stdout.write('\n');
-    codes.push(await runCheck(plan, io, reporter));
+  for (const [index, check] of plans.entries()) {
+    if (index > 0 && check.format === 'text') io.stdout.write('\n');
+    codes.push(await runCheck(check, io, reporter));
   }
   return mostSerious(codes);
 }
@@ -107,16 +122,7 @@ async function checkConnection(
     ready: false,
     exitCode: ExitCode.Ok,
     credentials: credentialsFact(plan, app),
-    baseUrl: plan.baseUrl.href.replace(/\/$/, ''),
-    proxy:
-      plan.proxy === undefined
-        ? null
-        : {
-            url: `${plan.proxy.url.protocol}//${plan.proxy.label}`,
-            from: plan.proxy.from,
-            withUser: plan.proxy.authorization !== undefined,
-          },
-    ...(plan.proxySkipped === undefined ? {} : { proxySkipped: plan.proxySkipped }),
+    ...transportFacts(plan),
   };
   report.access = await accessFact(client);
   if (!report.access.ok) return { ...report, exitCode: report.access.exitCode, problem: report.access.message };
@@ -135,6 +141,37 @@ async function checkConnection(
     };
   }
   return { ...report, ready: true };
+}
+
+/**
+ * A third-party platform's profile: where its component token comes from, and one cheap call
+ * that needs it from a whitelisted address (api_get_authorizer_list, one account), which also
+ * tells how many accounts authorized the platform.
+ */
+async function checkPlatform(plan: ComponentConnectionPlan, client: ApiClient, reporter: Reporter): Promise<CheckReport> {
+  const { appid, service } = plan.component;
+  if (service.kind === 'provided') throw new Error("a platform's component token is never provided");
+  const report: CheckReport = {
+    ready: false,
+    exitCode: ExitCode.Ok,
+    credentials: {
+      kind: service.kind === 'command' ? 'component-token-command' : 'component-token-url',
+      from: service.from,
+      componentAppid: appid.value,
+      componentAppidFrom: appid.origin,
+    },
+    ...transportFacts(plan),
+  };
+  try {
+    const page = await fetchAuthorizerPage(client, { componentAppid: appid.value, offset: 0, count: 1 }, (secret) =>
+      reporter.addSecret(secret),
+    );
+    return { ...report, ready: true, access: { ok: true }, authorized: page.totalCount };
+  } catch (error) {
+    if (!(error instanceof WxError)) throw error;
+    const access = failedAccess(error);
+    return { ...report, exitCode: access.exitCode, access, problem: access.message };
+  }
 }
 
 function credentialsFact(plan: ConnectionPlan, app: AppCredentials | undefined): CredentialsFact {
@@ -163,6 +200,22 @@ function credentialsFact(plan: ConnectionPlan, app: AppCredentials | undefined):
   return fromApp ?? { kind: 'appid-secret' };
 }
 
+/** Where the calls go, and through which proxy (never its password). */
+function transportFacts(plan: TransportPlan): Pick<CheckReport, 'baseUrl' | 'proxy' | 'proxySkipped'> {
+  return {
+    baseUrl: plan.baseUrl.href.replace(/\/$/, ''),
+    proxy:
+      plan.proxy === undefined
+        ? null
+        : {
+            url: `${plan.proxy.url.protocol}//${plan.proxy.label}`,
+            from: plan.proxy.from,
+            withUser: plan.proxy.authorization !== undefined,
+          },
+    ...(plan.proxySkipped === undefined ? {} : { proxySkipped: plan.proxySkipped }),
+  };
+}
+
 /** One call that needs only a valid token from a whitelisted address: what every export's first call needs. */
 async function accessFact(client: ApiClient): Promise<AccessFact> {
   try {
@@ -170,15 +223,21 @@ async function accessFact(client: ApiClient): Promise<AccessFact> {
     return { ok: true };
   } catch (error) {
     if (!(error instanceof WxError)) throw error;
-    const seenIp = error.errcode === 40164 && error.errmsg !== undefined ? ipNotWhitelisted(error.errmsg) : undefined;
-    return {
-      ok: false,
-      exitCode: error.exitCode,
-      ...(error.errcode === undefined ? {} : { errcode: error.errcode }),
-      message: error.message,
-      ...(seenIp === undefined ? {} : { seenIp }),
-    };
+    return failedAccess(error);
   }
+}
+
+/** A refused or failed probe, as a fact: on 40164 or 61004 (a whitelist), the address the API saw. */
+function failedAccess(error: WxError): Extract<AccessFact, { ok: false }> {
+  const whitelist = error.errcode === 40164 || error.errcode === 61004;
+  const seenIp = whitelist && error.errmsg !== undefined ? ipNotWhitelisted(error.errmsg) : undefined;
+  return {
+    ok: false,
+    exitCode: error.exitCode,
+    ...(error.errcode === undefined ? {} : { errcode: error.errcode }),
+    message: error.message,
+    ...(seenIp === undefined ? {} : { seenIp }),
+  };
 }
 
 /** A quota that cannot be read (48001 for accounts without quota/get) is unknown, not a failed check. */
@@ -197,7 +256,13 @@ function textReport(report: CheckReport): string {
   if (report.credentials !== undefined) lines.push(...credentialLines(report.credentials));
   if (report.baseUrl !== undefined) lines.push(['API', report.baseUrl]);
   if (report.proxy !== undefined) lines.push(['Proxy', proxyText(report)]);
-  if (report.access !== undefined) lines.push(...accessLines(report.access, report.proxy !== null && report.proxy !== undefined));
+  const platform = report.credentials?.componentAppid !== undefined;
+  if (report.access?.ok === true && platform)
+    lines.push(['Access', 'the API takes the component token (api_get_authorizer_list answered)']);
+  else if (report.access !== undefined) lines.push(...accessLines(report.access, report.proxy !== null && report.proxy !== undefined));
+  if (report.authorized !== undefined) {
+    lines.push(['Authorized', `${counted(report.authorized, 'account')} authorized the platform (\`wx-followers accounts\` lists them)`]);
+  }
   if (report.quota !== undefined) {
     for (const api of report.quota.apis) {
       const name = `Quota ${api.path.replace('/cgi-bin/', '')}`;
@@ -212,13 +277,22 @@ function textReport(report: CheckReport): string {
   }
   lines.push([
     'Result',
-    report.ready ? 'ready: an export would start (exit 0)' : `not ready: an export would stop with exit ${report.exitCode}`,
+    report.ready
+      ? `ready: an export${platform ? ' --authorized' : ''} would start (exit 0)`
+      : `not ready: an export${platform ? ' --authorized' : ''} would stop with exit ${report.exitCode}`,
   ]);
   const width = Math.max(...lines.map(([label]) => label.length)) + 2;
   return lines.map(([label, value]) => `${`${label}:`.padEnd(width)}${value}\n`).join('');
 }
 
 function credentialLines(fact: CredentialsFact): [string, string][] {
+  if (fact.kind === 'component-token-command' || fact.kind === 'component-token-url') {
+    const what = fact.kind === 'component-token-command' ? 'a token command' : 'a token service (URL)';
+    return [
+      ['Platform', `third-party platform, component AppID ${fact.componentAppid} from ${fact.componentAppidFrom}`],
+      ['Credentials', `component token from ${what} set by ${fact.from} (neither shown); the tool never mints one`],
+    ];
+  }
   if (fact.kind === 'token-command' || fact.kind === 'token-url') {
     const what = fact.kind === 'token-command' ? 'a token command' : 'a token service (URL)';
     return [['Credentials', `access token from ${what} set by ${fact.from} (neither shown); the tool never mints one`]];

@@ -33,18 +33,39 @@ export function quitMessage(signal: InterruptSignal, advance: Advance, where: { 
   return `${head}: the output may end in a cut line. The last OpenID written whole is ${cursor}: drop what follows its line. To continue, run again with --resume ${cursor}`;
 }
 
+/**
+ * Whether running again goes on: `again` (a passing failure), `once-put-right` (a rerun meets the
+ * same refusal until someone does what the message said: a credential, a whitelist, an account
+ * authorizing the platform again), `never` (the account withdrew from the platform: it is to be
+ * left out, not continued).
+ */
+export type GoingOn = 'again' | 'once-put-right' | 'never';
+
 /** How to go on after a stop: the cursor, and where the output so far is. */
-export async function reportStop(reporter: Reporter, keptIn: string | undefined, advance: Advance, withState: boolean): Promise<void> {
+export async function reportStop(
+  reporter: Reporter,
+  keptIn: string | undefined,
+  advance: Advance,
+  { withState, goingOn }: { withState: boolean; goingOn: GoingOn },
+): Promise<void> {
   if (advance.cursor === undefined && !withState) return;
   // Only a file that is there: a run that stopped before its first page leaves none.
   const kept = keptIn !== undefined && (await stat(keptIn).catch(() => undefined)) !== undefined ? ` (kept in ${escapeText(keptIn)})` : '';
   const written = `${counted(advance.written, 'OpenID')} written${kept}`;
-  if (withState) {
-    const resume = advance.recorded === undefined ? '' : ` (it holds --resume ${advance.recorded})`;
-    reporter.line(`wx-followers: ${written}. To continue, run the same command with the same --state again${resume}.`);
+  if (goingOn === 'never') {
+    reporter.line(`wx-followers: ${written}.`);
     return;
   }
-  reporter.line(`wx-followers: ${written}. To continue, run again with --resume ${advance.cursor}`);
+  const putRight = goingOn === 'once-put-right';
+  if (withState) {
+    const resume = advance.recorded === undefined ? '' : ` (it holds --resume ${advance.recorded})`;
+    const rerun = `run the same command with the same --state again${resume}`;
+    reporter.line(`wx-followers: ${written}. ${putRight ? `Once that is put right, ${rerun} to continue` : `To continue, ${rerun}`}.`);
+    return;
+  }
+  reporter.line(
+    `wx-followers: ${written}. ${putRight ? 'Once that is put right, run again' : 'To continue, run again'} with --resume ${advance.cursor}`,
+  );
 }
 
 /** After the API refused the OpenID the run was to go on after: unknown to it, or another account's (49003). */

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { CallBudgetSpent, type ApiClient } from '../api/client.js';
 import { listSource, type ListSource } from '../api/endpoints/lists.js';
+import { AUTHORIZATION_WITHDRAWN } from '../api/errcodes.js';
 import { createProgress, type Progress } from '../console/progress.js';
 import { Reporter } from '../console/report.js';
 import { signalExitCode, type InterruptSignal, type IOStreams } from '../console/streams.js';
@@ -13,7 +14,15 @@ import { Sink } from '../out/sink.js';
 import { Checkpoint } from '../out/state.js';
 import { MAX_CONCURRENCY, type DetailsPlan, type ExportPlan } from '../plan/export.js';
 import { connect } from './connect.js';
-import { againToQuit, quitMessage, reportStop, setAsideMessage, unknownStartAdvice, type Advance } from './export-messages.js';
+import {
+  againToQuit,
+  type GoingOn,
+  quitMessage,
+  reportStop,
+  setAsideMessage,
+  unknownStartAdvice,
+  type Advance,
+} from './export-messages.js';
 import { UnknownStartError } from './pages.js';
 import { quotaEstimate, type FirstPage } from './quota-estimate.js';
 import { readAhead, type PageRows, type PagesAhead } from './read-ahead.js';
@@ -328,9 +337,16 @@ async function reportFailure(error: unknown, plan: ExportPlan, held: Held, repor
   if (error instanceof UnknownStartError) {
     reporter.line(unknownStartAdvice(plan, held.keptIn, error.otherAccount));
   } else if (exitCode !== ExitCode.Usage && !(error instanceof WxError && error.silent)) {
-    await reportStop(reporter, held.keptIn, advance, checkpoint !== undefined);
+    await reportStop(reporter, held.keptIn, advance, { withState: checkpoint !== undefined, goingOn: goingOnAfter(error) });
   }
   return exitCode;
+}
+
+/** Refused credentials wait for someone to put them right; an account that withdrew from the platform is not to be continued. */
+function goingOnAfter(error: unknown): GoingOn {
+  if (!(error instanceof WxError)) return 'again';
+  if (error.errcode === AUTHORIZATION_WITHDRAWN) return 'never';
+  return error.exitCode === ExitCode.Credentials ? 'once-put-right' : 'again';
 }
 
 /**

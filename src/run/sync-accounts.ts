@@ -2,6 +2,7 @@ import { AccountReporter, type Reporter } from '../console/report.js';
 import { signalExitCode, type IOStreams } from '../console/streams.js';
 import { counted, escapeText, ExitCode } from '../errors.js';
 import type { SyncAccountsPlan, SyncPlan } from '../plan/sync.js';
+import { exportAuthorizedInstead, platformsLeftOutNotice } from '../plan/accounts.js';
 import { AccountsDisplay, accountsInterrupts, eachAccount, mostSerious, writeSummary } from './accounts.js';
 import { runSyncOutcome, type SyncOutcome } from './sync.js';
 
@@ -18,6 +19,8 @@ interface SyncAccountOutcome extends Omit<SyncOutcome, 'status'> {
  * serious failure, as export's.
  */
 export async function runSyncAccounts(plan: SyncAccountsPlan, io: IOStreams, reporter: Reporter): Promise<ExitCode> {
+  if (plan.platformsLeftOut.length > 0 && !plan.quiet)
+    reporter.line(platformsLeftOutNotice(plan.platformsLeftOut, exportAuthorizedInstead));
   const display = new AccountsDisplay(reporter, plan, io.stderrIsTTY, 'syncing');
   const interrupts = accountsInterrupts(io, reporter);
   let outcomes: SyncAccountOutcome[];
