@@ -36,9 +36,37 @@ export class Reporter {
 
   redact(text: string): string {
     let redacted = text;
-    for (const secret of this.#secrets) redacted = redacted.split(secret).join('[redacted]');
+    for (const secret of this.#secrets) redacted = blankCutPieces(redacted.split(secret).join('[redacted]'), secret);
     return redacted;
   }
+}
+
+/**
+ * A long errmsg is shown cut (`shown`: "head...", or "head...tail"), and the cut may fall inside a
+ * secret it quotes: the piece of the secret left before or after the "..." is blanked too.
+ */
+function blankCutPieces(text: string, secret: string): string {
+  if (!text.includes('...')) return text;
+  return text.replace(
+    /(\S*?)\.\.\.(\S*)/g,
+    (_cut, before: string, after: string) => `${blankTail(before, secret)}...${blankHead(after, secret)}`,
+  );
+}
+
+/** `piece` with its end blanked when that end is how `secret` begins (4 characters at least). */
+function blankTail(piece: string, secret: string): string {
+  for (let length = Math.min(piece.length, secret.length - 1); length >= 4; length -= 1) {
+    if (secret.startsWith(piece.slice(-length))) return `${piece.slice(0, -length)}[redacted]`;
+  }
+  return piece;
+}
+
+/** `piece` with its start blanked when that start is how `secret` ends (4 characters at least). */
+function blankHead(piece: string, secret: string): string {
+  for (let length = Math.min(piece.length, secret.length - 1); length >= 4; length -= 1) {
+    if (secret.endsWith(piece.slice(0, length))) return `[redacted]${piece.slice(length)}`;
+  }
+  return piece;
 }
 
 /**
