@@ -109,4 +109,11 @@ describe('README.md and README.zh-CN.md stay in step with --help', () => {
     expect(top('README.md')).toMatch(/\]\(README\.zh-CN\.md\)/);
     expect(top('README.zh-CN.md')).toMatch(/\]\(README\.md\)/);
   });
+
+  it.each(README_NAMES)('%s closes every code block it opens, so that no section renders as code', (name) => {
+    const fences = (readmes.get(name) ?? '').split('\n').filter((line) => line.startsWith('```'));
+    const unclosed = fences.filter((_fence, index) => index % 2 === 0 && fences[index + 1] !== '```');
+    expect(unclosed, `an opening fence in ${name} followed by another opening fence`).toEqual([]);
+    expect(fences.length % 2).toBe(0);
+  });
 });
