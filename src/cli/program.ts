@@ -98,7 +98,7 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
   withComponentOptions(withConnectionOptions(withAuthorizedOptions(exportCommand))).action(async (flags: AuthorizedFlags) => {
     const [{ selectsAccounts }, { selectsAuthorized, refuseWithoutAuthorized }] = await Promise.all([
       import('../plan/accounts.js'),
-      import('../plan/authorized.js'),
+      import('../plan/authorized-selection.js'),
     ]);
     if (selectsAuthorized(flags)) {
       done(await exportAuthorized(flags, io));
