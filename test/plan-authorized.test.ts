@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, WxError } from '../src/errors.js';
 import { fileNameOf } from '../src/plan/authorized-names.js';
-import { commandForAppid, planAuthorized, refuseWithoutAuthorized, type AuthorizedFlags } from '../src/plan/authorized.js';
+import { planAuthorized, type AuthorizedFlags } from '../src/plan/authorized.js';
+import { commandForAppid, refuseWithoutAuthorized } from '../src/plan/authorized-selection.js';
 import { tempDir } from './helpers/cli.js';
 import { testStreams } from './helpers/io.js';
 
@@ -35,8 +36,8 @@ async function usageMessage(flags: Partial<AuthorizedFlags>, env: NodeJS.Process
 describe('planAuthorized', () => {
   it('plans every account, with api_authorizer_token when no platform server gives the tokens, and no name to fetch', async () => {
     const planned = await plan({ state: '{appid}-{date}.state', accountsConcurrency: '3' });
-    expect(planned).toMatchObject({ appids: undefined, needsName: false, tokens: { kind: 'refresh' }, concurrency: 3 });
-    expect(planned.platform.component.appid.value).toBe('wxc0c0c0c0c0c0c0c0');
+    expect(planned).toMatchObject({ needsName: false, selection: { appids: undefined, tokens: { kind: 'refresh' }, concurrency: 3 } });
+    expect(planned.selection.platform.component.appid.value).toBe('wxc0c0c0c0c0c0c0c0');
     expect(planned.state?.value).toBe('{appid}-{date}.state');
   });
 
@@ -48,14 +49,18 @@ describe('planAuthorized', () => {
         WX_AUTHORIZER_TOKEN_COMMAND: 'tokens {appid}',
       },
     );
-    expect(command).toMatchObject({ appids: ['wx1111111111111111', 'wx2222222222222222'], needsName: true });
-    expect(command.tokens).toEqual({ kind: 'command', command: 'tokens {appid}', from: 'WX_AUTHORIZER_TOKEN_COMMAND' });
+    expect(command).toMatchObject({ selection: { appids: ['wx1111111111111111', 'wx2222222222222222'] }, needsName: true });
+    expect(command.selection.tokens).toEqual({ kind: 'command', command: 'tokens {appid}', from: 'WX_AUTHORIZER_TOKEN_COMMAND' });
     // The flag's level wins whole over the environment's.
     const url = await plan(
       { authorizerTokenUrl: 'https://platform.example/t/{appid}' },
       { ...PLATFORM_ENV, WX_AUTHORIZER_TOKEN_COMMAND: 'x' },
     );
-    expect(url.tokens).toMatchObject({ kind: 'url', template: 'https://platform.example/t/{appid}', from: '--authorizer-token-url' });
+    expect(url.selection.tokens).toMatchObject({
+      kind: 'url',
+      template: 'https://platform.example/t/{appid}',
+      from: '--authorizer-token-url',
+    });
     // A platform profile: its component token, its output template, its authorizer token URL.
     const profile = await plan(
       { output: undefined, profile: 'agency' },
@@ -72,7 +77,7 @@ describe('planAuthorized', () => {
       },
     );
     expect(profile.output.value).toBe('exports/{appid}-{date}.txt');
-    expect(profile.tokens).toMatchObject({ kind: 'url', from: 'config key authorizer-token-url of profile agency' });
+    expect(profile.selection.tokens).toMatchObject({ kind: 'url', from: 'config key authorizer-token-url of profile agency' });
   });
 
   it.each([

@@ -4,30 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SqlRow } from '../src/out/db/database.js';
 import { openDatabase } from '../src/out/db/open.js';
-import { generatedFollowers, type FollowerList } from './fake-api/followers.js';
+import { changingList, generatedFollowers } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_TOKEN, type FakeAccount, type FakeApi } from './fake-api/server.js';
 import { configWith, threeAccounts } from './helpers/accounts.js';
 import { BIN, cleanEnv, onPosix, runCli, tempDir, type CliResult } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
-
-/** A follower list the test changes between runs, as an account's changes from one day to the next. */
-function changingList(initial: readonly string[]): FollowerList & { set(openids: readonly string[]): void } {
-  let openids = [...initial];
-  let positions = new Map(openids.map((openid, index) => [openid, index]));
-  return {
-    get size() {
-      return openids.length;
-    },
-    at: (index) => openids[index] ?? '',
-    indexOf: (openid) => positions.get(openid) ?? -1,
-    set(next) {
-      openids = [...next];
-      positions = new Map(openids.map((openid, index) => [openid, index]));
-    },
-  };
-}
 
 const everyone = Array.from({ length: 400 }, (_, index) => generatedFollowers(400).at(index));
 

@@ -95,10 +95,10 @@ function addExport(program: Command, io: IOStreams, done: (exitCode: ExitCode) =
     .option('--accounts-concurrency <n>', 'with --profiles: accounts exported at once (default 1, at most 8)')
     .option('--summary <file>', "with --profiles or --authorized: each account's outcome as NDJSON too, for monitoring")
     .addHelpText('after', EXPORT_HELP);
-  withComponentOptions(withConnectionOptions(withAuthorizedOptions(exportCommand))).action(async (flags: AuthorizedFlags) => {
+  withComponentOptions(withConnectionOptions(withAuthorizedOptions(exportCommand, 'export'))).action(async (flags: AuthorizedFlags) => {
     const [{ selectsAccounts }, { selectsAuthorized, refuseWithoutAuthorized }] = await Promise.all([
       import('../plan/accounts.js'),
-      import('../plan/authorized.js'),
+      import('../plan/authorized-selection.js'),
     ]);
     if (selectsAuthorized(flags)) {
       done(await exportAuthorized(flags, io));
@@ -136,13 +136,14 @@ async function exportAuthorized(flags: AuthorizedFlags, io: IOStreams): Promise<
   );
 }
 
-/** export --authorized and what goes with it: a third-party platform's accounts, each with its own token. */
-function withAuthorizedOptions(command: Command): Command {
+/** --authorized and what goes with it (export, sync): a third-party platform's accounts, each with its own token. */
+function withAuthorizedOptions(command: Command, verb: 'export' | 'sync'): Command {
+  const authorized =
+    verb === 'export'
+      ? 'export the accounts that authorized a third-party platform (all, or these AppIDs, comma-separated); -o takes {appid}, {name}, {date}'
+      : 'sync the accounts that authorized a third-party platform (all, or these AppIDs, comma-separated) into the one database';
   return command
-    .option(
-      '--authorized [appids]',
-      'export the accounts that authorized a third-party platform (all, or these AppIDs, comma-separated); -o takes {appid}, {name}, {date}',
-    )
+    .option('--authorized [appids]', authorized)
     .option(
       '--authorizer-token-command <cmd>',
       "with --authorized: each account's token from the platform's server through this shell command, {appid} saying whose (env WX_AUTHORIZER_TOKEN_COMMAND)",
@@ -163,10 +164,15 @@ Exit codes: as export's (0 also when --limit or --max-calls stopped the walk, or
 quota left details for the next run). Another sync of the same account into the same database
 under way: this one is refused, exit 1.
 
+--authorized (agencies): the accounts that authorized the platform, each under its AppID in the
+one database, each token as export --authorized takes it (--authorizer-token-command or -url,
+else api_authorizer_token); the same failures of one account and stops of the platform.
+
 Examples:
   $ wx-followers sync --db followers.db
   $ wx-followers sync --db followers.db --with-info --details-max-age 7d
   $ wx-followers sync --all-profiles --db postgres://wx@db.example/wx
+  $ wx-followers sync --profile agency --authorized --db agency.db --summary summary.ndjson
   crontab: 15 3 * * * cd /srv/wx && wx-followers sync -q --db followers.db`;
 
 /** sync: the follower list kept in a database, with who joined and who left. */
@@ -184,32 +190,46 @@ function addSync(program: Command, io: IOStreams, done: (exitCode: ExitCode) => 
     .option('--concurrency <n>', 'with --with-info: details calls in flight at once (default 8, at most 32)')
     .option('--no-progress', 'no spinner or bar')
     .option('--profiles <names>', 'sync each of these profiles (comma-separated) in turn')
-    .option('--all-profiles', 'sync every profile in turn (as --profiles)')
-    .option('--accounts-concurrency <n>', 'with --profiles: accounts synced at once (default 1, at most 8)')
-    .option('--summary <file>', "with --profiles: each account's outcome as NDJSON too, for monitoring")
+    .option('--all-profiles', "sync every account's profile in turn (as --profiles); a third-party platform's is left out: --authorized")
+    .option('--accounts-concurrency <n>', 'with --profiles or --authorized: accounts synced at once (default 1, at most 8)')
+    .option('--summary <file>', "with --profiles or --authorized: each account's outcome as NDJSON too, for monitoring")
     .addHelpText('after', SYNC_HELP);
-  withConnectionOptions(syncCommand).action(async (flags: SyncFlags) => {
-    const { selectsAccounts } = await import('../plan/accounts.js');
-    if (selectsAccounts(flags) || flags.accountsConcurrency !== undefined || flags.summary !== undefined) {
-      const [{ planSyncAccounts }, { runSyncAccounts }] = await Promise.all([import('../plan/sync.js'), import('../run/sync-accounts.js')]);
-      done(
-        await planThenRun(
-          io,
-          () => planSyncAccounts(flags, io),
-          (plan, reporter) => runSyncAccounts(plan, io, reporter),
-        ),
-      );
-      return;
-    }
-    const [{ planSync }, { runSync }] = await Promise.all([import('../plan/sync.js'), import('../run/sync.js')]);
-    done(
-      await planThenRun(
-        io,
-        () => planSync(flags, io),
-        (plan, reporter) => runSync(plan, io, reporter),
-      ),
-    );
+  withComponentOptions(withConnectionOptions(withAuthorizedOptions(syncCommand, 'sync'))).action(async (flags: SyncFlags) => {
+    done(await syncAction(flags, io));
   });
+}
+
+/** sync --authorized, sync over profiles, or one account's sync. */
+async function syncAction(flags: SyncFlags, io: IOStreams): Promise<ExitCode> {
+  const [{ selectsAccounts }, { selectsAuthorized, refuseWithoutAuthorized }] = await Promise.all([
+    import('../plan/accounts.js'),
+    import('../plan/authorized-selection.js'),
+  ]);
+  if (selectsAuthorized(flags)) {
+    const [{ planSyncAuthorized }, { runSyncAuthorized }] = await Promise.all([
+      import('../plan/sync-authorized.js'),
+      import('../run/sync-accounts.js'),
+    ]);
+    return planThenRun(
+      io,
+      () => planSyncAuthorized(flags, io),
+      (plan, reporter) => runSyncAuthorized(plan, io, reporter),
+    );
+  }
+  if (selectsAccounts(flags) || flags.accountsConcurrency !== undefined || flags.summary !== undefined) {
+    const [{ planSyncAccounts }, { runSyncAccounts }] = await Promise.all([import('../plan/sync.js'), import('../run/sync-accounts.js')]);
+    return planThenRun(
+      io,
+      async () => planSyncAccounts(refuseWithoutAuthorized(flags), io),
+      (plan, reporter) => runSyncAccounts(plan, io, reporter),
+    );
+  }
+  const [{ planSync }, { runSync }] = await Promise.all([import('../plan/sync.js'), import('../run/sync.js')]);
+  return planThenRun(
+    io,
+    async () => planSync(refuseWithoutAuthorized(flags), io),
+    (plan, reporter) => runSync(plan, io, reporter),
+  );
 }
 
 /** token: prints a usable access token. */

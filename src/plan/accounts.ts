@@ -185,6 +185,11 @@ export function exportAuthorizedInstead(profile: string): string {
   return `Export the accounts that authorized it with \`wx-followers export --authorized --profile ${shown(profile)}\` (\`wx-followers accounts --profile ${shown(profile)}\` lists them).`;
 }
 
+/** What a sync over profiles points a platform's profile to. */
+export function syncAuthorizedInstead(profile: string): string {
+  return `Sync the accounts that authorized it with \`wx-followers sync --authorized --profile ${shown(profile)}\` (\`wx-followers accounts --profile ${shown(profile)}\` lists them).`;
+}
+
 interface AccountPaths {
   profile: string;
   output: string | undefined;

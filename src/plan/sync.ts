@@ -2,15 +2,16 @@ import type { IOStreams } from '../console/streams.js';
 import { shown, usageError, WxError } from '../errors.js';
 import type { DetailsLanguage } from '../openid.js';
 import { openConfigStore, type ConfigStore } from '../out/config-store.js';
-import { checkAccountSelection, chosenProfiles, exportAuthorizedInstead, MAX_ACCOUNTS_CONCURRENCY } from './accounts.js';
-import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
+import { checkAccountSelection, chosenProfiles, MAX_ACCOUNTS_CONCURRENCY, syncAuthorizedInstead } from './accounts.js';
+import type { AuthorizedSelectionFlags } from './authorized-selection.js';
+import { planConnection, type ConnectionPlan } from './connection.js';
 import { chooseDatabase, planDatabase, type DatabasePlan } from './database-target.js';
 import { MAX_CONCURRENCY } from './export.js';
 import { parseLanguage, parsePositiveInteger } from './options.js';
 import { selectedProfile } from './profiles.js';
 
 /** The sync command's flags, as commander hands them over. */
-export interface SyncFlags extends ConnectionFlags {
+export interface SyncFlags extends AuthorizedSelectionFlags {
   db?: string;
   restart?: boolean;
   limit?: string;
@@ -19,11 +20,6 @@ export interface SyncFlags extends ConnectionFlags {
   detailsMaxAge?: string;
   lang?: string;
   concurrency?: string;
-  progress: boolean;
-  profiles?: string;
-  allProfiles?: boolean;
-  accountsConcurrency?: string;
-  summary?: string;
 }
 
 /** With --with-info: which details are fetched, and how. */
@@ -35,24 +31,29 @@ export interface SyncDetailsPlan {
   maxAgeSeconds: number;
 }
 
-/** One checked sync of one account: the run works from this alone. */
-export interface SyncPlan {
-  /** The account's AppID: the database keys its rows by it. */
-  appid: string;
-  database: DatabasePlan;
+/** How each account is synced, whoever it is: what the flags say of the walk and the details. */
+export interface SyncSettings {
   /** Start a new walk from the first page, leaving the unfinished one. */
   restart: boolean;
   limit: number | undefined;
   maxCalls: number | undefined;
   details: SyncDetailsPlan | undefined;
-  connection: ConnectionPlan;
   progress: boolean;
   quiet: boolean;
 }
 
-/** A sync of several accounts (--profiles, --all-profiles), each planned as a sync of it alone would be. */
+/** One checked sync of one account: the run works from this alone. */
+export interface SyncPlan extends SyncSettings {
+  /** The account's AppID: the database keys its rows by it. */
+  appid: string;
+  database: DatabasePlan;
+  connection: ConnectionPlan;
+}
+
+/** A sync of several accounts (--profiles, --all-profiles, --authorized), each planned as a sync of it alone would be. */
 export interface SyncAccountsPlan {
-  accounts: { profile: string; sync: SyncPlan }[];
+  /** An account of --authorized has no profile. */
+  accounts: { profile: string | undefined; sync: SyncPlan }[];
   concurrency: number;
   summaryPath: string | undefined;
   progress: boolean;
@@ -71,9 +72,7 @@ const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d
  */
 export async function planSync(flags: SyncFlags, io: IOStreams, storeRead?: ConfigStore): Promise<SyncPlan> {
   const store = storeRead ?? (await openConfigStore(io.env));
-  const limit = parsePositiveInteger('--limit', flags.limit);
-  const maxCalls = parsePositiveInteger('--max-calls', flags.maxCalls);
-  const details = parseSyncDetails(flags);
+  const settings = parseSyncSettings(flags);
   const connection = await planConnection(flags, io, store);
   const account = await connection.credentials.account();
   if (!('appid' in account)) {
@@ -81,16 +80,22 @@ export async function planSync(flags: SyncFlags, io: IOStreams, storeRead?: Conf
       `sync keeps each account's followers under its AppID, and this run knows none (the token comes from ${account.tokenFrom}): give --appid (or WX_APPID, or \`wx-followers config set appid wx...\`) with the token.`,
     );
   }
-  const settings = store.settings(selectedProfile(flags, io.env, store));
-  const database = await planDatabase(chooseDatabase(flags.db, io.env, settings), { appids: [account.appid], writing: true, env: io.env });
+  const profileSettings = store.settings(selectedProfile(flags, io.env, store));
+  const database = await planDatabase(chooseDatabase(flags.db, io.env, profileSettings), {
+    appids: [account.appid],
+    writing: true,
+    env: io.env,
+  });
+  return { ...settings, appid: account.appid, database, connection };
+}
+
+/** The walk's and the details' flags, checked: the same for every account of a run. */
+export function parseSyncSettings(flags: SyncFlags): SyncSettings {
   return {
-    appid: account.appid,
-    database,
     restart: flags.restart === true,
-    limit,
-    maxCalls,
-    details,
-    connection,
+    limit: parsePositiveInteger('--limit', flags.limit),
+    maxCalls: parsePositiveInteger('--max-calls', flags.maxCalls),
+    details: parseSyncDetails(flags),
     progress: flags.progress,
     quiet: flags.quiet === true,
   };
@@ -150,7 +155,7 @@ export async function planSyncAccounts(flags: SyncFlags, io: IOStreams): Promise
   const store = await openConfigStore(io.env);
   const accounts: SyncAccountsPlan['accounts'] = [];
   const synced = new Map<string, string>();
-  const { accounts: profiles, platformsLeftOut } = chosenProfiles(flags, store, exportAuthorizedInstead);
+  const { accounts: profiles, platformsLeftOut } = chosenProfiles(flags, store, syncAuthorizedInstead);
   for (const profile of profiles) {
     const sync = await planForAccount(profile, { ...flags, profile, progress: false }, io, store);
     // Two profiles of one AppID into one database would sync the same rows twice, the second refused by the lock.

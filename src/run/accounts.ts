@@ -77,9 +77,8 @@ export async function eachAccount<Account, Outcome>(
 }
 
 /**
- * The accounts' exports, `plan.concurrency` at once, each outcome in the plan's order. A failure
- * that every account would meet (the platform's IP off its whitelist, its token refused) starts
- * no other account: those are "not started", with that failure's exit code and why.
+ * The accounts' exports, `plan.concurrency` at once, each outcome in the plan's order; after a
+ * failure every account would meet, the others are "not started" (untilPlatformFails).
  */
 export async function exportAccounts(
   plan: AccountsPlan,
@@ -88,16 +87,37 @@ export async function exportAccounts(
   interrupts: SharedInterrupts,
 ): Promise<AccountOutcome[]> {
   const display = new AccountsDisplay(reporter, plan, io.stderrIsTTY, 'exporting');
+  return eachAccount(
+    plan.accounts,
+    plan.concurrency,
+    io,
+    interrupts,
+    untilPlatformFails(
+      (account, accountIo) => exportAccount(account, accountIo, { interrupts, display, reporter }),
+      (account, exitCode, reason) => notStarted(account, exitCode, reason),
+    ),
+  );
+}
+
+/**
+ * An account's run for eachAccount that, once an account met a failure every account would meet
+ * (a third-party platform's: this IP off its whitelist, its token refused), starts no other: those
+ * are "not started", with that failure's exit code and why.
+ */
+export function untilPlatformFails<Account, Outcome extends Labelled & { exitCode: ExitCode; reason?: string | undefined }>(
+  run: (account: Account, io: IOStreams) => Promise<{ outcome: Outcome; platformWide: boolean }>,
+  notStartedAfter: (account: Account, exitCode: ExitCode, reason: string) => Outcome,
+): (account: Account, io: IOStreams) => Promise<Outcome> {
   let stoppedBy: { label: string; exitCode: ExitCode; reason: string } | undefined;
-  return eachAccount(plan.accounts, plan.concurrency, io, interrupts, async (account, accountIo) => {
+  return async (account, accountIo) => {
     if (stoppedBy !== undefined) {
-      return notStarted(account, stoppedBy.exitCode, `${stoppedBy.label} met a failure every account would meet: ${stoppedBy.reason}`);
+      return notStartedAfter(account, stoppedBy.exitCode, `${stoppedBy.label} met a failure every account would meet: ${stoppedBy.reason}`);
     }
-    const { outcome, platformWide } = await exportAccount(account, accountIo, { interrupts, display, reporter });
+    const { outcome, platformWide } = await run(account, accountIo);
     if (platformWide && stoppedBy === undefined)
-      stoppedBy = { label: labelOf(account), exitCode: outcome.exitCode, reason: outcome.reason ?? '' };
+      stoppedBy = { label: labelOf(outcome), exitCode: outcome.exitCode, reason: outcome.reason ?? '' };
     return outcome;
-  });
+  };
 }
 
 /** The summary on stderr and in --summary, and the run's exit code. */
@@ -132,8 +152,15 @@ export async function writeSummary(
   return mostSerious(outcomes.map((outcome) => outcome.exitCode));
 }
 
+/** What names an account in summary lines and its messages. */
+interface Labelled {
+  profile: string | undefined;
+  appid: string | undefined;
+  name?: string | undefined;
+}
+
 /** How summary lines and each account's messages name it: its profile, else its AppID (and name, escaped). */
-export function labelOf(account: { profile: string | undefined; appid: string | undefined; name?: string | undefined }): string {
+export function labelOf(account: Labelled): string {
   if (account.profile !== undefined) return account.profile;
   const appid = account.appid ?? '?';
   return account.name === undefined || account.name === '' ? appid : `${appid} (${shown(account.name, 60)})`;

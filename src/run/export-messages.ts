@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { Reporter } from '../console/report.js';
 import type { InterruptSignal } from '../console/streams.js';
-import { counted, escapeText } from '../errors.js';
+import { AUTHORIZATION_WITHDRAWN } from '../api/errcodes.js';
+import { counted, escapeText, ExitCode, WxError } from '../errors.js';
 import { readFileEnd } from '../out/file-end.js';
 import type { ExportPlan } from '../plan/export.js';
 
@@ -40,6 +41,13 @@ export function quitMessage(signal: InterruptSignal, advance: Advance, where: { 
  * left out, not continued).
  */
 export type GoingOn = 'again' | 'once-put-right' | 'never';
+
+/** Refused credentials wait for someone to put them right; an account that withdrew from the platform is not to be continued. */
+export function goingOnAfter(error: unknown): GoingOn {
+  if (!(error instanceof WxError)) return 'again';
+  if (error.errcode === AUTHORIZATION_WITHDRAWN) return 'never';
+  return error.exitCode === ExitCode.Credentials ? 'once-put-right' : 'again';
+}
 
 /** How to go on after a stop: the cursor, and where the output so far is. */
 export async function reportStop(

@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { CallBudgetSpent, type ApiClient } from '../api/client.js';
 import { listSource, type ListSource } from '../api/endpoints/lists.js';
-import { AUTHORIZATION_WITHDRAWN } from '../api/errcodes.js';
 import { createProgress, type Progress } from '../console/progress.js';
 import { Reporter } from '../console/report.js';
 import { signalExitCode, type InterruptSignal, type IOStreams } from '../console/streams.js';
@@ -16,7 +15,7 @@ import { MAX_CONCURRENCY, type DetailsPlan, type ExportPlan } from '../plan/expo
 import { connect } from './connect.js';
 import {
   againToQuit,
-  type GoingOn,
+  goingOnAfter,
   quitMessage,
   reportStop,
   setAsideMessage,
@@ -340,13 +339,6 @@ async function reportFailure(error: unknown, plan: ExportPlan, held: Held, repor
     await reportStop(reporter, held.keptIn, advance, { withState: checkpoint !== undefined, goingOn: goingOnAfter(error) });
   }
   return exitCode;
-}
-
-/** Refused credentials wait for someone to put them right; an account that withdrew from the platform is not to be continued. */
-function goingOnAfter(error: unknown): GoingOn {
-  if (!(error instanceof WxError)) return 'again';
-  if (error.errcode === AUTHORIZATION_WITHDRAWN) return 'never';
-  return error.exitCode === ExitCode.Credentials ? 'once-put-right' : 'again';
 }
 
 /**

@@ -13,7 +13,7 @@ import { openDatabase } from '../out/db/open.js';
 import { MAX_CONCURRENCY } from '../plan/export.js';
 import type { SyncDetailsPlan, SyncPlan } from '../plan/sync.js';
 import { connect } from './connect.js';
-import { againToQuit } from './export-messages.js';
+import { againToQuit, goingOnAfter, type GoingOn } from './export-messages.js';
 import { mapInOrder } from './in-order.js';
 import { UnknownStartError } from './pages.js';
 import { readAhead } from './read-ahead.js';
@@ -39,6 +39,8 @@ export interface SyncOutcome {
   details: number;
   /** Why it stopped or failed, in a line. */
   reason: string | undefined;
+  /** It failed for a reason every account of a third-party platform would meet (WxError.platformWide). */
+  platformWide: boolean;
 }
 
 /** What a run holds and how far it got: each is let go of however it ends. */
@@ -99,7 +101,7 @@ export async function runSyncOutcome(plan: SyncPlan, io: IOStreams, reporter: Re
   try {
     const status = await syncWith(plan, held, context);
     if (!plan.quiet) reporter.line(summaryLine(plan, held));
-    return outcomeOf(plan, held, ExitCode.Ok, status, undefined);
+    return outcomeOf(plan, held, { exitCode: ExitCode.Ok, status });
   } catch (error) {
     return await reportFailure(error, plan, held, reporter);
   } finally {
@@ -233,7 +235,11 @@ async function fetchWantedDetails(details: SyncDetailsPlan, quiet: boolean, held
   }
 }
 
-function outcomeOf(plan: SyncPlan, held: Held, exitCode: ExitCode, status: SyncOutcome['status'], reason: string | undefined): SyncOutcome {
+function outcomeOf(
+  plan: SyncPlan,
+  held: Held,
+  { exitCode, status, reason, error }: { exitCode: ExitCode; status: SyncOutcome['status']; reason?: string; error?: unknown },
+): SyncOutcome {
   const { tally } = held;
   return {
     exitCode,
@@ -247,6 +253,7 @@ function outcomeOf(plan: SyncPlan, held: Held, exitCode: ExitCode, status: SyncO
     cursor: status === 'complete' ? undefined : tally.cursor,
     details: tally.details,
     reason,
+    platformWide: error instanceof WxError && error.platformWide,
   };
 }
 
@@ -271,11 +278,16 @@ function summaryLine(plan: SyncPlan, held: Held): string {
   return `wx-followers: ${where}: ${at}, ${stopped(held)}${details}`;
 }
 
-/** Where an unfinished walk stands, and that the next sync goes on with it. */
-function stopped(held: Held): string {
+/**
+ * Where an unfinished walk stands, and that the next sync goes on with it: once refused
+ * credentials are put right, and not at all for an account that withdrew from the platform.
+ */
+function stopped(held: Held, goingOn: GoingOn = 'again'): string {
   const walked = (held.run?.walkedBefore ?? 0) + held.tally.followers;
   const at = held.tally.cursor === undefined ? 'from the first page' : `after ${held.tally.cursor}`;
-  return `${counted(held.tally.followers, 'follower')} recorded this run (${grouped(walked)} of this walk), ${held.tally.joined} joined; nobody is marked as left until a walk is complete. The next sync goes on ${at}.`;
+  const recorded = `${counted(held.tally.followers, 'follower')} recorded this run (${grouped(walked)} of this walk), ${held.tally.joined} joined; nobody is marked as left until a walk is complete.`;
+  if (goingOn === 'never') return recorded;
+  return `${recorded} ${goingOn === 'once-put-right' ? `Once that is put right, the next sync goes on ${at}` : `The next sync goes on ${at}`}.`;
 }
 
 /** A failed or interrupted run: its row records why (best effort), and the message says how it goes on. */
@@ -289,8 +301,8 @@ async function reportFailure(error: unknown, plan: SyncPlan, held: Held, reporte
   const signalled = SIGNAL_CODES.includes(exitCode);
   // A walk that ended before the details failed: its summary, as a run that went well says it.
   if (held.ending !== undefined) reporter.line(summaryLine(plan, held));
-  else if (held.run !== undefined) reporter.line(`wx-followers: ${stopped(held)}`);
-  return outcomeOf(plan, held, exitCode, signalled ? 'interrupted' : 'failed', reason);
+  else if (held.run !== undefined) reporter.line(`wx-followers: ${stopped(held, goingOnAfter(error))}`);
+  return outcomeOf(plan, held, { exitCode, status: signalled ? 'interrupted' : 'failed', reason, error });
 }
 
 /** A failure in a line, as the run's row and a summary keep it: the message, secrets blanked. */

@@ -18,6 +18,7 @@ export function serveInstructions(url: string): string {
     'Or as an agency: a third-party platform that four accounts authorized (one without user management), its token from a command:\n' +
     `  export WX_API_BASE_URL=${url} WX_COMPONENT_APPID=${FAKE_COMPONENT_APPID} WX_COMPONENT_TOKEN_COMMAND="echo ${FAKE_COMPONENT_TOKEN}"\n` +
     '  node bin/wx-followers.cjs accounts --with-info\n' +
+    "  node bin/wx-followers.cjs sync --authorized --db agency.db   # or: export --authorized -o '{appid}.txt'\n" +
     `  Or a platform profile: node bin/wx-followers.cjs config --profile agency set component-appid ${FAKE_COMPONENT_APPID}\n` +
     `    (and set component-token-command "echo ${FAKE_COMPONENT_TOKEN}", set base-url ${url}); then: accounts --profile agency\n` +
     'Ctrl-C (or SIGTERM, SIGHUP) stops it.\n'

@@ -89,3 +89,20 @@ export function followerInfo(openid: string, index: number): Record<string, unkn
     qr_scene_str: fromQr ? `campaign,${index % 7}` : '',
   };
 }
+
+/** A follower list the test changes between runs, as an account's changes from one day to the next. */
+export function changingList(initial: readonly string[]): FollowerList & { set(openids: readonly string[]): void } {
+  let openids = [...initial];
+  let positions = new Map(openids.map((openid, index) => [openid, index]));
+  return {
+    get size() {
+      return openids.length;
+    },
+    at: (index) => openids[index] ?? '',
+    indexOf: (openid) => positions.get(openid) ?? -1,
+    set(next) {
+      openids = [...next];
+      positions = new Map(openids.map((openid, index) => [openid, index]));
+    },
+  };
+}
