@@ -3,7 +3,7 @@
  * on a database written by hand (test/helpers/follower-db.ts), and the command as a subprocess
  * where only a process shows it: a read-only database, a file output, a terminal's chart.
  */
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, WxError } from '../src/errors.js';
@@ -172,6 +172,33 @@ async function changes(flags: ChangesFlags, offset?: number): Promise<{ code: Ex
   const code = await runChanges(offset === undefined ? planned : { ...planned, range: { ...planned.range, utcOffsetSeconds: offset } }, io);
   return { code, out: io.out(), err: io.err() };
 }
+
+describe('changes -o over the database', () => {
+  it('refuses (exit 2, before anything is written) -o naming the database, a journal of it, or a file whose .partial is it', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'sub'));
+    await symlink(dir, join(dir, 'same'));
+    const path = join(dir, 'a.db');
+    await writeFixture(path);
+    const before = await readFile(path);
+    const refusals: [string, string, RegExp][] = [
+      [path, path, /^-o .*a\.db would write over the database .*a\.db \(--db\), destroying it\. Give -o another file\.$/],
+      [path, join(dir, 'sub', '..', 'a.db'), /would write over the database/],
+      [path, join(dir, 'same', 'a.db'), /would write over the database/],
+      [path, `${path}-wal`, /^-o .*a\.db-wal would write over .*a\.db-wal, a journal SQLite keeps beside the database .*a\.db \(--db\)/],
+      [path, join(dir, 'same', 'a.db-shm'), /a\.db-shm, a journal SQLite keeps beside the database/],
+      [path, `${path}-journal`, /a\.db-journal, a journal/],
+    ];
+    const partial = join(dir, 'x.partial');
+    await writeFixture(partial);
+    refusals.push([partial, join(dir, 'x'), /^-o .*x \(through .*x\.partial\) would write over the database .*x\.partial \(--db\)/]);
+    for (const [db, output, message] of refusals) expect(await usageMessage({ db, output })).toMatch(message);
+    expect(await readFile(path)).toEqual(before);
+    expect((await readdir(dir)).sort()).toEqual(['a.db', 'same', 'sub', 'x.partial']);
+    // Another file beside it is fine.
+    expect((await plan({ db: path, output: join(dir, 'a.db.txt') })).output).toMatchObject({ kind: 'file' });
+  });
+});
 
 describe('runChanges', () => {
   it('counts joined and left per day of one account, every day of the period, with the totals, and says what they leave out', async () => {

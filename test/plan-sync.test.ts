@@ -138,4 +138,26 @@ describe('planSync', () => {
     );
     expect(await readdir(dir)).toEqual(['config.json']);
   });
+
+  it('refuses --summary naming the database or a journal of it (exit 2): the summary would replace it', async () => {
+    const dir = await tempDir();
+    const profiles = {
+      shop: { appid: APPID, 'access-token': TOKEN },
+      news: { appid: 'wx2234567890abcdef', 'access-token': TOKEN, db: join(dir, 'news.db') },
+    };
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ profiles }));
+    const io = testStreams({ WX_FOLLOWERS_CONFIG_DIR: dir, HOME: dir });
+    const syncing = (summary: string, db?: string) =>
+      planSyncAccounts({ progress: false, profiles: 'shop,news', summary, ...(db === undefined ? {} : { db }) }, io);
+    await expect(syncing(join(dir, 'all.db'), join(dir, 'all.db'))).rejects.toThrow(
+      /^--summary .*all\.db would write over the database .*all\.db \(--db\), destroying it\. Give --summary another file\.$/,
+    );
+    // A profile's own database (not there yet: compared by path), and its -wal.
+    await expect(syncing(join(dir, '.', 'news.db'))).rejects.toThrow(
+      /would write over the database .*news\.db \(config key db of profile news\)/,
+    );
+    await expect(syncing(join(dir, 'news.db-wal'))).rejects.toThrow(/news\.db-wal, a journal SQLite keeps beside the database/);
+    expect((await syncing(join(dir, 'summary.ndjson'))).summaryPath).toBe(join(dir, 'summary.ndjson'));
+    expect(await readdir(dir)).toEqual(['config.json']);
+  });
 });

@@ -6,6 +6,7 @@ import { dayOf, type DayRange } from '../out/db/changes-queries.js';
 import { isPostgresTarget } from '../out/db/open.js';
 import { parsePostgresUrl } from '../out/db/postgres-target.js';
 import type { FormatName } from '../out/formats.js';
+import { outputWrites, refuseWritesOverDatabase } from './database-outputs.js';
 import { chooseDatabase } from './database-target.js';
 import { planOutputOrStdout, type OutputPlan } from './export-files.js';
 import { checkBom, parseAppid, parseFormat } from './options.js';
@@ -75,6 +76,7 @@ export async function planChanges(flags: ChangesFlags, io: IOStreams, now = new 
   const account = chooseAccount(flags, io.env, profile === undefined ? undefined : store.settings(profile).get('appid'), profile);
   const target = await planTarget(chooseDatabase(flags.db, io.env, store.settings(profile)), io.env);
   const output = await planOutputOrStdout(flags.output, false);
+  await refuseWritesOverDatabase(target, outputWrites(output, '-o'));
   if (output.kind === 'stdout') refuseClosedStdout(io, 'the changes');
   const list = flags.list === true;
   return {

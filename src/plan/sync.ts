@@ -4,6 +4,7 @@ import type { DetailsLanguage } from '../openid.js';
 import { openConfigStore, type ConfigStore } from '../out/config-store.js';
 import { checkAccountSelection, chosenProfiles, exportAuthorizedInstead, MAX_ACCOUNTS_CONCURRENCY } from './accounts.js';
 import { planConnection, type ConnectionFlags, type ConnectionPlan } from './connection.js';
+import { refuseWritesOverDatabase } from './database-outputs.js';
 import { chooseDatabase, planDatabase, type DatabasePlan } from './database-target.js';
 import { MAX_CONCURRENCY } from './export.js';
 import { parseLanguage, parsePositiveInteger } from './options.js';
@@ -163,6 +164,9 @@ export async function planSyncAccounts(flags: SyncFlags, io: IOStreams): Promise
     }
     synced.set(key, profile);
     accounts.push({ profile, sync });
+    if (flags.summary !== undefined) {
+      await refuseWritesOverDatabase(sync.database, [{ flag: '--summary', given: flags.summary, path: flags.summary }]);
+    }
   }
   return { accounts, concurrency, summaryPath: flags.summary, progress: flags.progress, quiet: flags.quiet === true, platformsLeftOut };
 }
