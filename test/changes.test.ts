@@ -3,7 +3,7 @@
  * on a database written by hand (test/helpers/follower-db.ts), and the command as a subprocess
  * where only a process shows it: a read-only database, a file output, a terminal's chart.
  */
-import { chmod, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, WxError } from '../src/errors.js';
@@ -157,6 +157,17 @@ describe('planChanges', () => {
 
   it('refuses a database that is not there or is a folder, naming sync', async () => {
     const dir = await tempDir();
+    // Names SQLite would read as its own (a URI, a memory database), and a file with two names.
+    expect(await usageMessage({ db: `file:${fixture}` })).toMatch(
+      /would be read by SQLite as a URI, not as a file: give a plain file path/,
+    );
+    expect(await usageMessage({ db: ':memory:' })).toMatch(
+      /^The database :memory: \(--db\) would be read by SQLite as a database in memory/,
+    );
+    const copy = join(dir, 'copy.db');
+    await writeFixture(copy);
+    await link(copy, join(dir, 'again.db'));
+    expect(await usageMessage({ db: join(dir, 'again.db') })).toMatch(/again\.db \(--db\) has 1 other name \(hard links\)/);
     expect(await usageMessage({ db: join(dir, 'none.db') })).toMatch(
       /There is no database at .*none\.db \(--db\): run `wx-followers sync` first/,
     );

@@ -2,7 +2,7 @@
  * The sync's plan, in-process: flags, environment and config become one checked plan, or a usage
  * error naming the next step, and nothing is created, locked or requested on the way.
  */
-import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, WxError } from '../src/errors.js';
@@ -116,6 +116,27 @@ describe('planSync', () => {
       /^The database URL from --db has sslmode=maybe/,
     );
     expect(await usageMessage({ db: 'postgres://wx:pw@db.example/wx?sslmode=disable' })).toMatch(/plain connection \(sslmode=disable\)/);
+  });
+
+  it('refuses names SQLite reads as a URI or a memory database, and a database with another name (hard link)', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'real.db'), '');
+    await symlink(join(dir, 'real.db'), join(dir, 'link.db'));
+    for (const db of [`file:${join(dir, 'link.db')}`, 'file:x.db?mode=memory', 'FILE:x.db', ':memory:']) {
+      expect(await usageMessage({ db })).toMatch(
+        / \(--db\) would be read by SQLite as (a URI|a database in memory), not as a file: give a plain file path \(\.\//,
+      );
+    }
+    expect(await usageMessage({ db: 'file:x.db' })).toBe(
+      "The database file:x.db (--db) would be read by SQLite as a URI, not as a file: give a plain file path (./file:x.db if the file's name really is that).",
+    );
+    // What the advice says works: ./file:x.db is a file's name.
+    expect((await plan({ db: join(dir, 'file:x.db') })).database.target).toBe(join(dir, 'file:x.db'));
+    await link(join(dir, 'real.db'), join(dir, 'other.db'));
+    expect(await usageMessage({ db: join(dir, 'real.db') })).toMatch(
+      /^The database .*real\.db \(--db\) has 1 other name \(hard links\): SQLite keeps its journal and the tool its lock beside one name, so runs through two names could corrupt it\. Give --db a database with one name/,
+    );
+    expect((await readdir(dir)).sort()).toEqual(['link.db', 'other.db', 'real.db']);
   });
 
   it('plans several profiles into one database, refusing one AppID twice and what would serve every account', async () => {

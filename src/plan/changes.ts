@@ -7,7 +7,7 @@ import { isPostgresTarget } from '../out/db/open.js';
 import { parsePostgresUrl } from '../out/db/postgres-target.js';
 import type { FormatName } from '../out/formats.js';
 import { outputWrites, refuseWritesOverDatabase } from './database-outputs.js';
-import { chooseDatabase } from './database-target.js';
+import { chooseDatabase, refuseHardLinked, refuseUriName } from './database-target.js';
 import { planOutputOrStdout, type OutputPlan } from './export-files.js';
 import { checkBom, parseAppid, parseFormat } from './options.js';
 import { selectedProfile, type ProfileFlags } from './profiles.js';
@@ -118,6 +118,7 @@ async function planTarget(chosen: { target: string; origin: string }, env: NodeJ
     // Checked now (a malformed URL is exit 2 before anything is opened); connected to by the run.
     return { engine: 'postgres', target, origin, password: parsePostgresUrl(target, origin, env).password };
   }
+  refuseUriName(target, origin);
   await checkDatabaseFile(target, origin);
   return { engine: 'sqlite', target, origin, password: undefined };
 }
@@ -139,6 +140,7 @@ async function checkDatabaseFile(path: string, origin: string): Promise<void> {
   if (!stats.isFile()) {
     throw usageError(`The database ${escapeText(path)} (${origin}) is not a file: give --db the file \`wx-followers sync\` wrote.`);
   }
+  refuseHardLinked(stats, `${escapeText(path)} (${origin})`);
 }
 
 /** --since Nd | Nw, or --from and --to (inclusive days); the last week when none is given. */
