@@ -150,6 +150,9 @@ describe('planChanges', () => {
     [{ appid: 'shop' }, /The AppID from --appid does not look like one/],
     [{ profile: 'nope' }, /No profile named 'nope'/],
     [{ db: '' }, /--db is empty: give a file path \(SQLite\) or a postgres:\/\/ URL/],
+    [{ db: '-' }, /^The database - \(--db\): a database cannot be read from stdin/],
+    [{ db: 'postgresql:followers' }, /lacks the \/\/ of a PostgreSQL URL: write it as postgres:\/\/user@host\/db\.$/],
+    [{ db: 'mysql://db.example/followers' }, /is a mysql:\/\/ URL, which this tool does not take: give a SQLite file path/],
     [{ db: 'postgres://reader@db.example/followers?sslmode=disable' }, /The database URL from --db/],
   ])('refuses %o', async (flags, message) => {
     expect(await usageMessage({ db: fixture, ...flags })).toMatch(message);

@@ -139,6 +139,24 @@ describe('planSync', () => {
     expect((await readdir(dir)).sort()).toEqual(['link.db', 'other.db', 'real.db']);
   });
 
+  it('refuses typos that would create a file: -, postgres: without its //, a URL of another scheme', async () => {
+    const refusals: [string, string][] = [
+      ['-', 'The database - (--db): a database cannot be read from stdin or written to stdout: give a SQLite file path'],
+      [
+        'postgres:wx@db.example/f',
+        'The database postgres:wx@db.example/f (--db) lacks the // of a PostgreSQL URL: write it as postgres://user@host/db.',
+      ],
+      ['postgresql:/db', 'lacks the // of a PostgreSQL URL'],
+      [
+        'mysql://x/y',
+        'The database mysql://x/y (--db) is a mysql:// URL, which this tool does not take: give a SQLite file path (followers.db) or a PostgreSQL URL (postgres://user@host/db).',
+      ],
+      ['sqlite://f.db', 'is a sqlite:// URL'],
+    ];
+    for (const [db, message] of refusals) expect(await usageMessage({ db })).toContain(message);
+    expect(await usageMessage({}, { WX_DB: 'Postgres:x' })).toMatch(/^The database Postgres:x \(WX_DB\) lacks the \/\//);
+  });
+
   it('plans several profiles into one database, refusing one AppID twice and what would serve every account', async () => {
     const dir = await tempDir();
     const profiles = { shop: { appid: APPID, 'access-token': TOKEN }, news: { appid: 'wx2234567890abcdef', 'access-token': TOKEN } };

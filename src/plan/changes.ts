@@ -7,7 +7,7 @@ import { isPostgresTarget } from '../out/db/open.js';
 import { parsePostgresUrl } from '../out/db/postgres-target.js';
 import type { FormatName } from '../out/formats.js';
 import { outputWrites, refuseWritesOverDatabase } from './database-outputs.js';
-import { chooseDatabase, refuseHardLinked, refuseUriName } from './database-target.js';
+import { chooseDatabase, refuseHardLinked, refuseMistypedTarget, refuseUriName } from './database-target.js';
 import { planOutputOrStdout, type OutputPlan } from './export-files.js';
 import { checkBom, parseAppid, parseFormat } from './options.js';
 import { selectedProfile, type ProfileFlags } from './profiles.js';
@@ -114,6 +114,7 @@ function chooseAccount(
 async function planTarget(chosen: { target: string; origin: string }, env: NodeJS.ProcessEnv): Promise<DatabaseTarget> {
   const { target, origin } = chosen;
   if (target.trim() === '') throw usageError(`${origin} is empty: give a file path (SQLite) or a postgres:// URL.`);
+  refuseMistypedTarget(target, origin);
   if (isPostgresTarget(target)) {
     // Checked now (a malformed URL is exit 2 before anything is opened); connected to by the run.
     return { engine: 'postgres', target, origin, password: parsePostgresUrl(target, origin, env).password };

@@ -58,6 +58,7 @@ export async function planDatabase(
 ): Promise<DatabasePlan> {
   const { target, origin } = chosen;
   if (target.trim() === '') throw usageError(`${origin} is empty: give a file path (SQLite) or a postgres:// URL.`);
+  refuseMistypedTarget(target, origin);
   if (isPostgresTarget(target)) {
     // A malformed URL, or a plain connection to another host, is exit 2 before anything is opened.
     const postgres = parsePostgresUrl(target, origin, options.env);
@@ -81,6 +82,25 @@ export async function planDatabase(
   const version = await readSchemaVersion(target);
   checkSchemaVersion(version, shown);
   return { engine: 'sqlite', target, shown, named: target, secrets: [], origin, version };
+}
+
+/** What the database can be, for the messages that refuse something else. */
+const ACCEPTED = 'give a SQLite file path (followers.db) or a PostgreSQL URL (postgres://user@host/db)';
+
+/**
+ * Typos that would otherwise be taken as a file's name and create it: `-` (there is no database
+ * on stdin), `postgres:` without its `//`, and a URL of any other scheme (mysql://, sqlite://).
+ */
+export function refuseMistypedTarget(target: string, origin: string): void {
+  const named = `The database ${escapeText(target)} (${origin})`;
+  if (target.trim() === '-') throw usageError(`${named}: a database cannot be read from stdin or written to stdout: ${ACCEPTED}.`);
+  if (/^postgres(ql)?:(?!\/\/)/i.test(target)) {
+    throw usageError(`${named} lacks the // of a PostgreSQL URL: write it as postgres://user@host/db.`);
+  }
+  const scheme = /^([a-z][a-z0-9+.-]+):\/\//i.exec(target)?.[1];
+  if (scheme !== undefined && !isPostgresTarget(target)) {
+    throw usageError(`${named} is a ${escapeText(scheme)}:// URL, which this tool does not take: ${ACCEPTED}.`);
+  }
 }
 
 /**
