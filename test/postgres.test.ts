@@ -222,6 +222,12 @@ describe('connections', () => {
       openPostgres(target(`postgres://wx_admin@127.0.0.1:${port}/postgres`, { PGPASSWORD: 'not-it' }), { readOnly: false }),
     );
     expect(fromEnv.message).toMatch(/refused the login of user 'wx_admin'/);
+    // No password at all, where the server asks for one (SCRAM): said so, not pg's SASL words.
+    const none = await failure(openPostgres(target(`postgres://wx_admin@127.0.0.1:${port}/postgres`), { readOnly: false }));
+    expect(none.message).toMatch(
+      /^The database postgres:\/\/wx_admin@127\.0\.0\.1:\d+\/postgres asks user 'wx_admin' for a password, and none was given: set PGPASSWORD \(or put it in the URL/,
+    );
+    expect(none.message).not.toMatch(/SASL/);
     const missing = await failure(openPostgres(target(server().url('no_such_db')), { readOnly: false }));
     expect(missing.message).toMatch(/^The database 'no_such_db' does not exist on 127\.0\.0\.1:\d+: create it/);
     const silent = await startSilentServer();
