@@ -218,6 +218,12 @@ describe('connections', () => {
     expect(wrong.message).toMatch(
       /^The database postgres:\/\/wx_admin:\*\*\*@127\.0\.0\.1:\d+\/postgres refused the login of user 'wx_admin': .*password authentication failed.*PGPASSWORD/,
     );
+    // A password of one character is not blanked inside other words: here the x of wx_admin.
+    const short = await failure(openPostgres(target(`postgres://wx_admin:x@127.0.0.1:${port}/postgres`), { readOnly: false }));
+    expect(short.message).toMatch(
+      /^The database postgres:\/\/wx_admin:\*\*\*@127\.0\.0\.1:\d+\/postgres refused the login of user 'wx_admin': .*for user "wx_admin"/,
+    );
+    expect(short.message).not.toContain('w***');
     const fromEnv = await failure(
       openPostgres(target(`postgres://wx_admin@127.0.0.1:${port}/postgres`, { PGPASSWORD: 'not-it' }), { readOnly: false }),
     );

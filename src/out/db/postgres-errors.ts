@@ -104,12 +104,21 @@ function connectionLost(db: string, text: string): string {
   );
 }
 
+/**
+ * The shortest password blanked in free text, as the Reporter's addSecret: a shorter one is found
+ * inside other words (`x` in the user `wx`), and blanking it there would point at it. The URL in
+ * messages is masked by its structure (`shown`) whatever the password's length.
+ */
+const SHORTEST_BLANKED = 4;
+
 /** The message with the password taken out wherever it appears, then escaped. */
 function blanked(message: string, target: PostgresTarget): string {
   let text = message;
   const password = target.password;
-  if (password !== undefined && password !== '') {
-    for (const form of new Set([password, encodeURIComponent(password)])) text = text.split(form).join('***');
+  if (password !== undefined) {
+    for (const form of new Set([password, encodeURIComponent(password)])) {
+      if (form.length >= SHORTEST_BLANKED) text = text.split(form).join('***');
+    }
   }
   return shown(text, 300);
 }
