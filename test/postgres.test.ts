@@ -70,6 +70,11 @@ describe('the database URL', () => {
       ['postgres://u:topsecret@localhost/x?sslmode=prefer', /sslmode=prefer: use one of disable, require, verify-ca, verify-full/],
       ['postgres://u:topsecret@localhost/x?password=topsecret', /a parameter the tool does not take: 'password'/],
       ['postgres://u:topsecret@localhost/x?connect_timeout=0', /connect_timeout=0: give whole seconds/],
+      [
+        'postgres://u:topsecret@localhost/x?sslmode=disable&sslmode=require',
+        /^The database URL from --db gives sslmode more than once: give it once\.$/,
+      ],
+      ['postgres://u:topsecret@localhost/x?connect_timeout=5&sslmode=require&connect_timeout=5', /gives connect_timeout more than once/],
       ['postgres://u:top%zzsecret@localhost/x', /malformed %-escape/],
       ['postgres:///x', /must name one host/],
       ['postgres://u:topsecret@a,b/x', /must name one host/],
