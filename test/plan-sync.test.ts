@@ -73,12 +73,29 @@ describe('planSync', () => {
       concurrency: 2,
       maxAgeSeconds: 12 * 3600,
     });
-    expect((await plan({ db, withInfo: true, detailsMaxAge: '0' })).details?.maxAgeSeconds).toBe(0);
+    expect((await plan({ db, withInfo: true, detailsMaxAge: '1h' })).details?.maxAgeSeconds).toBe(3600);
+    expect((await plan({ db, withInfo: true, detailsMaxAge: '2W' })).details?.maxAgeSeconds).toBe(14 * 86_400);
     expect(await usageMessage({ db, detailsMaxAge: '7d' })).toBe('--details-max-age goes with --with-info.');
     expect(await usageMessage({ db, lang: 'en' })).toBe('--lang goes with --with-info.');
-    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '30 days' })).toMatch(
-      /^--details-max-age '30 days' is not an age: give a number and a unit/,
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '30 days' })).toBe(
+      "--details-max-age '30 days' is not an age in hours, days or weeks: give a number and h, d or w, such as 30d, 12h or 2w.",
     );
+    // m was minutes where a month was meant; seconds, months, years are not taken either.
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '1m' })).toMatch(
+      /^--details-max-age '1m' is not an age in hours, days or weeks \(a month is 30d\): give a number and h, d or w, such as 30d/,
+    );
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '1mo' })).toMatch(/\(a month is 30d\)/);
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '1y' })).toMatch(/\(a year is 365d\)/);
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '3600s' })).toMatch(/^--details-max-age '3600s' is not an age in hours/);
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '7' })).toMatch(
+      /is not an age in hours, days or weeks: give a number and h/,
+    );
+    // Under an hour: every run would fetch every detail again.
+    for (const age of ['0', '0h', '0d']) {
+      expect(await usageMessage({ db, withInfo: true, detailsMaxAge: age })).toBe(
+        `--details-max-age '${age}' is under an hour: every sync would fetch all the details again and spend the batchget quota. Give 1h or more, such as 30d.`,
+      );
+    }
     expect(await usageMessage({ db, limit: '0' })).toMatch(/--limit/);
   });
 
