@@ -187,6 +187,32 @@ async function changes(flags: ChangesFlags, offset?: number): Promise<{ code: Ex
   return { code, out: io.out(), err: io.err() };
 }
 
+describe('changes beside the database', () => {
+  it('creates nothing beside it (no -wal, -shm) when no sync has it open, and reads through the -wal of one that has', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'f.db');
+    await writeFixture(path);
+    const alone = await changes({ db: path, appid: SHOP, from: '2024-05-01', to: '2024-05-07' });
+    expect([alone.code, alone.out]).toEqual([ExitCode.Ok, WEEK_TABLE]);
+    expect(await readdir(dir)).toEqual(['f.db']);
+    // A sync holding it open, a page committed into its -wal and not yet into the file.
+    const writer = await openDatabase(path, { readOnly: false });
+    try {
+      await writer.query("INSERT INTO wx_changes (run_id, appid, openid, kind, at) VALUES (4, ?, 'o8', 'joined', ?)", [
+        SHOP,
+        at('2024-05-07T08:00'),
+      ]);
+      expect((await readdir(dir)).sort()).toEqual(['f.db', 'f.db-shm', 'f.db-wal']);
+      const beside = await changes({ db: path, appid: SHOP, from: '2024-05-01', to: '2024-05-07' });
+      expect(beside.out).toContain('\n2024-05-07       1     0   +1\n');
+      expect((await readdir(dir)).sort()).toEqual(['f.db', 'f.db-shm', 'f.db-wal']);
+    } finally {
+      await writer.close();
+    }
+    expect(await readdir(dir)).toEqual(['f.db']);
+  });
+});
+
 describe('changes -o over the database', () => {
   it('refuses (exit 2, before anything is written) -o naming the database, a journal of it, or a file whose .partial is it', async () => {
     const dir = await tempDir();
