@@ -3,7 +3,7 @@
  * on a database written by hand (test/helpers/follower-db.ts), and the command as a subprocess
  * where only a process shows it: a read-only database, a file output, a terminal's chart.
  */
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, WxError } from '../src/errors.js';
@@ -150,6 +150,9 @@ describe('planChanges', () => {
     [{ appid: 'shop' }, /The AppID from --appid does not look like one/],
     [{ profile: 'nope' }, /No profile named 'nope'/],
     [{ db: '' }, /--db is empty: give a file path \(SQLite\) or a postgres:\/\/ URL/],
+    [{ db: '-' }, /^The database - \(--db\): a database cannot be read from stdin/],
+    [{ db: 'postgresql:followers' }, /lacks the \/\/ of a PostgreSQL URL: write it as postgres:\/\/user@host\/db\.$/],
+    [{ db: 'mysql://db.example/followers' }, /is a mysql:\/\/ URL, which this tool does not take: give a SQLite file path/],
     [{ db: 'postgres://reader@db.example/followers?sslmode=disable' }, /The database URL from --db/],
   ])('refuses %o', async (flags, message) => {
     expect(await usageMessage({ db: fixture, ...flags })).toMatch(message);
@@ -157,6 +160,17 @@ describe('planChanges', () => {
 
   it('refuses a database that is not there or is a folder, naming sync', async () => {
     const dir = await tempDir();
+    // Names SQLite would read as its own (a URI, a memory database), and a file with two names.
+    expect(await usageMessage({ db: `file:${fixture}` })).toMatch(
+      /would be read by SQLite as a URI, not as a file: give a plain file path/,
+    );
+    expect(await usageMessage({ db: ':memory:' })).toMatch(
+      /^The database :memory: \(--db\) would be read by SQLite as a database in memory/,
+    );
+    const copy = join(dir, 'copy.db');
+    await writeFixture(copy);
+    await link(copy, join(dir, 'again.db'));
+    expect(await usageMessage({ db: join(dir, 'again.db') })).toMatch(/again\.db \(--db\) has 1 other name \(hard links\)/);
     expect(await usageMessage({ db: join(dir, 'none.db') })).toMatch(
       /There is no database at .*none\.db \(--db\): run `wx-followers sync` first/,
     );
@@ -172,6 +186,59 @@ async function changes(flags: ChangesFlags, offset?: number): Promise<{ code: Ex
   const code = await runChanges(offset === undefined ? planned : { ...planned, range: { ...planned.range, utcOffsetSeconds: offset } }, io);
   return { code, out: io.out(), err: io.err() };
 }
+
+describe('changes beside the database', () => {
+  it('creates nothing beside it (no -wal, -shm) when no sync has it open, and reads through the -wal of one that has', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'f.db');
+    await writeFixture(path);
+    const alone = await changes({ db: path, appid: SHOP, from: '2024-05-01', to: '2024-05-07' });
+    expect([alone.code, alone.out]).toEqual([ExitCode.Ok, WEEK_TABLE]);
+    expect(await readdir(dir)).toEqual(['f.db']);
+    // A sync holding it open, a page committed into its -wal and not yet into the file.
+    const writer = await openDatabase(path, { readOnly: false });
+    try {
+      await writer.query("INSERT INTO wx_changes (run_id, appid, openid, kind, at) VALUES (4, ?, 'o8', 'joined', ?)", [
+        SHOP,
+        at('2024-05-07T08:00'),
+      ]);
+      expect((await readdir(dir)).sort()).toEqual(['f.db', 'f.db-shm', 'f.db-wal']);
+      const beside = await changes({ db: path, appid: SHOP, from: '2024-05-01', to: '2024-05-07' });
+      expect(beside.out).toContain('\n2024-05-07       1     0   +1\n');
+      expect((await readdir(dir)).sort()).toEqual(['f.db', 'f.db-shm', 'f.db-wal']);
+    } finally {
+      await writer.close();
+    }
+    expect(await readdir(dir)).toEqual(['f.db']);
+  });
+});
+
+describe('changes -o over the database', () => {
+  it('refuses (exit 2, before anything is written) -o naming the database, a journal of it, or a file whose .partial is it', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'sub'));
+    await symlink(dir, join(dir, 'same'));
+    const path = join(dir, 'a.db');
+    await writeFixture(path);
+    const before = await readFile(path);
+    const refusals: [string, string, RegExp][] = [
+      [path, path, /^-o .*a\.db would write over the database .*a\.db \(--db\), destroying it\. Give -o another file\.$/],
+      [path, join(dir, 'sub', '..', 'a.db'), /would write over the database/],
+      [path, join(dir, 'same', 'a.db'), /would write over the database/],
+      [path, `${path}-wal`, /^-o .*a\.db-wal would write over .*a\.db-wal, a journal SQLite keeps beside the database .*a\.db \(--db\)/],
+      [path, join(dir, 'same', 'a.db-shm'), /a\.db-shm, a journal SQLite keeps beside the database/],
+      [path, `${path}-journal`, /a\.db-journal, a journal/],
+    ];
+    const partial = join(dir, 'x.partial');
+    await writeFixture(partial);
+    refusals.push([partial, join(dir, 'x'), /^-o .*x \(through .*x\.partial\) would write over the database .*x\.partial \(--db\)/]);
+    for (const [db, output, message] of refusals) expect(await usageMessage({ db, output })).toMatch(message);
+    expect(await readFile(path)).toEqual(before);
+    expect((await readdir(dir)).sort()).toEqual(['a.db', 'same', 'sub', 'x.partial']);
+    // Another file beside it is fine.
+    expect((await plan({ db: path, output: join(dir, 'a.db.txt') })).output).toMatchObject({ kind: 'file' });
+  });
+});
 
 describe('runChanges', () => {
   it('counts joined and left per day of one account, every day of the period, with the totals, and says what they leave out', async () => {

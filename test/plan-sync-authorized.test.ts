@@ -40,6 +40,12 @@ async function usageMessage(flags: Partial<SyncFlags>, env: NodeJS.ProcessEnv = 
 }
 
 describe('planSyncAuthorized', () => {
+  it('refuses a --summary that would write over the database or its journal (exit 2)', async () => {
+    const db = join(await tempDir(), 'agency.db');
+    expect(await usageMessage({ db, summary: db })).toMatch(/^--summary .* would write over the database .*destroying it/);
+    expect(await usageMessage({ db, summary: `${db}-wal` })).toMatch(/a journal SQLite keeps beside the database/);
+  });
+
   it('plans the platform, the accounts, their token source, how each is synced and the one database; nothing created', async () => {
     const dir = await tempDir();
     const planned = await plan({ db: join(dir, 'agency.db'), accountsConcurrency: '3', limit: '500', withInfo: true, summary: 's.ndjson' });

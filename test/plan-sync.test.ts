@@ -2,7 +2,7 @@
  * The sync's plan, in-process: flags, environment and config become one checked plan, or a usage
  * error naming the next step, and nothing is created, locked or requested on the way.
  */
-import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, WxError } from '../src/errors.js';
@@ -73,12 +73,29 @@ describe('planSync', () => {
       concurrency: 2,
       maxAgeSeconds: 12 * 3600,
     });
-    expect((await plan({ db, withInfo: true, detailsMaxAge: '0' })).details?.maxAgeSeconds).toBe(0);
+    expect((await plan({ db, withInfo: true, detailsMaxAge: '1h' })).details?.maxAgeSeconds).toBe(3600);
+    expect((await plan({ db, withInfo: true, detailsMaxAge: '2W' })).details?.maxAgeSeconds).toBe(14 * 86_400);
     expect(await usageMessage({ db, detailsMaxAge: '7d' })).toBe('--details-max-age goes with --with-info.');
     expect(await usageMessage({ db, lang: 'en' })).toBe('--lang goes with --with-info.');
-    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '30 days' })).toMatch(
-      /^--details-max-age '30 days' is not an age: give a number and a unit/,
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '30 days' })).toBe(
+      "--details-max-age '30 days' is not an age in hours, days or weeks: give a number and h, d or w, such as 30d, 12h or 2w.",
     );
+    // m was minutes where a month was meant; seconds, months, years are not taken either.
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '1m' })).toMatch(
+      /^--details-max-age '1m' is not an age in hours, days or weeks \(a month is 30d\): give a number and h, d or w, such as 30d/,
+    );
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '1mo' })).toMatch(/\(a month is 30d\)/);
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '1y' })).toMatch(/\(a year is 365d\)/);
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '3600s' })).toMatch(/^--details-max-age '3600s' is not an age in hours/);
+    expect(await usageMessage({ db, withInfo: true, detailsMaxAge: '7' })).toMatch(
+      /is not an age in hours, days or weeks: give a number and h/,
+    );
+    // Under an hour: every run would fetch every detail again.
+    for (const age of ['0', '0h', '0d']) {
+      expect(await usageMessage({ db, withInfo: true, detailsMaxAge: age })).toBe(
+        `--details-max-age '${age}' is under an hour: every sync would fetch all the details again and spend the batchget quota. Give 1h or more, such as 30d.`,
+      );
+    }
     expect(await usageMessage({ db, limit: '0' })).toMatch(/--limit/);
   });
 
@@ -118,6 +135,45 @@ describe('planSync', () => {
     expect(await usageMessage({ db: 'postgres://wx:pw@db.example/wx?sslmode=disable' })).toMatch(/plain connection \(sslmode=disable\)/);
   });
 
+  it('refuses names SQLite reads as a URI or a memory database, and a database with another name (hard link)', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'real.db'), '');
+    await symlink(join(dir, 'real.db'), join(dir, 'link.db'));
+    for (const db of [`file:${join(dir, 'link.db')}`, 'file:x.db?mode=memory', 'FILE:x.db', ':memory:']) {
+      expect(await usageMessage({ db })).toMatch(
+        / \(--db\) would be read by SQLite as (a URI|a database in memory), not as a file: give a plain file path \(\.\//,
+      );
+    }
+    expect(await usageMessage({ db: 'file:x.db' })).toBe(
+      "The database file:x.db (--db) would be read by SQLite as a URI, not as a file: give a plain file path (./file:x.db if the file's name really is that).",
+    );
+    // What the advice says works: ./file:x.db is a file's name.
+    expect((await plan({ db: join(dir, 'file:x.db') })).database.target).toBe(join(dir, 'file:x.db'));
+    await link(join(dir, 'real.db'), join(dir, 'other.db'));
+    expect(await usageMessage({ db: join(dir, 'real.db') })).toMatch(
+      /^The database .*real\.db \(--db\) has 1 other name \(hard links\): SQLite keeps its journal and the tool its lock beside one name, so runs through two names could corrupt it\. Give --db a database with one name/,
+    );
+    expect((await readdir(dir)).sort()).toEqual(['link.db', 'other.db', 'real.db']);
+  });
+
+  it('refuses typos that would create a file: -, postgres: without its //, a URL of another scheme', async () => {
+    const refusals: [string, string][] = [
+      ['-', 'The database - (--db): a database cannot be read from stdin or written to stdout: give a SQLite file path'],
+      [
+        'postgres:wx@db.example/f',
+        'The database postgres:wx@db.example/f (--db) lacks the // of a PostgreSQL URL: write it as postgres://user@host/db.',
+      ],
+      ['postgresql:/db', 'lacks the // of a PostgreSQL URL'],
+      [
+        'mysql://x/y',
+        'The database mysql://x/y (--db) is a mysql:// URL, which this tool does not take: give a SQLite file path (followers.db) or a PostgreSQL URL (postgres://user@host/db).',
+      ],
+      ['sqlite://f.db', 'is a sqlite:// URL'],
+    ];
+    for (const [db, message] of refusals) expect(await usageMessage({ db })).toContain(message);
+    expect(await usageMessage({}, { WX_DB: 'Postgres:x' })).toMatch(/^The database Postgres:x \(WX_DB\) lacks the \/\//);
+  });
+
   it('plans several profiles into one database, refusing one AppID twice and what would serve every account', async () => {
     const dir = await tempDir();
     const profiles = { shop: { appid: APPID, 'access-token': TOKEN }, news: { appid: 'wx2234567890abcdef', 'access-token': TOKEN } };
@@ -136,6 +192,28 @@ describe('planSync', () => {
     await expect(planSyncAccounts({ progress: false, allProfiles: true, db: join(dir, 'all.db') }, io)).rejects.toThrow(
       /^Profiles shop and again are both AppID wx1234567890abcdef into .*all\.db: one sync an account/,
     );
+    expect(await readdir(dir)).toEqual(['config.json']);
+  });
+
+  it('refuses --summary naming the database or a journal of it (exit 2): the summary would replace it', async () => {
+    const dir = await tempDir();
+    const profiles = {
+      shop: { appid: APPID, 'access-token': TOKEN },
+      news: { appid: 'wx2234567890abcdef', 'access-token': TOKEN, db: join(dir, 'news.db') },
+    };
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ profiles }));
+    const io = testStreams({ WX_FOLLOWERS_CONFIG_DIR: dir, HOME: dir });
+    const syncing = (summary: string, db?: string) =>
+      planSyncAccounts({ progress: false, profiles: 'shop,news', summary, ...(db === undefined ? {} : { db }) }, io);
+    await expect(syncing(join(dir, 'all.db'), join(dir, 'all.db'))).rejects.toThrow(
+      /^--summary .*all\.db would write over the database .*all\.db \(--db\), destroying it\. Give --summary another file\.$/,
+    );
+    // A profile's own database (not there yet: compared by path), and its -wal.
+    await expect(syncing(join(dir, '.', 'news.db'))).rejects.toThrow(
+      /would write over the database .*news\.db \(config key db of profile news\)/,
+    );
+    await expect(syncing(join(dir, 'news.db-wal'))).rejects.toThrow(/news\.db-wal, a journal SQLite keeps beside the database/);
+    expect((await syncing(join(dir, 'summary.ndjson'))).summaryPath).toBe(join(dir, 'summary.ndjson'));
     expect(await readdir(dir)).toEqual(['config.json']);
   });
 });

@@ -70,6 +70,11 @@ describe('the database URL', () => {
       ['postgres://u:topsecret@localhost/x?sslmode=prefer', /sslmode=prefer: use one of disable, require, verify-ca, verify-full/],
       ['postgres://u:topsecret@localhost/x?password=topsecret', /a parameter the tool does not take: 'password'/],
       ['postgres://u:topsecret@localhost/x?connect_timeout=0', /connect_timeout=0: give whole seconds/],
+      [
+        'postgres://u:topsecret@localhost/x?sslmode=disable&sslmode=require',
+        /^The database URL from --db gives sslmode more than once: give it once\.$/,
+      ],
+      ['postgres://u:topsecret@localhost/x?connect_timeout=5&sslmode=require&connect_timeout=5', /gives connect_timeout more than once/],
       ['postgres://u:top%zzsecret@localhost/x', /malformed %-escape/],
       ['postgres:///x', /must name one host/],
       ['postgres://u:topsecret@a,b/x', /must name one host/],
@@ -218,10 +223,22 @@ describe('connections', () => {
     expect(wrong.message).toMatch(
       /^The database postgres:\/\/wx_admin:\*\*\*@127\.0\.0\.1:\d+\/postgres refused the login of user 'wx_admin': .*password authentication failed.*PGPASSWORD/,
     );
+    // A password of one character is not blanked inside other words: here the x of wx_admin.
+    const short = await failure(openPostgres(target(`postgres://wx_admin:x@127.0.0.1:${port}/postgres`), { readOnly: false }));
+    expect(short.message).toMatch(
+      /^The database postgres:\/\/wx_admin:\*\*\*@127\.0\.0\.1:\d+\/postgres refused the login of user 'wx_admin': .*for user "wx_admin"/,
+    );
+    expect(short.message).not.toContain('w***');
     const fromEnv = await failure(
       openPostgres(target(`postgres://wx_admin@127.0.0.1:${port}/postgres`, { PGPASSWORD: 'not-it' }), { readOnly: false }),
     );
     expect(fromEnv.message).toMatch(/refused the login of user 'wx_admin'/);
+    // No password at all, where the server asks for one (SCRAM): said so, not pg's SASL words.
+    const none = await failure(openPostgres(target(`postgres://wx_admin@127.0.0.1:${port}/postgres`), { readOnly: false }));
+    expect(none.message).toMatch(
+      /^The database postgres:\/\/wx_admin@127\.0\.0\.1:\d+\/postgres asks user 'wx_admin' for a password, and none was given: set PGPASSWORD \(or put it in the URL/,
+    );
+    expect(none.message).not.toMatch(/SASL/);
     const missing = await failure(openPostgres(target(server().url('no_such_db')), { readOnly: false }));
     expect(missing.message).toMatch(/^The database 'no_such_db' does not exist on 127\.0\.0\.1:\d+: create it/);
     const silent = await startSilentServer();

@@ -139,6 +139,27 @@ describe('wx-followers sync', () => {
     expect(await query(join(dir, 'f.db'), 'SELECT id, walk_id, complete FROM wx_runs WHERE id = 3')).toEqual([
       { id: 3, walk_id: 3, complete: 1 },
     ]);
+    // A cursor edited by hand into something no OpenID looks like is never sent: a new walk, with a note.
+    expect((await sync(api, dir, ['--db', 'f.db', '--limit', '100'])).code).toBe(0);
+    const edited = await openDatabase(join(dir, 'f.db'), { readOnly: false });
+    await edited.query("UPDATE wx_runs SET cursor = 'not an openid\u001b[2J' WHERE id = 4");
+    await edited.close();
+    const before = api.calls.length;
+    const again = await sync(api, dir, ['--db', 'f.db']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe(
+      "wx-followers: the walk this run was to continue stopped at 'not an openid\\u{1b}[2J', which is not an OpenID (was wx_runs edited?): walking the list again from its first page.\n" +
+        `wx-followers: ${FAKE_APPID} in f.db: 249 followers, 0 joined, 0 left; the walk is complete.\n`,
+    );
+    expect(api.calls.slice(before).map((call) => call.query.get('next_openid'))).toEqual([
+      null,
+      everyone[100],
+      everyone[200],
+      everyone[249],
+    ]);
+    expect(await query(join(dir, 'f.db'), 'SELECT id, walk_id, complete FROM wx_runs WHERE id = 5')).toEqual([
+      { id: 5, walk_id: 5, complete: 1 },
+    ]);
   });
 
   it.runIf(onPosix)('a first signal commits the page in hand and stops (exit 130); the next run goes on from there', async () => {

@@ -185,7 +185,10 @@ function addSync(program: Command, io: IOStreams, done: (exitCode: ExitCode) => 
     .option('--limit <n>', 'stop after n OpenIDs (the next sync goes on from there)')
     .option('--max-calls <n>', 'stop cleanly (exit 0) before the API call n+1 of this run; the next sync goes on from there')
     .option('--with-info', 'fetch the details (batchget) of followers who have none yet, or whose details are too old')
-    .option('--details-max-age <age>', 'with --with-info: fetch details again once older than this: 30d, 12h, 2w (default 30d)')
+    .option(
+      '--details-max-age <age>',
+      'with --with-info: fetch details again once older than this, in h, d or w, at least 1h: 30d, 12h, 2w (default 30d)',
+    )
     .option('--lang <lang>', 'with --with-info: zh_CN | zh_TW | en (default: zh_CN)')
     .option('--concurrency <n>', 'with --with-info: details calls in flight at once (default 8, at most 32)')
     .option('--no-progress', 'no spinner or bar')

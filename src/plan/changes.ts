@@ -6,7 +6,8 @@ import { dayOf, type DayRange } from '../out/db/changes-queries.js';
 import { isPostgresTarget } from '../out/db/open.js';
 import { parsePostgresUrl } from '../out/db/postgres-target.js';
 import type { FormatName } from '../out/formats.js';
-import { chooseDatabase } from './database-target.js';
+import { outputWrites, refuseWritesOverDatabase } from './database-outputs.js';
+import { chooseDatabase, refuseHardLinked, refuseMistypedTarget, refuseUriName } from './database-target.js';
 import { planOutputOrStdout, type OutputPlan } from './export-files.js';
 import { checkBom, parseAppid, parseFormat } from './options.js';
 import { selectedProfile, type ProfileFlags } from './profiles.js';
@@ -75,6 +76,7 @@ export async function planChanges(flags: ChangesFlags, io: IOStreams, now = new 
   const account = chooseAccount(flags, io.env, profile === undefined ? undefined : store.settings(profile).get('appid'), profile);
   const target = await planTarget(chooseDatabase(flags.db, io.env, store.settings(profile)), io.env);
   const output = await planOutputOrStdout(flags.output, false);
+  await refuseWritesOverDatabase(target, outputWrites(output, '-o'));
   if (output.kind === 'stdout') refuseClosedStdout(io, 'the changes');
   const list = flags.list === true;
   return {
@@ -112,10 +114,12 @@ function chooseAccount(
 async function planTarget(chosen: { target: string; origin: string }, env: NodeJS.ProcessEnv): Promise<DatabaseTarget> {
   const { target, origin } = chosen;
   if (target.trim() === '') throw usageError(`${origin} is empty: give a file path (SQLite) or a postgres:// URL.`);
+  refuseMistypedTarget(target, origin);
   if (isPostgresTarget(target)) {
     // Checked now (a malformed URL is exit 2 before anything is opened); connected to by the run.
     return { engine: 'postgres', target, origin, password: parsePostgresUrl(target, origin, env).password };
   }
+  refuseUriName(target, origin);
   await checkDatabaseFile(target, origin);
   return { engine: 'sqlite', target, origin, password: undefined };
 }
@@ -137,6 +141,7 @@ async function checkDatabaseFile(path: string, origin: string): Promise<void> {
   if (!stats.isFile()) {
     throw usageError(`The database ${escapeText(path)} (${origin}) is not a file: give --db the file \`wx-followers sync\` wrote.`);
   }
+  refuseHardLinked(stats, `${escapeText(path)} (${origin})`);
 }
 
 /** --since Nd | Nw, or --from and --to (inclusive days); the last week when none is given. */

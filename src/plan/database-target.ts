@@ -58,6 +58,7 @@ export async function planDatabase(
 ): Promise<DatabasePlan> {
   const { target, origin } = chosen;
   if (target.trim() === '') throw usageError(`${origin} is empty: give a file path (SQLite) or a postgres:// URL.`);
+  refuseMistypedTarget(target, origin);
   if (isPostgresTarget(target)) {
     // A malformed URL, or a plain connection to another host, is exit 2 before anything is opened.
     const postgres = parsePostgresUrl(target, origin, options.env);
@@ -66,6 +67,7 @@ export async function planDatabase(
     checkSchemaVersion(version, postgres.shown);
     return { engine: 'postgres', target, shown: postgres.shown, named: postgres.shown, secrets, origin, version };
   }
+  refuseUriName(target, origin);
   const shown = escapeText(target);
   const file = await checkDatabaseFile(target, origin, options.writing);
   for (const path of [
@@ -82,6 +84,38 @@ export async function planDatabase(
   return { engine: 'sqlite', target, shown, named: target, secrets: [], origin, version };
 }
 
+/** What the database can be, for the messages that refuse something else. */
+const ACCEPTED = 'give a SQLite file path (followers.db) or a PostgreSQL URL (postgres://user@host/db)';
+
+/**
+ * Typos that would otherwise be taken as a file's name and create it: `-` (there is no database
+ * on stdin), `postgres:` without its `//`, and a URL of any other scheme (mysql://, sqlite://).
+ */
+export function refuseMistypedTarget(target: string, origin: string): void {
+  const named = `The database ${escapeText(target)} (${origin})`;
+  if (target.trim() === '-') throw usageError(`${named}: a database cannot be read from stdin or written to stdout: ${ACCEPTED}.`);
+  if (/^postgres(ql)?:(?!\/\/)/i.test(target)) {
+    throw usageError(`${named} lacks the // of a PostgreSQL URL: write it as postgres://user@host/db.`);
+  }
+  const scheme = /^([a-z][a-z0-9+.-]+):\/\//i.exec(target)?.[1];
+  if (scheme !== undefined && !isPostgresTarget(target)) {
+    throw usageError(`${named} is a ${escapeText(scheme)}:// URL, which this tool does not take: ${ACCEPTED}.`);
+  }
+}
+
+/**
+ * SQLite reads `:memory:` and a name starting with `file:` as its own (a memory database, a URI
+ * whose path and `?mode=`, `?vfs=` it takes apart), so the file it would open is not the one the
+ * checks here and the lock beside it look at: such a name is refused, never interpreted.
+ */
+export function refuseUriName(target: string, origin: string): void {
+  if (target !== ':memory:' && !/^file:/i.test(target)) return;
+  throw usageError(
+    `The database ${escapeText(target)} (${origin}) would be read by SQLite as ${target === ':memory:' ? 'a database in memory' : 'a URI'}, not as a file: ` +
+      `give a plain file path (${escapeText(`./${target}`)} if the file's name really is that).`,
+  );
+}
+
 /** The file's stats when it is there; undefined when the run would create it. */
 async function checkDatabaseFile(path: string, origin: string, writing: boolean): Promise<Stats | undefined> {
   const named = `${escapeText(path)} (${origin})`;
@@ -95,6 +129,7 @@ async function checkDatabaseFile(path: string, origin: string, writing: boolean)
     throw usageError(`The database ${named} is a folder: give a file in it, such as --db ${escapeText(join(path, DEFAULT_DATABASE))}.`);
   }
   if (link !== undefined && !link.isFile()) throw usageError(`The database ${named} is not a regular file: give --db a file path.`);
+  if (link !== undefined) refuseHardLinked(link, named);
   const folder = dirname(resolve(path));
   const parent = await statOrUndefined(folder, fs.stat);
   if (parent === undefined || !parent.isDirectory()) {
@@ -117,6 +152,19 @@ async function checkDatabaseFile(path: string, origin: string, writing: boolean)
     );
   }
   return link;
+}
+
+/**
+ * A database file with another name (a hard link): SQLite keeps its journal beside each name, and
+ * the account lock beside one name, so a run through each name would not see the other's, and
+ * their writes could corrupt the file.
+ */
+export function refuseHardLinked(stats: Stats, named: string): void {
+  if (stats.nlink <= 1) return;
+  throw usageError(
+    `The database ${named} has ${stats.nlink - 1} other name${stats.nlink > 2 ? 's' : ''} (hard links): SQLite keeps its journal and the tool its lock beside one name, ` +
+      'so runs through two names could corrupt it. Give --db a database with one name (remove the other links, or copy it: cp).',
+  );
 }
 
 /** A journal or lock beside the database must not be a link either: SQLite and the lock would write through it. */

@@ -1,6 +1,7 @@
 import type { IOStreams } from '../console/streams.js';
 import { shown, WxError } from '../errors.js';
 import { type AuthorizedAccount, type AuthorizedSelection, authorizedConnection, planAuthorizedSelection } from './authorized-selection.js';
+import { refuseWritesOverDatabase } from './database-outputs.js';
 import { chooseDatabase, planDatabase, type DatabasePlan } from './database-target.js';
 import { parseSyncSettings, type SyncAccountsPlan, type SyncFlags, type SyncSettings } from './sync.js';
 
@@ -26,6 +27,8 @@ export async function planSyncAuthorized(flags: SyncFlags, io: IOStreams): Promi
   const chosen = chooseDatabase(flags.db, io.env, store.settings(profile));
   // The AppIDs of --authorized wx1,wx2 are known now: their locks beside the database are checked too.
   const database = await planDatabase(chosen, { appids: selection.appids ?? [], writing: true, env: io.env });
+  const summary = selection.summaryPath;
+  if (summary !== undefined) await refuseWritesOverDatabase(database, [{ flag: '--summary', given: summary, path: summary }]);
   return { selection, settings, database };
 }
 

@@ -5,6 +5,7 @@ import { openConfigStore, type ConfigStore } from '../out/config-store.js';
 import { checkAccountSelection, chosenProfiles, MAX_ACCOUNTS_CONCURRENCY, syncAuthorizedInstead } from './accounts.js';
 import type { AuthorizedSelectionFlags } from './authorized-selection.js';
 import { planConnection, type ConnectionPlan } from './connection.js';
+import { refuseWritesOverDatabase } from './database-outputs.js';
 import { chooseDatabase, planDatabase, type DatabasePlan } from './database-target.js';
 import { MAX_CONCURRENCY } from './export.js';
 import { parseLanguage, parsePositiveInteger } from './options.js';
@@ -64,7 +65,11 @@ export interface SyncAccountsPlan {
 
 const DEFAULT_DETAILS_MAX_AGE = '30d';
 const DEFAULT_CONCURRENCY = 8;
-const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+/** Hours, days, weeks: `m` was minutes where a month was meant, and an age under an hour refetches every run. */
+const UNIT_SECONDS: Readonly<Record<string, number>> = { h: 3600, d: 86_400, w: 604_800 };
+const MIN_DETAILS_MAX_AGE_SECONDS = 3600;
+/** What a unit the tool does not take was most likely meant to be. */
+const UNIT_HINTS: Readonly<Record<string, string>> = { m: ' (a month is 30d)', mo: ' (a month is 30d)', y: ' (a year is 365d)' };
 
 /**
  * The flags, the environment and the config, checked whole before anything is created, locked or
@@ -127,13 +132,21 @@ function parseSyncDetails(flags: SyncFlags): SyncDetailsPlan | undefined {
   };
 }
 
-/** 30d, 12h, 90m, 2w, 3600s (or 0: every run fetches them again), in seconds. */
+/** 30d, 12h, 2w, in seconds: at least an hour. */
 function parseAge(flag: string, value: string): number {
-  const match = /^(\d{1,9})([smhdw])$/.exec(value.trim());
-  if (value.trim() === '0') return 0;
-  const seconds = match === null ? undefined : Number(match[1]) * (UNIT_SECONDS[match[2] as string] ?? 0);
-  if (seconds === undefined) {
-    throw usageError(`${flag} '${shown(value)}' is not an age: give a number and a unit, s, m, h, d or w (30d, 12h, 2w).`);
+  const match = /^(\d{1,9})([a-z]*)$/i.exec(value.trim());
+  const unit = match?.[2]?.toLowerCase() ?? '';
+  const perUnit = match !== null && unit === '' && Number(match[1]) === 0 ? 0 : UNIT_SECONDS[unit];
+  if (match === null || perUnit === undefined) {
+    throw usageError(
+      `${flag} '${shown(value)}' is not an age in hours, days or weeks${UNIT_HINTS[unit] ?? ''}: give a number and h, d or w, such as 30d, 12h or 2w.`,
+    );
+  }
+  const seconds = Number(match[1]) * perUnit;
+  if (seconds < MIN_DETAILS_MAX_AGE_SECONDS) {
+    throw usageError(
+      `${flag} '${shown(value)}' is under an hour: every sync would fetch all the details again and spend the batchget quota. Give 1h or more, such as 30d.`,
+    );
   }
   return seconds;
 }
@@ -168,6 +181,9 @@ export async function planSyncAccounts(flags: SyncFlags, io: IOStreams): Promise
     }
     synced.set(key, profile);
     accounts.push({ profile, sync });
+    if (flags.summary !== undefined) {
+      await refuseWritesOverDatabase(sync.database, [{ flag: '--summary', given: flags.summary, path: flags.summary }]);
+    }
   }
   return { accounts, concurrency, summaryPath: flags.summary, progress: flags.progress, quiet: flags.quiet === true, platformsLeftOut };
 }

@@ -6,6 +6,7 @@ import { createProgress, type Progress } from '../console/progress.js';
 import { Reporter } from '../console/report.js';
 import { signalExitCode, type InterruptSignal, type IOStreams } from '../console/streams.js';
 import { counted, ExitCode, grouped, shown, WxError } from '../errors.js';
+import { isOpenidShape } from '../openid.js';
 import type { Database } from '../out/db/database.js';
 import { FollowerStore, type SyncRun } from '../out/db/follower-store.js';
 import { migrate } from '../out/db/migrate.js';
@@ -153,6 +154,7 @@ async function walk(plan: SyncPlan, held: Held, context: RunContext): Promise<Wa
   if (store === undefined || run === undefined || progress === undefined) throw new Error('The walk needs a run.');
   progress.start('follower list');
   const ahead = context.io.env['WX_FOLLOWERS_TEST_NO_READ_AHEAD'] === undefined;
+  run = await refuseMalformedCursor(plan, held, run, context.reporter);
   try {
     try {
       return await walkFrom(plan, held, run, ahead);
@@ -172,6 +174,23 @@ async function walk(plan: SyncPlan, held: Held, context: RunContext): Promise<Wa
     await store.endRun(run, `--max-calls ${plan.maxCalls} reached`, nowSeconds());
     return 'max-calls';
   }
+}
+
+/**
+ * A cursor that is not an OpenID's shape (wx_runs edited by hand, or by another program) is never
+ * sent: the API would refuse it, for a call of the day's quota. The walk starts again instead.
+ */
+async function refuseMalformedCursor(plan: SyncPlan, held: Held, run: SyncRun, reporter: Reporter): Promise<SyncRun> {
+  if (run.cursor === undefined || isOpenidShape(run.cursor) || held.store === undefined) return run;
+  if (!plan.quiet) {
+    reporter.line(
+      `wx-followers: the walk this run was to continue stopped at '${shown(run.cursor, 80)}', which is not an OpenID (was wx_runs edited?): walking the list again from its first page.`,
+    );
+  }
+  const restarted = await held.store.restartWalk(run);
+  held.run = restarted;
+  held.tally.cursor = undefined;
+  return restarted;
 }
 
 async function walkFrom(plan: SyncPlan, held: Held, run: SyncRun, ahead: boolean): Promise<'complete' | 'limit'> {

@@ -11,6 +11,8 @@ import type { PostgresTarget } from './postgres-target.js';
 /** Which failures mean the connection is gone (the server stopped, the network broke). */
 const CONNECTION_LOST = /Connection terminated|connection error and is not queryable|not queryable|ECONNRESET|EPIPE/;
 const CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+/** pg's words when the server asks for a SCRAM password and the tool has none to give. */
+const NO_PASSWORD = /client password must be a (non-empty )?string/;
 
 export function databaseFailure(error: unknown, target: PostgresTarget): WxError {
   if (error instanceof WxError) return error;
@@ -35,6 +37,7 @@ export function databaseFailure(error: unknown, target: PostgresTarget): WxError
         'Check the host, port and firewall, or give a longer connect_timeout in the URL.',
     );
   }
+  if (target.password === undefined && (NO_PASSWORD.test(text) || code === '28P01')) return fail(noPassword(target));
   const tls = tlsFailure(code, text, target);
   if (tls !== undefined) return fail(tls);
   const server = serverFailure(code, text, target);
@@ -83,6 +86,17 @@ function tlsFailure(code: string, text: string, target: PostgresTarget): string 
   return undefined;
 }
 
+/**
+ * The server asked for a password and neither the URL nor PGPASSWORD gave one. Exit 1 as a
+ * refused login is: both are the database's, not WeChat's credentials (exit 3).
+ */
+function noPassword(target: PostgresTarget): string {
+  return (
+    `The database ${target.shown} asks user '${shown(target.user, 64)}' for a password, and none was given: ` +
+    'set PGPASSWORD (or put it in the URL, postgres://user:password@host/db, its special characters %-encoded), then run the command again.'
+  );
+}
+
 function connectionLost(db: string, text: string): string {
   return (
     `The connection to the database ${db} was lost (${text}): the server stopped or the network failed. ` +
@@ -90,12 +104,21 @@ function connectionLost(db: string, text: string): string {
   );
 }
 
+/**
+ * The shortest password blanked in free text, as the Reporter's addSecret: a shorter one is found
+ * inside other words (`x` in the user `wx`), and blanking it there would point at it. The URL in
+ * messages is masked by its structure (`shown`) whatever the password's length.
+ */
+const SHORTEST_BLANKED = 4;
+
 /** The message with the password taken out wherever it appears, then escaped. */
 function blanked(message: string, target: PostgresTarget): string {
   let text = message;
   const password = target.password;
-  if (password !== undefined && password !== '') {
-    for (const form of new Set([password, encodeURIComponent(password)])) text = text.split(form).join('***');
+  if (password !== undefined) {
+    for (const form of new Set([password, encodeURIComponent(password)])) {
+      if (form.length >= SHORTEST_BLANKED) text = text.split(form).join('***');
+    }
   }
   return shown(text, 300);
 }

@@ -56,6 +56,8 @@ export function parsePostgresUrl(value: string, origin: string, env: Readonly<Re
   for (const name of url.searchParams.keys()) {
     if (!PARAMETERS.includes(name))
       throw bad(`has a parameter the tool does not take: '${shown(name, 40)}' (only ${PARAMETERS.join(' and ')})`);
+    // URLSearchParams.get takes the first: sslmode=disable&sslmode=require would be plain without a word.
+    if (url.searchParams.getAll(name).length > 1) throw bad(`gives ${name} more than once: give it once`);
   }
   const sslmode = sslModeOf(url.searchParams.get('sslmode'), host, bad);
   const connectTimeoutSeconds = connectTimeoutOf(url.searchParams.get('connect_timeout'), bad);

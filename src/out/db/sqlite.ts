@@ -3,6 +3,7 @@
  * the module experimental and says so on stderr at its first load: that line is the runtime's, not
  * ours, and would land in every cron mail, so it alone is kept back while the module loads.
  */
+import { lstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { pathToFileURL } from 'node:url';
@@ -59,6 +60,9 @@ const CANTOPEN = 14;
  * then be read half-way: a reader without -shm cannot take part in SQLite's locking at all.
  */
 function openReadOnly(sqlite: SqliteModule, path: string): DatabaseSync {
+  // No -wal or -journal beside it: no sync has it open, and a reader would create -wal and -shm
+  // and leave them behind. Read as immutable then: nothing is created (README, changes).
+  if (!exists(`${path}-wal`) && !exists(`${path}-journal`)) return openImmutable(sqlite, path);
   const db = new sqlite.DatabaseSync(path, { readOnly: true, timeout: 10_000 });
   try {
     db.prepare('SELECT 1 FROM sqlite_master LIMIT 1').all();
@@ -68,9 +72,18 @@ function openReadOnly(sqlite: SqliteModule, path: string): DatabaseSync {
     if (code !== READONLY_CANTINIT && code !== CANTOPEN) throw error;
     db.close();
   }
+  return openImmutable(sqlite, path);
+}
+
+function openImmutable(sqlite: SqliteModule, path: string): DatabaseSync {
   const url = pathToFileURL(resolve(path));
   url.searchParams.set('immutable', '1');
   return new sqlite.DatabaseSync(url.href, { readOnly: true });
+}
+
+/** Whether a name is there, a link or anything else included. */
+function exists(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
 function sqliteDatabase(db: DatabaseSync, path: string, options: SqliteOptions): Database {
