@@ -1,10 +1,10 @@
 import { AccountReporter, type Reporter } from '../console/report.js';
 import { signalExitCode, type IOStreams } from '../console/streams.js';
-import { counted, escapeText, ExitCode } from '../errors.js';
+import { counted, escapeText, ExitCode, grouped } from '../errors.js';
 import type { SyncAccountsPlan, SyncPlan } from '../plan/sync.js';
 import { exportAuthorizedInstead, platformsLeftOutNotice } from '../plan/accounts.js';
 import { AccountsDisplay, accountsInterrupts, eachAccount, mostSerious, writeSummary } from './accounts.js';
-import { runSyncOutcome, type SyncOutcome } from './sync.js';
+import { runSyncOutcome, type SyncOutcome, walkCounts } from './sync.js';
 
 /** One account's sync as the summary tells it and --summary records it. */
 interface SyncAccountOutcome extends Omit<SyncOutcome, 'status'> {
@@ -52,6 +52,7 @@ function notStarted(profile: string, sync: SyncPlan, exitCode: ExitCode, reason:
     appid: sync.appid,
     database: sync.database.named,
     followers: 0,
+    walked: 0,
     joined: 0,
     left: 0,
     baseline: false,
@@ -72,13 +73,13 @@ function printSummary(outcomes: readonly SyncAccountOutcome[], reporter: Reporte
 
 function summaryLine(outcome: SyncAccountOutcome): string {
   const into = `into ${escapeText(outcome.database)}`;
-  const seen = `${counted(outcome.followers, 'follower')} this run, ${outcome.joined} joined`;
+  const ofWalk = outcome.walked > outcome.followers ? ` (${grouped(outcome.walked)} of this walk)` : '';
+  const seen = `${counted(outcome.followers, 'follower')} this run${ofWalk}, ${grouped(outcome.joined)} joined`;
   const next = `; the next sync goes on ${outcome.cursor === undefined ? 'from the first page' : `after ${outcome.cursor}`}`;
   switch (outcome.status) {
     case 'complete':
-      return outcome.baseline
-        ? `complete (baseline) ${into}, ${counted(outcome.followers, 'follower')}`
-        : `complete ${into}, ${seen}, ${outcome.left} left`;
+      if (!outcome.baseline) return `complete ${into}, ${walkCounts(outcome)}`;
+      return `complete (baseline) ${into}, ${counted(outcome.walked, 'follower')}${outcome.walked > outcome.followers ? ` (${grouped(outcome.followers)} seen by this run)` : ''}`;
     case 'stopped':
       return `stopped early ${into}, ${seen}${next}`;
     case 'not-started':
