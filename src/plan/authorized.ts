@@ -326,6 +326,7 @@ async function credentialsOf(plan: AuthorizedPlan, account: AuthorizedAccount, i
     token: undefined,
     app: async () => undefined,
     account: async () => ({ appid: account.appid }),
+    throughPlatform: true,
   };
 }
 
