@@ -10,7 +10,7 @@ import { resolveSetting, type Credentials, type TokenService } from './credentia
 import { type ExportFlags, type ExportPlan, parseExportValues, planExport } from './export.js';
 import { type AuthorizedTemplateValues, expandAuthorizedTemplate, namesAuthorizedAccount, namesName } from './authorized-names.js';
 import { EXAMPLE_APPID, parseAppid, parsePositiveInteger, parseTokenUrl } from './options.js';
-import { DEFAULT_TIME_ZONE, dateIn, parseTimeZone, selectedProfile } from './profiles.js';
+import { DEFAULT_TIME_ZONE, dateIn, parseTimeZone, selectedProfile, sharedTemplateMessage } from './profiles.js';
 
 /** The export command's flags with --authorized and its token sources. */
 export interface AuthorizedFlags extends AccountsFlags, ComponentFlags {
@@ -126,9 +126,7 @@ export async function planAuthorized(flags: AuthorizedFlags, io: IOStreams): Pro
     if (template === undefined) continue;
     expandAuthorizedTemplate(template.value, sample, template.origin);
     if (!namesAuthorizedAccount(template.value)) {
-      throw usageError(
-        `${template.origin} ${escapeText(template.value)} would be the same file for every account: put {appid} in it ('{appid}-${escapeText(template.value)}').`,
-      );
+      throw usageError(sharedTemplateMessage(template.origin, template.value, '{appid}', '{appid}'));
     }
   }
   const exportFlags: ExportFlags = { ...flags, output: output.value, state: state?.value, profile: undefined, progress: false };
