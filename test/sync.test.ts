@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chmod, readdir, readFile, stat } from 'node:fs/promises';
+import { chmod, chown, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SqlRow } from '../src/out/db/database.js';
 import { openDatabase } from '../src/out/db/open.js';
+import { makeWritableAdvice } from '../src/plan/file-owner.js';
 import { generatedFollowers, type FollowerList } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_TOKEN, type FakeAccount, type FakeApi } from './fake-api/server.js';
 import { configWith, threeAccounts } from './helpers/accounts.js';
@@ -316,6 +317,30 @@ describe('wx-followers sync', () => {
     expect((await stat(readOnly)).size).toBe(size);
     expect(api.calls.length).toBe(callsBefore);
     expect(calls).toBe(2);
+  });
+
+  it('a read-only database of another user names its owner to ask, not a chmod that only the owner could run', async () => {
+    expect(await makeWritableAdvice('/srv/f.db', { uid: 1000 }, 1000)).toBe('Make it writable (chmod u+w /srv/f.db)');
+    expect(await makeWritableAdvice('/srv/f.db', { uid: 0 }, 1000)).toMatch(
+      /^It belongs to (root \(uid 0\)|uid 0), not to this user: ask its owner \(or an administrator\) to make it writable for you, or run as its owner$/,
+    );
+    expect(await makeWritableAdvice('C:\\f.db', { uid: 0 }, null)).toBe("Make it writable (clear Read-only in the file's Properties)");
+    if (process.getuid?.() !== 0 || process.platform !== 'linux') return;
+    // As root, a file of another user (65534, nobody) that the run without root's override cannot write.
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    expect((await sync(api, dir, ['--db', 'theirs.db'])).code).toBe(0);
+    await chown(join(dir, 'theirs.db'), 65534, 65534);
+    await chmod(join(dir, 'theirs.db'), 0o644);
+    const refused = await runCli(['sync', '--base-url', api.url, '--appid', FAKE_APPID, '--db', 'theirs.db'], {
+      env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+      cwd: dir,
+      unprivileged: true,
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^wx-followers: The database theirs\.db \(--db\) is read-only for this user: the sync writes into it\. It belongs to (\S+ )?\(?uid 65534\)?, not to this user: ask its owner/,
+    );
   });
 
   it('--with-info fetches the details of the new and the stale only, in batches of 100, and leaves the rest to the next run when the batchget quota is spent', async () => {
