@@ -228,7 +228,7 @@ describe('wx-followers sync into PostgreSQL', () => {
     ]);
     expect(await server().sql('SELECT COUNT(*)::int AS n FROM wx_followers', [], name)).toEqual([{ n: 300 }]);
     const next = await sync(api, ['--db', server().url(name)]);
-    expect(next.stderr).toMatch(/baseline recorded, 200 followers/);
+    expect(next.stderr).toMatch(/baseline recorded, 500 followers \(200 seen by this run; the walk is complete\)/);
     expect(listCalls(api).at(-3)).toBe(cursor);
     expect(await server().sql('SELECT COUNT(*)::int AS n FROM wx_followers', [], name)).toEqual([{ n: 500 }]);
   });
