@@ -372,7 +372,7 @@ function addChanges(program: Command, io: IOStreams, done: (exitCode: ExitCode) 
     )
     .option(
       '--db <target>',
-      "the database: a SQLite file, or a postgres:// URL (env WX_DB; else config key db, of the profile or the top level; default wx-followers.db)",
+      'the database: a SQLite file, or a postgres:// URL (env WX_DB; else config key db, of the profile or the top level; default wx-followers.db)',
     )
     .option('--appid <appid>', "the account (env WX_APPID; default: the profile's appid, or the database's only account)")
     .option('--profile <name>', "the account of this profile's appid (env WX_PROFILE)")
