@@ -1,5 +1,7 @@
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { errorForErrcode } from '../src/api/errcodes.js';
+import { ExitCode } from '../src/errors.js';
 import { FAKE_APPID, FAKE_SECRET, FAKE_TOKEN, type FakeApi, type Fault, type RecordedCall } from './fake-api/server.js';
 import { generatedFollowers } from './fake-api/followers.js';
 import { cleanEnv, exportFrom, resumeCursor, runCli, tempDir } from './helpers/cli.js';
@@ -217,5 +219,27 @@ describe('errcodes whose advice depends on the endpoint called', () => {
     expect(result.stderr).toMatch(
       /refused the first page of the follower list as if it named another account's OpenID \(errcode 49003.*though it named none/,
     );
+  });
+});
+
+describe("errcodes of a third-party platform's calls, in words with a next step", () => {
+  it.each<[number, RegExp, boolean]>([
+    [61005, /component_verify_ticket has expired.*authorization event URL \(授权事件接收 URL\) every 10 minutes/, true],
+    [61006, /component_verify_ticket is not valid.*authorization event URL/, true],
+    [61011, /does not know this third-party platform.*Check the platform's AppID \(--component-appid, WX_COMPONENT_APPID/, true],
+    [61007, /has not granted the third-party platform the permission this API needs.*function scope 2/, false],
+  ])('%i is exit 3 in words (%s), platform-wide: %s', (errcode, words, platformWide) => {
+    const error = errorForErrcode(errcode, 'errmsg', '/cgi-bin/component/api_get_authorizer_list');
+    expect(error.exitCode).toBe(ExitCode.Credentials);
+    expect(error.message).toMatch(words);
+    expect(error.platformWide).toBe(platformWide);
+  });
+
+  it('50001 from user management, for an account run through the platform, leads with the scope it did not grant', () => {
+    const error = errorForErrcode(50001, 'api unauthorized', '/cgi-bin/tags/get', { throughPlatform: true });
+    expect(error.message).toMatch(
+      /^The API refused \/cgi-bin\/tags\/get to the third-party platform for this account \(errcode 50001: api unauthorized\)\. The list of tags is part of user management, which this account has most likely not granted the platform: its administrator/,
+    );
+    expect(errorForErrcode(50001, 'x', '/cgi-bin/stable_token', { throughPlatform: true }).message).toMatch(/interface permissions/);
   });
 });

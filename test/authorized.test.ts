@@ -223,6 +223,50 @@ describe('export --authorized', () => {
     expect(result.stdout.toString() + result.stderr + summary).not.toMatch(SECRETS);
   });
 
+  it("an account's refusal of user management leads with the scope it did not grant the platform (48001, 61007), each failing alone; 61005 from the platform's list is exit 3 in words", async () => {
+    const [unverified, ungranted, fine] = fiveAuthorizers() as [FakeAuthorizer, FakeAuthorizer, FakeAuthorizer];
+    let ticketExpired = false;
+    const api = await platformApi([unverified, ungranted, fine], {
+      fault: (call) => {
+        if (ticketExpired && call.path === '/cgi-bin/component/api_get_authorizer_list') {
+          return { kind: 'errcode', errcode: 61005, errmsg: 'component ticket is expired' };
+        }
+        const token = call.query.get('access_token') ?? '';
+        if (call.path !== '/cgi-bin/user/get') return undefined;
+        if (token.includes(unverified.appid)) return { kind: 'errcode', errcode: 48001, errmsg: 'api unauthorized' };
+        if (token.includes(ungranted.appid)) return { kind: 'errcode', errcode: 61007, errmsg: 'api is unauthorized to component' };
+        return undefined;
+      },
+    });
+    const dir = await tempDir();
+    const result = await cli(dir, api, ['-o', '{appid}.txt']);
+    expect(result.code).toBe(3);
+    const grant =
+      "its administrator must authorize the platform again with user management \\(用户管理权限, function scope 2\\) ticked, on the platform's authorization page";
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^ {2}${unverified.appid}: failed \\(exit 3\\) after 0 OpenIDs: The API refused /cgi-bin/user/get to the third-party platform for this account \\(errcode 48001: api unauthorized[^)]*\\)\\. ` +
+          `The follower list is part of user management, which this account has most likely not granted the platform: ${grant}.*\\. If it has granted it, the account must also be verified`,
+        'm',
+      ),
+    );
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^ {2}${ungranted.appid}: failed \\(exit 3\\) after 0 OpenIDs: This account has not granted the third-party platform the permission this API needs .*For the follower list, tags and details that is user management: ${grant}`,
+        'm',
+      ),
+    );
+    expect(result.stderr).toMatch(new RegExp(`^ {2}${fine.appid}: done`, 'm'));
+    ticketExpired = true;
+    const expiredDir = await tempDir();
+    const expired = await cli(expiredDir, api, ['-o', '{appid}.txt']);
+    expect(expired.code).toBe(3);
+    expect(expired.stderr).toMatch(
+      /^wx-followers: The third-party platform's component_verify_ticket has expired, so the platform cannot renew its component token \(errcode 61005: component ticket is expired[^)]*\)\. WeChat pushes a fresh component_verify_ticket to the platform's authorization event URL \(授权事件接收 URL\) every 10 minutes/,
+    );
+    expect(await readdir(expiredDir)).toEqual([]);
+  });
+
   it('61004 (this IP off the platform whitelist) starts no other account; a refused component token is exit 3 before any export', async () => {
     const authorizers = fiveAuthorizers().slice(0, 3);
     const [first, second, third] = authorizers as [FakeAuthorizer, FakeAuthorizer, FakeAuthorizer];

@@ -145,6 +145,20 @@ describe('planChanges', () => {
     [{ from: '1969-12-31' }, /--from takes a day as YYYY-MM-DD \(1970 or later\)/],
     [{ from: '2024-05-03', to: '2024-05-02' }, /--from 2024-05-03 is after --to 2024-05-02/],
     [{ from: '1970-01-01', to: '9999-01-01' }, /The period is longer than 36600 days/],
+    [{ since: '100000d' }, /^--since is at most 36600 days \(5228w\); got '100000d'\.$/],
+    [{ since: '99999w' }, /^--since is at most 36600 days \(5228w\); got '99999w'\.$/],
+    [
+      { since: '3000w' },
+      /^--since 3000w would start the period on 1966-11-09, before 1970: give at most --since 19851d \(from 1970-01-01\), or --from\.$/,
+    ],
+    [
+      { to: '1970-01-01' },
+      /^--to 1970-01-01 alone is the 7 days up to it, from 1969-12-26, before 1970: give --from too \(1970-01-01 or later\)\.$/,
+    ],
+    [
+      { from: '2099-01-01' },
+      /^--from 2099-01-01 is after today \(2024-05-07; the period ends today without --to\): the period would have no day\.$/,
+    ],
     [{ format: 'xml' }, /--format must be one of text, csv, ndjson/],
     [{ bom: true }, /--bom goes with --format csv/],
     [{ appid: 'shop' }, /The AppID from --appid does not look like one/],

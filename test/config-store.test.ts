@@ -24,6 +24,7 @@ const VALUES: Record<(typeof CONFIG_KEYS)[number], string> = {
   'component-token-url': 'https://tokens.example/component/{component_appid}',
   'authorizer-token-command': 'platform-tokens authorizer {appid}',
   'authorizer-token-url': 'https://platform.example/authorizer/{appid}/token',
+  db: '/var/lib/wechat/followers.db',
 };
 
 describe('config writes', () => {
@@ -51,12 +52,13 @@ describe('config writes', () => {
   it('from parallel processes lose nothing: four `config set` and a `token` that caches its token, five times over', async () => {
     const api = await fake({ followers: 1 });
     // Not access-token: stored, it would be the token `token` prints, and nothing would be cached.
-    // Not token-command or token-url, nor the platform's keys (component-, authorizer-): four writers beside the token's, as the test has always had.
+    // Not token-command or token-url, nor the platform's keys (component-, authorizer-), nor db: four writers beside the token's, as the test has always had.
     const keys = CONFIG_KEYS.filter(
       (key) =>
         key !== 'access-token' &&
         key !== 'token-command' &&
         key !== 'token-url' &&
+        key !== 'db' &&
         !key.startsWith('component-') &&
         !key.startsWith('authorizer-'),
     );

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 
@@ -16,6 +17,47 @@ describe('--help', () => {
     const result = await runCli(['config', 'set', '--help']);
     expect(result.stdout.toString()).toContain('wx-followers config set secret -   (on a terminal: type or paste it, then Enter)\n');
     expect(result.stdout.toString()).not.toMatch(/Ctrl-D/);
+  });
+});
+
+describe('config --help', () => {
+  // Written out here, not read from the code's list: a key left out of that list shows as missing.
+  const everyKey = [
+    'access-token',
+    'appid',
+    'secret',
+    'base-url',
+    'proxy',
+    'token-command',
+    'token-url',
+    'component-appid',
+    'component-token-command',
+    'component-token-url',
+    'authorizer-token-command',
+    'authorizer-token-url',
+    'db',
+    'default-profile',
+    'output',
+    'state',
+    'time-zone',
+    'token-cache',
+  ];
+
+  it.each([['config'], ['config set']])('%s --help lists every key', async (command) => {
+    const help = (await runCli([...command.split(' '), '--help'])).stdout.toString().replace(/\s+/g, ' ');
+    const listed = /Keys: ([^.]*)\./.exec(help)?.[1] ?? '';
+    expect(everyKey.filter((key) => !new RegExp(`(^|[ ,(])${key}([ ,;)]|$)`).test(listed))).toEqual([]);
+  });
+});
+
+describe('sync --help', () => {
+  it("gives the crontab line both READMEs give, in a named time zone, after the quota's reset at 00:00 China Standard Time", async () => {
+    const help = (await runCli(['sync', '--help'])).stdout.toString();
+    expect(help).toMatch(/\n {4}CRON_TZ=Asia\/Shanghai\n {4}30 0 \* \* \* cd \/srv\/wx && wx-followers sync -q --db followers\.db\n/);
+    for (const readme of ['README.md', 'README.zh-CN.md']) {
+      const text = await readFile(join(import.meta.dirname, '..', readme), 'utf8');
+      expect(text, readme).toContain('\nCRON_TZ=Asia/Shanghai\n30 0 * * * cd /var/lib/wechat && wx-followers sync -q');
+    }
   });
 });
 

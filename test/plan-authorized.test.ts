@@ -9,6 +9,7 @@ import { ExitCode, WxError } from '../src/errors.js';
 import { fileNameOf } from '../src/plan/authorized-names.js';
 import { planAuthorized, type AuthorizedFlags } from '../src/plan/authorized.js';
 import { commandForAppid, refuseWithoutAuthorized } from '../src/plan/authorized-selection.js';
+import { sharedTemplateMessage } from '../src/plan/profiles.js';
 import { tempDir } from './helpers/cli.js';
 import { testStreams } from './helpers/io.js';
 
@@ -92,6 +93,16 @@ describe('planAuthorized', () => {
     [{ authorized: ' , ' }, {}, /--authorized takes AppIDs/],
     [{ output: undefined }, {}, /cannot share stdout/],
     [{ output: 'all.txt' }, {}, /--output all\.txt would be the same file for every account/],
+    [
+      { output: 'p/x.txt' },
+      {},
+      /^--output p\/x\.txt would be the same file for every account: put \{appid\} in the file's name \('p\/\{appid\}-x\.txt'\)\.$/,
+    ],
+    [
+      { output: '/dev/stdout' },
+      {},
+      /^--output \/dev\/stdout would be one output for every account, and several accounts cannot share stdout or a device: give each account a file of its own, with \{appid\} in its name \('\{appid\}-\{date\}\.txt'\)\.$/,
+    ],
     [{ state: 'one.state' }, {}, /--state one\.state would be the same file/],
     [{ output: '{profile}.txt' }, {}, /have no profile/],
     [
@@ -117,6 +128,12 @@ describe('planAuthorized', () => {
 });
 
 describe('around --authorized', () => {
+  it("suggests a shared template's placeholder in the file's name, its folder kept (--profiles' too, Windows' separators)", () => {
+    expect(sharedTemplateMessage('--state', 'C:\\data\\x.state', '{profile} or {appid}', '{profile}')).toBe(
+      "--state C:\\\\data\\\\x.state would be the same file for every account: put {profile} or {appid} in the file's name ('C:\\\\data\\\\{profile}-x.state').",
+    );
+  });
+
   it('refuses its flags on any other export', () => {
     for (const flag of [
       'authorizerTokenCommand',

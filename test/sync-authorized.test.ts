@@ -164,10 +164,10 @@ describe('sync --authorized', () => {
     expect(second.code).toBe(3);
     expect(second.stderr).toContain(
       `wx-followers: 3 of 4 accounts synced:\n` +
-        `  ${shop.appid}: complete into agency.db, 100 followers this run, 0 joined, 0 left\n` +
-        `  ${news.appid}: complete into agency.db, 91 followers this run, 3 joined, 2 left\n` +
+        `  ${shop.appid}: complete into agency.db, 100 followers, 0 joined, 0 left\n` +
+        `  ${news.appid}: complete into agency.db, 91 followers, 3 joined, 2 left\n` +
         `  wx0000000000000000: failed (exit 3) into agency.db, 0 followers this run, 0 joined: wx0000000000000000 is not among the 6 accounts that authorized the platform (component AppID ${FAKE_COMPONENT_APPID}): it never did, withdrew, or the AppID is mistyped. Correct it or remove it from --authorized: \`wx-followers accounts\` lists those that did.\n` +
-        `  ${promo.appid}: complete into agency.db, 30 followers this run, 0 joined, 0 left\n`,
+        `  ${promo.appid}: complete into agency.db, 30 followers, 0 joined, 0 left\n`,
     );
     expect(api.calls.filter((call) => call.path === TOKEN_PATH).length).toBe(tokenCalls);
     expect(await query(db, 'SELECT appid, openid, kind FROM wx_changes ORDER BY appid, kind, openid')).toEqual([

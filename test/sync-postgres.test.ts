@@ -82,7 +82,9 @@ describe('wx-followers sync into PostgreSQL', () => {
     expect(limited.code).toBe(0);
     expect(limited.stderr).toContain(`in ${withoutPassword}: stopped at --limit 150, 150 followers recorded this run`);
     const rest = await sync(api, [], env);
-    expect(rest.stderr).toBe(`wx-followers: ${FAKE_APPID} in ${withoutPassword}: 101 followers, 3 joined, 2 left; the walk is complete.\n`);
+    expect(rest.stderr).toBe(
+      `wx-followers: ${FAKE_APPID} in ${withoutPassword}: the walk is complete: 251 followers (101 seen by this run, 3 joined), 2 left.\n`,
+    );
     const sql = (text: string): Promise<Record<string, unknown>[]> => server().sql(text, [], name);
     const runs =
       'SELECT id::int, walk_id::int, complete, followers::int, joined::int, left_count::int, cursor, stop_reason FROM wx_runs ORDER BY id';
@@ -226,7 +228,7 @@ describe('wx-followers sync into PostgreSQL', () => {
     ]);
     expect(await server().sql('SELECT COUNT(*)::int AS n FROM wx_followers', [], name)).toEqual([{ n: 300 }]);
     const next = await sync(api, ['--db', server().url(name)]);
-    expect(next.stderr).toMatch(/baseline recorded, 200 followers/);
+    expect(next.stderr).toMatch(/baseline recorded, 500 followers \(200 seen by this run; the walk is complete\)/);
     expect(listCalls(api).at(-3)).toBe(cursor);
     expect(await server().sql('SELECT COUNT(*)::int AS n FROM wx_followers', [], name)).toEqual([{ n: 500 }]);
   });

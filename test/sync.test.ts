@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chmod, readdir, readFile, stat } from 'node:fs/promises';
+import { chmod, chown, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SqlRow } from '../src/out/db/database.js';
 import { openDatabase } from '../src/out/db/open.js';
+import { makeWritableAdvice } from '../src/plan/file-owner.js';
 import { changingList, generatedFollowers } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_TOKEN, type FakeAccount, type FakeApi } from './fake-api/server.js';
 import { configWith, threeAccounts } from './helpers/accounts.js';
@@ -59,14 +60,14 @@ describe('wx-followers sync', () => {
     list.set([...second, ...everyone.slice(300, 303)]);
     const next = await sync(api, dir);
     expect(next.code).toBe(0);
-    expect(next.stderr).toBe(`wx-followers: ${FAKE_APPID} in wx-followers.db: 251 followers, 3 joined, 2 left; the walk is complete.\n`);
+    expect(next.stderr).toBe(`wx-followers: ${FAKE_APPID} in wx-followers.db: the walk is complete: 251 followers, 3 joined, 2 left.\n`);
     expect(await query(db, 'SELECT run_id, openid, kind FROM wx_changes ORDER BY kind, openid')).toEqual([
       ...everyone.slice(300, 303).map((openid) => ({ run_id: 2, openid, kind: 'joined' })),
       ...[everyone[10], everyone[100]].map((openid) => ({ run_id: 2, openid, kind: 'left' })),
     ]);
     // The 11th comes back: a new join, first seen still at the baseline.
     list.set([...second, everyone[10] as string]);
-    expect((await sync(api, dir)).stderr).toMatch(/: 249 followers, 1 joined, 3 left; the walk is complete\.\n$/);
+    expect((await sync(api, dir)).stderr).toMatch(/: the walk is complete: 249 followers, 1 joined, 3 left\.\n$/);
     const [back] = await query(db, `SELECT first_seen, joined_at, left_at FROM wx_followers WHERE openid = '${everyone[10]}'`);
     expect(back?.['left_at']).toBeNull();
     expect(Number(back?.['joined_at'])).toBeGreaterThanOrEqual(Number(back?.['first_seen']));
@@ -102,7 +103,7 @@ describe('wx-followers sync', () => {
     expect(budget.stderr).toMatch(/stopped at --max-calls 1, 100 followers recorded this run \(250 of this walk\), 50 joined;/);
     const calls = api.calls.length;
     const last = await sync(api, dir, ['--db', 'f.db']);
-    expect(last.stderr).toMatch(/: 50 followers, 50 joined, 50 left; the walk is complete\.\n$/);
+    expect(last.stderr).toMatch(/: the walk is complete: 300 followers \(50 seen by this run, 50 joined\), 50 left\.\n$/);
     // Each run went on after the cursor the last one committed.
     expect(api.calls.slice(calls).map((call) => call.query.get('next_openid'))).toEqual([everyone[299], everyone[349]]);
     expect(await query(db, 'SELECT walk_id, complete, followers, cursor, stop_reason FROM wx_runs WHERE id > 1')).toEqual([
@@ -127,7 +128,7 @@ describe('wx-followers sync', () => {
     expect(next.code).toBe(0);
     expect(next.stderr).toBe(
       `wx-followers: the API no longer knows ${everyone[99]}, where the walk this run was to continue stopped (that follower left since): walking the list again from its first page.\n` +
-        `wx-followers: ${FAKE_APPID} in f.db: 249 followers, 0 joined, 1 left; the walk is complete.\n`,
+        `wx-followers: ${FAKE_APPID} in f.db: the walk is complete: 249 followers, 0 joined, 1 left.\n`,
     );
     expect(api.calls.slice(calls).map((call) => call.query.get('next_openid'))).toEqual([
       everyone[99],
@@ -149,7 +150,7 @@ describe('wx-followers sync', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toBe(
       "wx-followers: the walk this run was to continue stopped at 'not an openid\\u{1b}[2J', which is not an OpenID (was wx_runs edited?): walking the list again from its first page.\n" +
-        `wx-followers: ${FAKE_APPID} in f.db: 249 followers, 0 joined, 0 left; the walk is complete.\n`,
+        `wx-followers: ${FAKE_APPID} in f.db: the walk is complete: 249 followers, 0 joined, 0 left.\n`,
     );
     expect(api.calls.slice(before).map((call) => call.query.get('next_openid'))).toEqual([
       null,
@@ -195,7 +196,7 @@ describe('wx-followers sync', () => {
     );
     expect(await runsOf(join(dir, 'f.db'))).toEqual([{ cursor: api.followers.at(299), complete: 0, stop_reason: 'Interrupted (SIGINT).' }]);
     const next = await sync(api, dir, ['--db', 'f.db']);
-    expect(next.stderr).toMatch(/baseline recorded, 200 followers/);
+    expect(next.stderr).toMatch(/baseline recorded, 500 followers \(200 seen by this run; the walk is complete\)/);
     expect(listCalls(api).at(-3)).toBe(api.followers.at(299));
   });
 
@@ -251,6 +252,42 @@ describe('wx-followers sync', () => {
     ]);
   });
 
+  it("several accounts: a continued walk is summed up with the walk's followers beside this run's, counts grouped, on stderr and in --summary", async () => {
+    const many = generatedFollowers(4_000);
+    const shopList = changingList(Array.from({ length: 2_000 }, (_, index) => many.at(index)));
+    const [, news] = threeAccounts(120) as [FakeAccount, FakeAccount];
+    const shop: FakeAccount = { appid: `wx${'1'.repeat(16)}`, secret: 'SECRET_OF_SHOP_0123456789', followers: shopList };
+    const api = await fake({ accounts: [shop, news], pageSize: 1_000 });
+    const dir = await tempDir();
+    await configWith(dir, api, [shop, news]);
+    const syncAll = (args: readonly string[]): Promise<CliResult> =>
+      runCli(['sync', '--all-profiles', '--db', 'all.db', '--summary', 'summary.ndjson', ...args], { env: cleanEnv(dir), cwd: dir });
+    expect((await syncAll([])).stderr).toMatch(/\n {2}shop: complete \(baseline\) into all\.db, 2,000 followers\n/);
+    // 800 left, 2,000 joined; the walk is stopped after its first page, then continued.
+    shopList.set(Array.from({ length: 3_200 }, (_, index) => many.at(index + 800)));
+    const limited = await syncAll(['--limit', '1000']);
+    expect(limited.stderr).toContain(
+      `\n  shop: stopped early into all.db, 1,000 followers this run, 0 joined; the next sync goes on after ${many.at(1_799)}\n`,
+    );
+    const rest = await syncAll([]);
+    expect(rest.code).toBe(0);
+    expect(rest.stderr).toMatch(
+      /^wx-followers \[shop\]: wx1{16} in all\.db: the walk is complete: 3,200 followers \(2,200 seen by this run, 2,000 joined\), 800 left\.$/m,
+    );
+    expect(rest.stderr).toMatch(
+      /\nwx-followers: 2 of 2 accounts synced:\n {2}shop: complete into all\.db, 3,200 followers \(2,200 seen by this run, 2,000 joined\), 800 left\n {2}news: complete into all\.db, 120 followers, 0 joined, 0 left\n$/,
+    );
+    const [summary] = (await readFile(join(dir, 'summary.ndjson'), 'utf8')).split('\n');
+    expect(JSON.parse(summary ?? '')).toMatchObject({
+      profile: 'shop',
+      status: 'complete',
+      followers: 2_200,
+      walked: 3_200,
+      joined: 2_000,
+      left: 800,
+    });
+  });
+
   it('refuses a database of a newer schema and a read-only one (exit 2), before any call and leaving them as they were', async () => {
     const api = await fake({ followers: 50 });
     const dir = await tempDir();
@@ -286,6 +323,30 @@ describe('wx-followers sync', () => {
     expect(calls).toBe(2);
   });
 
+  it('a read-only database of another user names its owner to ask, not a chmod that only the owner could run', async () => {
+    expect(await makeWritableAdvice('/srv/f.db', { uid: 1000 }, 1000)).toBe('Make it writable (chmod u+w /srv/f.db)');
+    expect(await makeWritableAdvice('/srv/f.db', { uid: 0 }, 1000)).toMatch(
+      /^It belongs to (root \(uid 0\)|uid 0), not to this user: ask its owner \(or an administrator\) to make it writable for you, or run as its owner$/,
+    );
+    expect(await makeWritableAdvice('C:\\f.db', { uid: 0 }, null)).toBe("Make it writable (clear Read-only in the file's Properties)");
+    if (process.getuid?.() !== 0 || process.platform !== 'linux') return;
+    // As root, a file of another user (65534, nobody) that the run without root's override cannot write.
+    const api = await fake({ followers: 10 });
+    const dir = await tempDir();
+    expect((await sync(api, dir, ['--db', 'theirs.db'])).code).toBe(0);
+    await chown(join(dir, 'theirs.db'), 65534, 65534);
+    await chmod(join(dir, 'theirs.db'), 0o644);
+    const refused = await runCli(['sync', '--base-url', api.url, '--appid', FAKE_APPID, '--db', 'theirs.db'], {
+      env: cleanEnv(dir, { WX_ACCESS_TOKEN: FAKE_TOKEN }),
+      cwd: dir,
+      unprivileged: true,
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^wx-followers: The database theirs\.db \(--db\) is read-only for this user: the sync writes into it\. It belongs to (\S+ )?\(?uid 65534\)?, not to this user: ask its owner/,
+    );
+  });
+
   it('--with-info fetches the details of the new and the stale only, in batches of 100, and leaves the rest to the next run when the batchget quota is spent', async () => {
     const list = changingList(everyone.slice(0, 250));
     const api = await fake({ followers: list, pageSize: 100, dailyQuotas: { '/cgi-bin/user/info/batchget': 2 } });
@@ -302,7 +363,7 @@ describe('wx-followers sync', () => {
     list.set([...everyone.slice(0, 250), ...everyone.slice(390, 393)]);
     const asked = detailsAsked(api).length;
     const next = await sync(api, dir, ['--db', 'f.db', '--with-info', '--lang', 'en']);
-    expect(next.stderr).toMatch(/: 253 followers, 3 joined, 0 left; the walk is complete\. Details fetched for 53 followers\.\n$/);
+    expect(next.stderr).toMatch(/: the walk is complete: 253 followers, 3 joined, 0 left\. Details fetched for 53 followers\.\n$/);
     expect(detailsAsked(api).slice(asked).flat().sort()).toEqual([...everyone.slice(200, 250), ...everyone.slice(390, 393)].sort());
     const [row] = await query(
       db,

@@ -13,6 +13,8 @@ export interface AnswerContext {
   secrets: readonly string[];
   /** ' through the proxy HOST:PORT', or '' without one. */
   via: string;
+  /** The account is run through a third-party platform (export --authorized). */
+  throughPlatform?: boolean;
 }
 
 /** A JSON object, as every answer of the API is. */
@@ -48,7 +50,7 @@ export function parseAnswer(body: Buffer, context: AnswerContext): JsonObject {
     if (typeof errcode !== 'number') {
       throw new WxError(`The API's answer to ${context.path} has an errcode that is not a number.`, ExitCode.Api);
     }
-    throw errorForErrcode(errcode, errmsg, context.path);
+    throw errorForErrcode(errcode, errmsg, context.path, { throughPlatform: context.throughPlatform === true });
   }
   return answer;
 }

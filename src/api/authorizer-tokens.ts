@@ -14,7 +14,7 @@ export interface RefreshedTokensOptions {
 }
 
 /** The errcodes of api_authorizer_token that are this account's alone: the others' tokens come as before. */
-const THIS_ACCOUNT_ONLY = new Set([61003, 61023]);
+const THIS_ACCOUNT_ONLY = new Set([61003, 61007, 61023]);
 
 /**
  * An authorized account's tokens from api_authorizer_token, with the refresh token the platform's

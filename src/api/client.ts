@@ -122,6 +122,8 @@ export interface ApiClientOptions {
    * retries. The next one is not sent: CallBudgetSpent, or the failure a retry was for.
    */
   maxCalls?: number;
+  /** The account is run through a third-party platform: its errcodes are told as the platform's (errorForErrcode). */
+  throughPlatform?: boolean;
 }
 
 export type { JsonObject } from './answers.js';
@@ -278,8 +280,15 @@ export class ApiClient {
       );
     }
     if (statusCode < 200 || statusCode > 299) throw this.#statusFailure(request, statusCode, headers);
-    const { proxy } = this.#options;
-    return parseAnswer(body, { origin: this.origin, path: request.path, headers, secrets: secretsOf(request), via: throughProxy(proxy) });
+    const { proxy, throughPlatform } = this.#options;
+    return parseAnswer(body, {
+      origin: this.origin,
+      path: request.path,
+      headers,
+      secrets: secretsOf(request),
+      via: throughProxy(proxy),
+      throughPlatform: throughPlatform === true,
+    });
   }
 
   /** One request and its answer's body (undefined past MAX_ANSWER_BYTES), within --timeout; a failure is a WxError. */

@@ -5,9 +5,22 @@ interface ErrcodeAdvice {
   what: string;
   exitCode: ExitCode;
   todo: string;
+  /** Every account run through the third-party platform would meet it: a run over them starts no other. */
+  platformWide?: boolean;
 }
 
 const TOKEN_TODO = 'Give a fresh access token.';
+
+/** 61005, 61006: the platform's server renews its component token with the ticket WeChat pushes to it. */
+const VERIFY_TICKET_TODO =
+  "WeChat pushes a fresh component_verify_ticket to the platform's authorization event URL (授权事件接收 URL) every 10 minutes, " +
+  "and the platform's server renews its component token with the latest one: check that the server receives and keeps those pushes " +
+  "(WeChat Open Platform, the platform's development settings), then run again once its component token is renewed.";
+
+/** Where the administrator of an account grants a platform what it asks: an account's own step, whatever the API. */
+const GRANT_USER_MANAGEMENT =
+  "its administrator must authorize the platform again with user management (用户管理权限, function scope 2) ticked, on the platform's authorization page " +
+  '(`wx-followers accounts --with-info` shows which accounts granted it)';
 
 /** What each errcode means to a person, and what they can do about it (shared/wechat-api.md). */
 const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice>([
@@ -61,6 +74,43 @@ const ADVICE: ReadonlyMap<number, ErrcodeAdvice> = new Map<number, ErrcodeAdvice
     },
   ],
   [
+    61005,
+    {
+      what: "The third-party platform's component_verify_ticket has expired, so the platform cannot renew its component token",
+      exitCode: ExitCode.Credentials,
+      todo: VERIFY_TICKET_TODO,
+      platformWide: true,
+    },
+  ],
+  [
+    61006,
+    {
+      what: "The third-party platform's component_verify_ticket is not valid, so the platform cannot renew its component token",
+      exitCode: ExitCode.Credentials,
+      todo: VERIFY_TICKET_TODO,
+      platformWide: true,
+    },
+  ],
+  [
+    61007,
+    {
+      what: 'This account has not granted the third-party platform the permission this API needs',
+      exitCode: ExitCode.Credentials,
+      todo: `For the follower list, tags and details that is user management: ${GRANT_USER_MANAGEMENT}.`,
+    },
+  ],
+  [
+    61011,
+    {
+      what: 'The API does not know this third-party platform (invalid component)',
+      exitCode: ExitCode.Credentials,
+      todo:
+        "Check the platform's AppID (--component-appid, WX_COMPONENT_APPID or the config key component-appid) on the WeChat Open Platform, " +
+        "and that the component token command or URL gives that platform's token.",
+      platformWide: true,
+    },
+  ],
+  [
     45009,
     {
       what: "The account's daily quota for this API is spent",
@@ -109,12 +159,16 @@ export function isTokenRefusal(errcode: number | undefined): boolean {
 
 /**
  * The WxError of an errcode that `path` (the request's path, never its query) answered: what it
- * means and what to do, for the endpoint called where that differs (48001, 50001, 49003).
+ * means and what to do, for the endpoint called where that differs (48001, 50001, 49003), and for
+ * an account run through a third-party platform (`throughPlatform`) where that differs.
  */
-export function errorForErrcode(errcode: number, errmsg: string, path: string): WxError {
+export function errorForErrcode(errcode: number, errmsg: string, path: string, account: { throughPlatform?: boolean } = {}): WxError {
   if (errcode === 40164) return notWhitelisted(errmsg);
   if (errcode === 61004) return platformNotWhitelisted(errmsg);
-  const advice = endpointAdvice(errcode, path) ?? ADVICE.get(errcode);
+  const advice =
+    (account.throughPlatform === true ? platformAccountAdvice(errcode, path) : undefined) ??
+    endpointAdvice(errcode, path) ??
+    ADVICE.get(errcode);
   const detail = errcodeDetail(errcode, errmsg);
   if (advice === undefined) {
     return new WxError(`The WeChat API refused the call (${detail}).`, ExitCode.Api, { errcode, errmsg });
@@ -123,7 +177,25 @@ export function errorForErrcode(errcode: number, errmsg: string, path: string): 
     errcode,
     errmsg,
     retry: RETRIES.get(errcode),
+    ...(advice.platformWide === true ? { platformWide: true } : {}),
   });
+}
+
+/**
+ * 48001 or 50001 from user management for an account run through a third-party platform: most
+ * often the scope the account did not grant the platform, which only its administrator can give;
+ * verification comes second.
+ */
+function platformAccountAdvice(errcode: number, path: string): ErrcodeAdvice | undefined {
+  const api = USER_MANAGEMENT.get(path);
+  if ((errcode !== 48001 && errcode !== 50001) || api === undefined) return undefined;
+  return {
+    what: `The API refused ${path} to the third-party platform for this account`,
+    exitCode: ExitCode.Credentials,
+    todo:
+      `${api} is part of user management, which this account has most likely not granted the platform: ${GRANT_USER_MANAGEMENT}. ` +
+      'If it has granted it, the account must also be verified (认证): unverified subscription accounts cannot call it.',
+  };
 }
 
 /** The endpoints of user management (用户管理), as messages name what they give. */

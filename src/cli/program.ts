@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { ConfigFlags } from '../plan/config.js';
+import { CONFIG_KEYS_LISTED } from '../plan/config-keys.js';
 import type { DiffFlags } from '../plan/diff.js';
 import type { AuthorizedFlags } from '../plan/authorized.js';
 import type { AuthorizersFlags } from '../plan/authorizers.js';
@@ -173,14 +174,21 @@ Examples:
   $ wx-followers sync --db followers.db --with-info --details-max-age 7d
   $ wx-followers sync --all-profiles --db postgres://wx@db.example/wx
   $ wx-followers sync --profile agency --authorized --db agency.db --summary summary.ndjson
-  crontab: 15 3 * * * cd /srv/wx && wx-followers sync -q --db followers.db`;
+  crontab, nightly after the quota resets at 00:00 China Standard Time, whatever the machine's
+  time zone (CRON_TZ names the zone the line is read in, for cronie and most crons; where cron
+  ignores it, write the hour in the machine's zone: 16:30 on a machine in UTC):
+    CRON_TZ=Asia/Shanghai
+    30 0 * * * cd /srv/wx && wx-followers sync -q --db followers.db`;
 
 /** sync: the follower list kept in a database, with who joined and who left. */
 function addSync(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   const syncCommand = program
     .command('sync')
     .description('Bring a database (SQLite file or PostgreSQL) up to date with the follower list: who follows, who joined, who left.')
-    .option('--db <target>', 'a SQLite file, or a postgres:// URL (env WX_DB; config key db of a profile; default: wx-followers.db)')
+    .option(
+      '--db <target>',
+      'a SQLite file, or a postgres:// URL (env WX_DB; config key db, of the profile or the top level; default: wx-followers.db)',
+    )
     .option('--restart', "start a new walk from the list's first page instead of going on with an unfinished one")
     .option('--limit <n>', 'stop after n OpenIDs (the next sync goes on from there)')
     .option('--max-calls <n>', 'stop cleanly (exit 0) before the API call n+1 of this run; the next sync goes on from there')
@@ -387,7 +395,7 @@ function addChanges(program: Command, io: IOStreams, done: (exitCode: ExitCode) 
     )
     .option(
       '--db <target>',
-      "the database: a SQLite file, or a postgres:// URL (env WX_DB; else the profile's db; default wx-followers.db)",
+      'the database: a SQLite file, or a postgres:// URL (env WX_DB; else config key db, of the profile or the top level; default wx-followers.db)',
     )
     .option('--appid <appid>', "the account (env WX_APPID; default: the profile's appid, or the database's only account)")
     .option('--profile <name>', "the account of this profile's appid (env WX_PROFILE)")
@@ -428,9 +436,8 @@ ${examples('wx-followers changes --since 30d', 'wx-followers changes --from 2024
 function addConfig(program: Command, io: IOStreams, done: (exitCode: ExitCode) => void): void {
   const config = program
     .command('config')
-    .description(
-      'Read and change the stored settings (access-token, appid, secret, base-url, proxy, token-command, token-url, component-appid, component-token-command, component-token-url), named profiles of them, and the token cache.',
-    )
+    .summary('Read and change the stored settings, named profiles of them, and the token cache.')
+    .description(`Read and change the stored settings, named profiles of them, and the token cache. Keys: ${CONFIG_KEYS_LISTED}.`)
     .option('--profile <name>', 'act on this profile (made by its first set) instead of the settings outside any profile')
     .addHelpText(
       'after',
@@ -458,11 +465,11 @@ function addConfigChanges(
     .option('--profile <name>', 'store it in this profile; a profile also takes output, state and time-zone')
     .addHelpText(
       'after',
-      examples(
+      `\nKeys: ${CONFIG_KEYS_LISTED}.\n${examples(
         'wx-followers config set appid wx1234567890abcdef',
         'wx-followers config set secret -   (on a terminal: type or paste it, then Enter)',
         "wx-followers config set --profile shop output 'exports/{profile}-{date}.txt'",
-      ),
+      )}`,
     )
     .action(async (key: string, value: string, options: { profile?: string }) => {
       done(await runConfigAction({ action: 'set', key, value, profile: profileOf(options) }, io));

@@ -5,38 +5,28 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ExitCode, WxError, usageError, escapeText, shown } from '../errors.js';
 import { FileLock, lockHolder } from './lock.js';
 import { replaceFileAtomically } from './platform-fs.js';
+import {
+  CONFIG_KEYS_LISTED,
+  CONFIG_KEYS,
+  DEFAULT_PROFILE_KEY,
+  PROFILE_KEYS,
+  TOKEN_CACHE_KEY,
+  type ConfigKey,
+  type ProfileKey,
+} from './config-keys.js';
 
-export const CONFIG_KEYS = [
-  'access-token',
-  'appid',
-  'secret',
-  'base-url',
-  'proxy',
-  'token-command',
-  'token-url',
-  // A third-party platform's (`wx-followers accounts`): its component AppID and where its component token comes from.
-  'component-appid',
-  'component-token-command',
-  'component-token-url',
-  // Where `export --authorized` takes each authorized account's token: the platform's server, {appid} saying whose.
-  'authorizer-token-command',
-  'authorizer-token-url',
-] as const;
-export type ConfigKey = (typeof CONFIG_KEYS)[number];
-
-/**
- * What a profile holds besides every key of CONFIG_KEYS (so that a setting added there joins
- * profiles with nothing more): where its export goes when -o and --state are not given, the
- * time zone of its {date}, and the database its sync writes when --db is not given. The top level has none of them: it is one account's settings as before.
- */
-export const PROFILE_ONLY_KEYS = ['output', 'state', 'time-zone', 'db'] as const;
-export type ProfileKey = ConfigKey | (typeof PROFILE_ONLY_KEYS)[number];
-export const PROFILE_KEYS: readonly ProfileKey[] = [...CONFIG_KEYS, ...PROFILE_ONLY_KEYS];
+export {
+  CONFIG_KEYS,
+  DEFAULT_PROFILE_KEY,
+  PROFILE_KEYS,
+  PROFILE_ONLY_KEYS,
+  TOKEN_CACHE_KEY,
+  type ConfigKey,
+  type ProfileKey,
+} from './config-keys.js';
 
 /** Where the named profiles are kept: an object keyed by name, each an object of ProfileKey. */
 const PROFILES_KEY = 'profiles';
-/** The profile a command uses when none is selected; unset, the top-level keys are used as before. */
-export const DEFAULT_PROFILE_KEY = 'default-profile';
 
 /**
  * A profile's name goes into file names ({profile} in -o and --state) and messages: letters,
@@ -73,12 +63,6 @@ export function isSecretKey(key: ProfileKey): boolean {
   return SECRET_KEYS.has(key);
 }
 
-/**
- * Where stable tokens are kept between runs, one per AppID, each with a fingerprint of the
- * AppSecret it was got with; `config unset token-cache` clears it.
- */
-export const TOKEN_CACHE_KEY = 'token-cache';
-
 interface CachedToken {
   accessToken: string;
   /** Milliseconds since the epoch. */
@@ -93,7 +77,7 @@ export interface TokenOwner {
 
 export function parseConfigKey(key: string): ConfigKey {
   if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-    throw usageError(`Unknown config key '${shown(key)}'. The keys are: ${CONFIG_KEYS.join(', ')}.`);
+    throw usageError(`Unknown config key '${shown(key)}'. The keys are: ${CONFIG_KEYS_LISTED}.`);
   }
   return key as ConfigKey;
 }
@@ -101,7 +85,7 @@ export function parseConfigKey(key: string): ConfigKey {
 /** A key `config --profile NAME` takes: every config key, and those only a profile holds. */
 export function parseProfileKey(key: string, profile: string): ProfileKey {
   if (!(PROFILE_KEYS as readonly string[]).includes(key)) {
-    throw usageError(`Unknown key '${shown(key)}' for profile ${profile}. The keys of a profile are: ${PROFILE_KEYS.join(', ')}.`);
+    throw usageError(`Unknown key '${shown(key)}' for profile ${profile}. The keys are: ${CONFIG_KEYS_LISTED}.`);
   }
   return key as ProfileKey;
 }

@@ -4,7 +4,7 @@ import { escapeText, shown, usageError, WxError } from '../errors.js';
 import { openConfigStore, parseProfileName, type ConfigStore } from '../out/config-store.js';
 import { parsePositiveInteger } from './options.js';
 import { planExport, profilePaths, type ExportFlags, type ExportPlan } from './export.js';
-import { existingProfile, isPlatformProfile, namesAnAccount } from './profiles.js';
+import { existingProfile, isPlatformProfile, namesAnAccount, sharedTemplateMessage } from './profiles.js';
 
 /** The export command's flags with those that choose several accounts. */
 export interface AccountsFlags extends ExportFlags {
@@ -203,9 +203,7 @@ function checkTemplates(flags: AccountsFlags, paths: readonly AccountPaths[]): v
     [flags.state, '--state'],
   ] as const) {
     if (template !== undefined && !namesAnAccount(template)) {
-      throw usageError(
-        `${flag} ${escapeText(template)} would be the same file for every account: put {profile} or {appid} in it (${flag} '${escapeText(template)}' -> '{profile}-${escapeText(template)}').`,
-      );
+      throw usageError(sharedTemplateMessage(flag, template, '{profile} or {appid}', '{profile}'));
     }
   }
   const toStdout = paths.find((each) => each.output === undefined);

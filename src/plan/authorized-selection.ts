@@ -238,6 +238,7 @@ export async function authorizedConnection(
     token: undefined,
     app: async () => undefined,
     account: async () => ({ appid: account.appid }),
+    throughPlatform: true,
   };
   return { ...transport, credentials };
 }

@@ -1,5 +1,5 @@
 import type { IOStreams } from '../console/streams.js';
-import { escapeText, usageError, WxError } from '../errors.js';
+import { usageError, WxError } from '../errors.js';
 import type { StoredSettings } from '../out/config-store.js';
 import { type AccountPlan, type AccountsFlags, type AccountsPlan, checkFilesApart } from './accounts.js';
 import {
@@ -12,7 +12,7 @@ import {
 import { type ExportFlags, type ExportPlan, parseExportValues, planExport } from './export.js';
 import { type AuthorizedTemplateValues, expandAuthorizedTemplate, namesAuthorizedAccount, namesName } from './authorized-names.js';
 import { EXAMPLE_APPID } from './options.js';
-import { DEFAULT_TIME_ZONE, dateIn, parseTimeZone } from './profiles.js';
+import { DEFAULT_TIME_ZONE, dateIn, parseTimeZone, sharedTemplateMessage } from './profiles.js';
 
 /** The export command's flags with --authorized and its token sources. */
 export interface AuthorizedFlags extends AccountsFlags, AuthorizedSelectionFlags {}
@@ -66,9 +66,7 @@ export async function planAuthorized(flags: AuthorizedFlags, io: IOStreams): Pro
     if (template === undefined) continue;
     expandAuthorizedTemplate(template.value, sample, template.origin);
     if (!namesAuthorizedAccount(template.value)) {
-      throw usageError(
-        `${template.origin} ${escapeText(template.value)} would be the same file for every account: put {appid} in it ('{appid}-${escapeText(template.value)}').`,
-      );
+      throw usageError(sharedTemplateMessage(template.origin, template.value, '{appid}', '{appid}'));
     }
   }
   const exportFlags: ExportFlags = { ...flags, output: output.value, state: state?.value, profile: undefined, progress: false };

@@ -159,20 +159,35 @@ function parsePeriod(flags: ChangesFlags, today: number, utcOffsetSeconds: numbe
     fromDay = flags.from === undefined ? toDay - DEFAULT_DAYS + 1 : parseDay('--from', flags.from);
   }
   if (fromDay > toDay) {
-    throw usageError(`--from ${dateOfDay(fromDay)} is after --to ${dateOfDay(toDay)}: the period would have no day.`);
+    const end = flags.to === undefined ? `today (${dateOfDay(toDay)}; the period ends today without --to)` : `--to ${dateOfDay(toDay)}`;
+    throw usageError(`--from ${dateOfDay(fromDay)} is after ${end}: the period would have no day.`);
   }
   if (toDay - fromDay + 1 > MAX_DAYS) throw usageError(`The period is longer than ${MAX_DAYS} days: check --from and --to.`);
+  if (fromDay < 0) throw usageError(beforeEpoch(flags, fromDay, today));
   return { fromDay, toDay, utcOffsetSeconds };
+}
+
+/**
+ * A period that --since or --to alone would start before 1970, where --from may not: no day of
+ * the database is that old, and the days before it have no date the queries can hold.
+ */
+function beforeEpoch(flags: ChangesFlags, fromDay: number, today: number): string {
+  const start = `${dateOfDay(fromDay)}, before 1970`;
+  if (flags.since !== undefined) {
+    return `--since ${shown(flags.since.trim())} would start the period on ${start}: give at most --since ${today + 1}d (from 1970-01-01), or --from.`;
+  }
+  return `--to ${shown(flags.to?.trim() ?? '')} alone is the ${DEFAULT_DAYS} days up to it, from ${start}: give --from too (1970-01-01 or later).`;
 }
 
 /** Days back from today, today included: 7d, 2w. */
 function parseSince(value: string): number {
-  const match = /^([1-9][0-9]{0,4})([dw])$/.exec(value.trim());
+  const match = /^([1-9][0-9]*)([dw])$/.exec(value.trim());
   if (match === null) {
     throw usageError(`--since takes a number of days or weeks, such as 7d or 2w; got '${shown(value)}'.`);
   }
+  // One bound for days and weeks alike, however many digits: a number this large is no typo of a length.
   const days = Number(match[1]) * (match[2] === 'w' ? 7 : 1);
-  if (days > MAX_DAYS) throw usageError(`--since is at most ${MAX_DAYS} days; got '${shown(value)}'.`);
+  if (days > MAX_DAYS) throw usageError(`--since is at most ${MAX_DAYS} days (${Math.floor(MAX_DAYS / 7)}w); got '${shown(value)}'.`);
   return days;
 }
 

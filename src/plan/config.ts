@@ -106,7 +106,7 @@ function storedKey(key: string, profile: string | undefined): StoredKey {
   return topLevelKey(key);
 }
 
-/** A key outside any profile: a config key; output, state and time-zone are told where they belong. */
+/** A key outside any profile: a config key (db too: a single account's database); output, state and time-zone are told where they belong. */
 function topLevelKey(key: string): ProfileKey {
   if ((PROFILE_ONLY_KEYS as readonly string[]).includes(key)) {
     throw usageError(`${key} is a setting of a profile: give --profile NAME (\`wx-followers config --profile NAME set ${key} ...\`).`);

@@ -93,6 +93,11 @@ export interface Credentials {
   app(): Promise<AppCredentials | undefined>;
   /** Which account the run is for, as far as it can be told before any call (what a --state file records). */
   account(): Promise<AccountId>;
+  /**
+   * The account is run through a third-party platform (export --authorized): a refusal of user
+   * management is most likely the scope it did not grant the platform, and messages say so first.
+   */
+  throughPlatform?: boolean;
 }
 
 /**

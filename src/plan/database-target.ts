@@ -10,6 +10,7 @@ import type { StoredSettings } from '../out/config-store.js';
 import { accountLockPath, isPostgresTarget, readSchemaVersion } from '../out/db/open.js';
 import { checkSchemaVersion } from '../out/db/migrate.js';
 import { parsePostgresUrl } from '../out/db/postgres-target.js';
+import { makeWritableAdvice } from './file-owner.js';
 
 const DEFAULT_DATABASE = 'wx-followers.db';
 
@@ -143,7 +144,7 @@ async function checkDatabaseFile(path: string, origin: string, writing: boolean)
   if (!writing) return link;
   if (link !== undefined && !(await allowed(path, constants.R_OK | constants.W_OK))) {
     throw usageError(
-      `The database ${named} is read-only for this user: the sync writes into it. Make it writable (chmod u+w ${escapeText(path)}), or give --db another database.`,
+      `The database ${named} is read-only for this user: the sync writes into it. ${await makeWritableAdvice(path, link)}, or give --db another database.`,
     );
   }
   if (!(await allowed(folder, constants.W_OK | constants.X_OK))) {

@@ -57,6 +57,21 @@ const PLACEHOLDER = /\{([a-z]*)\}/g;
 const ACCOUNT_PLACEHOLDERS = ['{profile}', '{appid}'] as const;
 
 /**
+ * What to write instead of a template that names no account, when several accounts share it:
+ * the placeholder in the file's name, its folder kept (`p/{appid}-x.txt`, not `{appid}-p/x.txt`,
+ * a folder that does not exist); for stdout or a device, that each account needs a file.
+ */
+export function sharedTemplateMessage(origin: string, template: string, placeholders: string, example: string): string {
+  const given = `${origin} ${escapeText(template)}`;
+  if (/^(\/dev\/|\/proc\/self\/fd\/)/.test(template)) {
+    return `${given} would be one output for every account, and several accounts cannot share stdout or a device: give each account a file of its own, with ${placeholders} in its name ('${example}-{date}.txt').`;
+  }
+  const nameStart = Math.max(template.lastIndexOf('/'), template.lastIndexOf('\\')) + 1;
+  const suggested = `${template.slice(0, nameStart)}${example}-${template.slice(nameStart)}`;
+  return `${given} would be the same file for every account: put ${placeholders} in the file's name ('${escapeText(suggested)}').`;
+}
+
+/**
  * A path with {profile}, {appid} and {date} filled in. Any other {word} is refused rather than
  * kept: a mistyped placeholder would otherwise put every account into one file of that name.
  */

@@ -50,7 +50,7 @@ export function connect(plan: ConnectionPlan, reporter: Reporter, hooks: Connect
       : new ProvidedTokens(tokenProvider(service, plan, reporter, { retry: retryOf(plan), signal: hooks.signal }), (secret) =>
           reporter.addSecret(secret),
         );
-  const client = openClient(plan, tokens, reporter, hooks);
+  const client = openClient(plan, tokens, reporter, { ...hooks, throughPlatform: plan.credentials.throughPlatform === true });
   return { client, tokens };
 }
 
@@ -80,7 +80,12 @@ function announceTransport(plan: TransportPlan, reporter: Reporter): void {
 }
 
 /** The client on a planned transport, with its token source. */
-function openClient(plan: TransportPlan, tokens: TokenSource, reporter: Reporter, hooks: ConnectionHooks): ApiClient {
+function openClient(
+  plan: TransportPlan,
+  tokens: TokenSource,
+  reporter: Reporter,
+  hooks: ConnectionHooks & { throughPlatform?: boolean },
+): ApiClient {
   const longWaits = new LongWaitNotice(reporter, plan.delayScale);
   const { onWait, waitsShown, ...clientHooks } = hooks;
   return new ApiClient({

@@ -1,13 +1,13 @@
 import type { SharedInterrupts } from '../console/interrupts.js';
 import { AccountReporter, type Reporter } from '../console/report.js';
 import { signalExitCode, type IOStreams } from '../console/streams.js';
-import { counted, escapeText, ExitCode } from '../errors.js';
+import { counted, escapeText, ExitCode, grouped } from '../errors.js';
 import { platformsLeftOutNotice, syncAuthorizedInstead } from '../plan/accounts.js';
 import { planSyncAuthorizedAccounts, type SyncAuthorizedPlan } from '../plan/sync-authorized.js';
 import type { SyncAccountsPlan } from '../plan/sync.js';
 import { AccountsDisplay, accountsInterrupts, eachAccount, labelOf, mostSerious, untilPlatformFails, writeSummary } from './accounts.js';
 import { runAuthorizedAccounts } from './authorized-accounts.js';
-import { runSyncOutcome, type SyncOutcome } from './sync.js';
+import { runSyncOutcome, type SyncOutcome, walkCounts } from './sync.js';
 
 /** One account's sync as the summary tells it and --summary records it. */
 interface SyncAccountOutcome extends Omit<SyncOutcome, 'status' | 'platformWide'> {
@@ -51,6 +51,7 @@ export async function runSyncAuthorized(plan: SyncAuthorizedPlan, io: IOStreams,
       exitCode,
       database: plan.database.named,
       followers: 0,
+      walked: 0,
       joined: 0,
       left: 0,
       baseline: false,
@@ -111,6 +112,7 @@ function notStarted({ profile, sync }: PlannedSync, exitCode: ExitCode, reason: 
     appid: sync.appid,
     database: sync.database.named,
     followers: 0,
+    walked: 0,
     joined: 0,
     left: 0,
     baseline: false,
@@ -130,14 +132,14 @@ function printSummary(outcomes: readonly SyncAccountOutcome[], reporter: Reporte
 }
 function summaryLine(outcome: SyncAccountOutcome): string {
   const into = `into ${escapeText(outcome.database)}`;
-  const seen = `${counted(outcome.followers, 'follower')} this run, ${outcome.joined} joined`;
+  const ofWalk = outcome.walked > outcome.followers ? ` (${grouped(outcome.walked)} of this walk)` : '';
+  const seen = `${counted(outcome.followers, 'follower')} this run${ofWalk}, ${grouped(outcome.joined)} joined`;
   // Without a cursor the next sync starts the walk afresh: nothing to go on from (nor, for an account that failed before its sync, to say).
   const next = outcome.cursor === undefined ? '' : `; the next sync goes on after ${outcome.cursor}`;
   switch (outcome.status) {
     case 'complete':
-      return outcome.baseline
-        ? `complete (baseline) ${into}, ${counted(outcome.followers, 'follower')}`
-        : `complete ${into}, ${seen}, ${outcome.left} left`;
+      if (!outcome.baseline) return `complete ${into}, ${walkCounts(outcome)}`;
+      return `complete (baseline) ${into}, ${counted(outcome.walked, 'follower')}${outcome.walked > outcome.followers ? ` (${grouped(outcome.followers)} seen by this run)` : ''}`;
     case 'stopped':
       return `stopped early ${into}, ${seen}${next}`;
     case 'not-started':

@@ -30,6 +30,8 @@ export interface SyncOutcome {
   database: string;
   /** OpenIDs this run saw, those joined, and those the end of the walk found gone. */
   followers: number;
+  /** OpenIDs the walk saw, this run's and its earlier runs' (a walk continued): the account's followers once it is complete. */
+  walked: number;
   joined: number;
   left: number;
   /** The walk was the account's baseline: no changes recorded. */
@@ -266,6 +268,7 @@ function outcomeOf(
     appid: plan.appid,
     database: plan.database.named,
     followers: tally.followers,
+    walked: walkedOf(held),
     joined: tally.joined,
     left: tally.left,
     baseline: held.run?.baseline ?? false,
@@ -287,14 +290,43 @@ function summaryLine(plan: SyncPlan, held: Held): string {
   const { tally } = held;
   const where = `${plan.appid} in ${plan.database.shown}`;
   const details = plan.details === undefined ? '' : ` Details fetched for ${counted(tally.details, 'follower')}.`;
+  const counts = { walked: walkedOf(held), ...tally };
   if (held.ending === 'complete') {
     if (held.run?.baseline === true) {
-      return `wx-followers: ${where}: baseline recorded, ${counted(tally.followers, 'follower')} (the walk is complete); joins and leaves are counted from the next sync.${details}`;
+      return `wx-followers: ${where}: baseline recorded, ${baselineCounts(counts)}; joins and leaves are counted from the next sync.${details}`;
     }
-    return `wx-followers: ${where}: ${counted(tally.followers, 'follower')}, ${tally.joined} joined, ${tally.left} left; the walk is complete.${details}`;
+    return `wx-followers: ${where}: the walk is complete: ${walkCounts(counts)}.${details}`;
   }
   const at = held.ending === 'limit' ? `stopped at --limit ${plan.limit}` : `stopped at --max-calls ${plan.maxCalls}`;
   return `wx-followers: ${where}: ${at}, ${stopped(held)}${details}`;
+}
+
+/** OpenIDs the walk saw: those of its earlier runs (a walk continued) and this run's. */
+function walkedOf(held: Held): number {
+  return (held.run?.walkedBefore ?? 0) + held.tally.followers;
+}
+
+interface WalkCounts {
+  walked: number;
+  followers: number;
+  joined: number;
+  left: number;
+}
+
+/**
+ * A complete walk's followers (the account's now), and this run's part of them when earlier runs
+ * of the walk saw the rest, so that a continued walk's 2,000 are not read as the account's size.
+ */
+export function walkCounts({ walked, followers, joined, left }: WalkCounts): string {
+  const thisRun =
+    walked > followers ? ` (${grouped(followers)} seen by this run, ${grouped(joined)} joined)` : `, ${grouped(joined)} joined`;
+  return `${counted(walked, 'follower')}${thisRun}, ${grouped(left)} left`;
+}
+
+/** A complete baseline's followers, and this run's part when it continued the walk. */
+function baselineCounts({ walked, followers }: Pick<WalkCounts, 'walked' | 'followers'>): string {
+  const thisRun = walked > followers ? `${grouped(followers)} seen by this run; ` : '';
+  return `${counted(walked, 'follower')} (${thisRun}the walk is complete)`;
 }
 
 /**
@@ -302,9 +334,8 @@ function summaryLine(plan: SyncPlan, held: Held): string {
  * credentials are put right, and not at all for an account that withdrew from the platform.
  */
 function stopped(held: Held, goingOn: GoingOn = 'again'): string {
-  const walked = (held.run?.walkedBefore ?? 0) + held.tally.followers;
   const at = held.tally.cursor === undefined ? 'from the first page' : `after ${held.tally.cursor}`;
-  const recorded = `${counted(held.tally.followers, 'follower')} recorded this run (${grouped(walked)} of this walk), ${held.tally.joined} joined; nobody is marked as left until a walk is complete.`;
+  const recorded = `${counted(held.tally.followers, 'follower')} recorded this run (${grouped(walkedOf(held))} of this walk), ${grouped(held.tally.joined)} joined; nobody is marked as left until a walk is complete.`;
   if (goingOn === 'never') return recorded;
   return `${recorded} ${goingOn === 'once-put-right' ? `Once that is put right, the next sync goes on ${at}` : `The next sync goes on ${at}`}.`;
 }
