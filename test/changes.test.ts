@@ -6,7 +6,7 @@
 import { chmod, link, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode, WxError } from '../src/errors.js';
+import { ExitCode } from '../src/errors.js';
 import { FollowerStore } from '../src/out/db/follower-store.js';
 import { migrate } from '../src/out/db/migrate.js';
 import { openDatabase } from '../src/out/db/open.js';
@@ -15,7 +15,7 @@ import { runChanges } from '../src/run/changes.js';
 import { netChart } from '../src/out/net-chart.js';
 import { BIN, cleanEnv, onLinux, runCli, runProcess, tempDir } from './helpers/cli.js';
 import { addRun, at, createFollowerDb, NEWS, SHOP, WEEK_TABLE, writeFixture } from './helpers/follower-db.js';
-import { testStreams } from './helpers/io.js';
+import { testStreams, usageOf } from './helpers/io.js';
 
 /** 2024-05-07 12:00 UTC: "today" of the plans below. */
 const NOW = new Date('2024-05-07T12:00:00Z');
@@ -39,13 +39,7 @@ async function plan(flags: ChangesFlags, env: NodeJS.ProcessEnv = {}, config?: o
 }
 
 async function usageMessage(flags: ChangesFlags, env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const error = await plan(flags, env).then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(WxError);
-  expect((error as WxError).exitCode).toBe(ExitCode.Usage);
-  return (error as WxError).message;
+  return usageOf(plan(flags, env));
 }
 
 /** Days since 1970 of a UTC date. */

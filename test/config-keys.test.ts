@@ -5,22 +5,15 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, WxError } from '../src/errors.js';
 import { planConfig, type ConfigFlags } from '../src/plan/config.js';
 import { planSync } from '../src/plan/sync.js';
 import { tempDir } from './helpers/cli.js';
-import { testStreams } from './helpers/io.js';
+import { testStreams, usageOf } from './helpers/io.js';
 
 const APPID = 'wx1234567890abcdef';
 
 async function refusal(flags: ConfigFlags, dir: string): Promise<string> {
-  const error = await planConfig(flags, testStreams({ WX_FOLLOWERS_CONFIG_DIR: dir, HOME: dir })).then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(WxError);
-  expect((error as WxError).exitCode).toBe(ExitCode.Usage);
-  return (error as WxError).message;
+  return usageOf(planConfig(flags, testStreams({ WX_FOLLOWERS_CONFIG_DIR: dir, HOME: dir })));
 }
 
 describe('config keys', () => {

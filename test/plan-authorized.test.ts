@@ -5,13 +5,12 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, WxError } from '../src/errors.js';
 import { fileNameOf } from '../src/plan/authorized-names.js';
 import { planAuthorized, type AuthorizedFlags } from '../src/plan/authorized.js';
 import { commandForAppid, refuseWithoutAuthorized } from '../src/plan/authorized-selection.js';
 import { sharedTemplateMessage } from '../src/plan/profiles.js';
 import { tempDir } from './helpers/cli.js';
-import { testStreams } from './helpers/io.js';
+import { testStreams, usageOf } from './helpers/io.js';
 
 const PLATFORM_ENV = { WX_COMPONENT_APPID: 'wxc0c0c0c0c0c0c0c0', WX_COMPONENT_TOKEN_URL: 'https://platform.example/component-token' };
 
@@ -25,13 +24,7 @@ async function plan(flags: Partial<AuthorizedFlags>, env: NodeJS.ProcessEnv = PL
 }
 
 async function usageMessage(flags: Partial<AuthorizedFlags>, env: NodeJS.ProcessEnv = PLATFORM_ENV): Promise<string> {
-  const error = await plan(flags, env).then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(WxError);
-  expect((error as WxError).exitCode).toBe(ExitCode.Usage);
-  return (error as WxError).message;
+  return usageOf(plan(flags, env));
 }
 
 describe('planAuthorized', () => {

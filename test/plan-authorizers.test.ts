@@ -6,10 +6,9 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, WxError } from '../src/errors.js';
 import { planAuthorizers, type AuthorizersFlags } from '../src/plan/authorizers.js';
 import { tempDir } from './helpers/cli.js';
-import { testStreams } from './helpers/io.js';
+import { testStreams, usageOf } from './helpers/io.js';
 
 const APPID = 'wxc0c0c0c0c0c0c0c0';
 
@@ -24,13 +23,7 @@ async function plan(flags: AuthorizersFlags, env: NodeJS.ProcessEnv = {}, config
 }
 
 async function usageMessage(flags: AuthorizersFlags, env: NodeJS.ProcessEnv = {}, config?: object): Promise<string> {
-  const error = await plan(flags, env, config).then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(WxError);
-  expect((error as WxError).exitCode).toBe(ExitCode.Usage);
-  return (error as WxError).message;
+  return usageOf(plan(flags, env, config));
 }
 
 describe('planAuthorizers', () => {

@@ -6,10 +6,9 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, WxError } from '../src/errors.js';
 import { planExport, type ExportFlags } from '../src/plan/export.js';
 import { tempDir } from './helpers/cli.js';
-import { testStreams } from './helpers/io.js';
+import { testStreams, usageOf } from './helpers/io.js';
 
 const TOKEN = 'plan-test-token';
 
@@ -20,13 +19,7 @@ async function plan(flags: Partial<ExportFlags>, env: NodeJS.ProcessEnv = {}) {
 }
 
 async function usageMessage(flags: Partial<ExportFlags>, env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const error = await plan(flags, env).then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(WxError);
-  expect((error as WxError).exitCode).toBe(ExitCode.Usage);
-  return (error as WxError).message;
+  return usageOf(plan(flags, env));
 }
 
 describe('planExport', () => {

@@ -6,13 +6,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, WxError } from '../src/errors.js';
 import { planAccounts } from '../src/plan/accounts.js';
 import { planChecks } from '../src/plan/check.js';
 import { planExport } from '../src/plan/export.js';
 import { planSyncAccounts } from '../src/plan/sync.js';
 import { tempDir } from './helpers/cli.js';
-import { testStreams, type TestStreams } from './helpers/io.js';
+import { testStreams, type TestStreams, usageOf } from './helpers/io.js';
 
 const SHOP = { appid: 'wx1111111111111111', secret: 'SECRET_OF_SHOP_0123456789', 'base-url': 'http://127.0.0.1:9' };
 const AGENCY = { 'component-appid': 'wxc0c0c0c0c0c0c0c0', 'component-token-url': 'https://platform.example/component-token' };
@@ -23,16 +22,6 @@ async function streamsWith(profiles: Record<string, object>): Promise<TestStream
   const dir = await tempDir();
   await writeFile(join(dir, 'config.json'), JSON.stringify({ profiles }));
   return testStreams({ WX_FOLLOWERS_CONFIG_DIR: dir, HOME: dir });
-}
-
-async function usageOf(planning: Promise<unknown>): Promise<string> {
-  const error = await planning.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(WxError);
-  expect((error as WxError).exitCode).toBe(ExitCode.Usage);
-  return (error as WxError).message;
 }
 
 describe("a platform's profile among the profiles", () => {

@@ -5,12 +5,11 @@
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, WxError } from '../src/errors.js';
 import { accountLockPath } from '../src/out/db/open.js';
 import { planSyncAuthorized, planSyncAuthorizedAccounts } from '../src/plan/sync-authorized.js';
 import type { SyncFlags } from '../src/plan/sync.js';
 import { tempDir } from './helpers/cli.js';
-import { testStreams } from './helpers/io.js';
+import { testStreams, usageOf } from './helpers/io.js';
 
 const PLATFORM_ENV = { WX_COMPONENT_APPID: 'wxc0c0c0c0c0c0c0c0', WX_COMPONENT_TOKEN_URL: 'https://platform.example/component-token' };
 const SHOP = 'wx1111111111111111';
@@ -30,13 +29,7 @@ async function plan(flags: Partial<SyncFlags>, env: NodeJS.ProcessEnv = PLATFORM
 }
 
 async function usageMessage(flags: Partial<SyncFlags>, env: NodeJS.ProcessEnv = PLATFORM_ENV): Promise<string> {
-  const error = await plan(flags, env).then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(WxError);
-  expect((error as WxError).exitCode).toBe(ExitCode.Usage);
-  return (error as WxError).message;
+  return usageOf(plan(flags, env));
 }
 
 describe('planSyncAuthorized', () => {

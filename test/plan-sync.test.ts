@@ -5,10 +5,9 @@
 import { link, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExitCode, WxError } from '../src/errors.js';
 import { planSync, planSyncAccounts, type SyncFlags } from '../src/plan/sync.js';
 import { tempDir } from './helpers/cli.js';
-import { testStreams } from './helpers/io.js';
+import { testStreams, usageOf } from './helpers/io.js';
 
 const TOKEN = 'plan-test-token';
 const APPID = 'wx1234567890abcdef';
@@ -20,13 +19,7 @@ async function plan(flags: Partial<SyncFlags>, env: NodeJS.ProcessEnv = {}, conf
 }
 
 async function usageMessage(flags: Partial<SyncFlags>, env: NodeJS.ProcessEnv = {}): Promise<string> {
-  const error = await plan(flags, env).then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(WxError);
-  expect((error as WxError).exitCode).toBe(ExitCode.Usage);
-  return (error as WxError).message;
+  return usageOf(plan(flags, env));
 }
 
 describe('planSync', () => {
