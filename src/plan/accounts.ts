@@ -72,13 +72,7 @@ export function selectsAccounts(flags: AccountSelectionFlags): boolean {
  */
 export async function planAccounts(flags: AccountsFlags, io: IOStreams): Promise<AccountsPlan> {
   checkAccountFlags(flags, io.env);
-  const concurrency =
-    parsePositiveInteger(
-      '--accounts-concurrency',
-      flags.accountsConcurrency,
-      MAX_ACCOUNTS_CONCURRENCY,
-      'each account runs its own calls',
-    ) ?? 1;
+  const concurrency = parseAccountsConcurrency(flags.accountsConcurrency);
   const store = await openConfigStore(io.env);
   const { accounts: profiles, platformsLeftOut } = chosenProfiles(flags, store, exportAuthorizedInstead);
   const several = profiles.length > 1;
@@ -95,6 +89,11 @@ export async function planAccounts(flags: AccountsFlags, io: IOStreams): Promise
   const unfinished = accounts.some((account) => account.export.state?.read?.done === false);
   for (const account of accounts) account.doneEarlier = unfinished && account.export.state?.read?.done === true;
   return { accounts, concurrency, summaryPath: flags.summary, progress: flags.progress, quiet: flags.quiet === true, platformsLeftOut };
+}
+
+/** --accounts-concurrency: accounts run at once (1 unless given), within its bound. */
+export function parseAccountsConcurrency(value: string | undefined): number {
+  return parsePositiveInteger('--accounts-concurrency', value, MAX_ACCOUNTS_CONCURRENCY, 'each account runs its own calls') ?? 1;
 }
 
 function checkAccountFlags(flags: AccountsFlags, env: NodeJS.ProcessEnv): void {

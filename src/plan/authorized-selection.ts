@@ -8,11 +8,11 @@ import type { TokenProvider } from '../api/token-sources.js';
 import type { IOStreams } from '../console/streams.js';
 import { escapeText, shown, usageError } from '../errors.js';
 import { configFilePath, type ConfigKey, type StoredSettings } from '../out/config-store.js';
-import { MAX_ACCOUNTS_CONCURRENCY } from './accounts.js';
+import { parseAccountsConcurrency } from './accounts.js';
 import { planComponentConnection, type ComponentConnectionPlan, type ComponentFlags } from './component.js';
 import type { ConnectionFlags, ConnectionPlan } from './connection.js';
 import { resolveSetting, type Credentials, type TokenService } from './credentials.js';
-import { EXAMPLE_APPID, parseAppid, parsePositiveInteger, parseTokenUrl } from './options.js';
+import { EXAMPLE_APPID, parseAppid, parseTokenUrl } from './options.js';
 
 /** The flags that choose a platform's accounts and their tokens, on export and sync alike. */
 export interface AuthorizedSelectionFlags extends ConnectionFlags, ComponentFlags {
@@ -95,13 +95,7 @@ export async function planAuthorizedSelection(
 ): Promise<AuthorizedSelection> {
   checkAuthorizedFlags(flags, io.env);
   const appids = parseAuthorizedAppids(flags.authorized);
-  const concurrency =
-    parsePositiveInteger(
-      '--accounts-concurrency',
-      flags.accountsConcurrency,
-      MAX_ACCOUNTS_CONCURRENCY,
-      'each account runs its own calls',
-    ) ?? 1;
+  const concurrency = parseAccountsConcurrency(flags.accountsConcurrency);
   const platform = await planComponentConnection(flags, io, command);
   const tokens = await authorizerTokenSource(flags, io, async () => platform.store.settings(platform.profile));
   return {

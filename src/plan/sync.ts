@@ -2,7 +2,7 @@ import type { IOStreams } from '../console/streams.js';
 import { shown, usageError, WxError } from '../errors.js';
 import type { DetailsLanguage } from '../openid.js';
 import { openConfigStore, type ConfigStore } from '../out/config-store.js';
-import { checkAccountSelection, chosenProfiles, MAX_ACCOUNTS_CONCURRENCY, syncAuthorizedInstead } from './accounts.js';
+import { checkAccountSelection, chosenProfiles, parseAccountsConcurrency, syncAuthorizedInstead } from './accounts.js';
 import type { AuthorizedSelectionFlags } from './authorized-selection.js';
 import { planConnection, type ConnectionPlan } from './connection.js';
 import { refuseWritesOverDatabase } from './database-outputs.js';
@@ -158,13 +158,7 @@ function parseAge(flag: string, value: string): number {
  */
 export async function planSyncAccounts(flags: SyncFlags, io: IOStreams): Promise<SyncAccountsPlan> {
   checkAccountSelection(flags, io.env);
-  const concurrency =
-    parsePositiveInteger(
-      '--accounts-concurrency',
-      flags.accountsConcurrency,
-      MAX_ACCOUNTS_CONCURRENCY,
-      'each account runs its own calls',
-    ) ?? 1;
+  const concurrency = parseAccountsConcurrency(flags.accountsConcurrency);
   const store = await openConfigStore(io.env);
   const accounts: SyncAccountsPlan['accounts'] = [];
   const synced = new Map<string, string>();
