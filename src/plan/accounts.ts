@@ -42,7 +42,7 @@ export interface AccountsPlan {
   platformsLeftOut?: string[];
 }
 
-export const MAX_ACCOUNTS_CONCURRENCY = 8;
+const MAX_ACCOUNTS_CONCURRENCY = 8;
 
 /** The settings --profiles takes from each profile: given on the command line or in the environment, they would serve every account. */
 const PER_ACCOUNT_FLAGS = [
