@@ -1,0 +1,73 @@
+/**
+ * How a page of the list is matched against the rows a walk expects, and how what a walk saw is
+ * kept: in plain JavaScript, no database. A list comes back in the same order walk after walk, and
+ * wx_followers.id follows the order in which the walks first saw each follower; so a page is mostly
+ * the next rows of the account in id order (less those that left, plus those that joined at its
+ * end), and what a walk saw is a few ranges of ids.
+ */
+
+/** The rows of the account after the last page's, in id order: the followers the page is expected to hold. */
+export interface Window {
+  readonly ids: readonly number[];
+  readonly openids: readonly string[];
+}
+
+export interface PageMatch {
+  /** The ids of the page's OpenIDs found in the window. */
+  readonly seenIds: number[];
+  /** The page's OpenIDs not in the window (joined, back, or out of the list's order), in page order. */
+  readonly unmatched: string[];
+  /** The largest id matched in order: where the next page's window starts; undefined when none matched. */
+  readonly lastId: number | undefined;
+}
+
+/**
+ * Walks the page and the window side by side: an OpenID equal to the window's next row is a match;
+ * any other is looked for in the rest of the window (rows skipped: followers that left), and, when
+ * not there, is unmatched. Linear in the page for a list in the same order as the last walk.
+ */
+export function matchPage(openids: readonly string[], window: Window): PageMatch {
+  const seenIds: number[] = [];
+  const unmatched: string[] = [];
+  let positions: Map<string, number> | undefined;
+  let next = 0;
+  let lastId: number | undefined;
+  for (const openid of openids) {
+    let at = window.openids[next] === openid ? next : -1;
+    if (at < 0) {
+      positions ??= new Map(window.openids.map((windowOpenid, index) => [windowOpenid, index]));
+      at = positions.get(openid) ?? -1;
+    }
+    const id = window.ids[at];
+    if (id === undefined) {
+      unmatched.push(openid);
+      continue;
+    }
+    seenIds.push(id);
+    if (at >= next) {
+      next = at + 1;
+      lastId = id;
+    }
+  }
+  return { seenIds, unmatched, lastId };
+}
+
+/** Ids as the fewest [lo, hi] ranges (inclusive) that hold exactly them. */
+export function idRanges(ids: readonly number[]): [number, number][] {
+  const sorted = Float64Array.from(ids).sort();
+  const ranges: [number, number][] = [];
+  for (const id of sorted) {
+    const last = ranges.at(-1);
+    if (last !== undefined && id <= last[1] + 1) last[1] = Math.max(last[1], id);
+    else ranges.push([id, id]);
+  }
+  return ranges;
+}
+
+/** The window sorted by id, if the engine gave it in another order (SQLite's aggregate keeps its input's order in practice, which no document promises). */
+export function inIdOrder(window: Window): Window {
+  const { ids, openids } = window;
+  if (ids.every((id, index) => index === 0 || (ids[index - 1] ?? id) < id)) return window;
+  const order = ids.map((_, index) => index).sort((a, b) => (ids[a] ?? 0) - (ids[b] ?? 0));
+  return { ids: order.map((index) => ids[index] ?? 0), openids: order.map((index) => openids[index] ?? '') };
+}
