@@ -158,13 +158,15 @@ describe('the follower store (a real SQLite file)', () => {
     ]);
   });
 
-  it('writes pages of 10,000 and more in chunks the engine takes', async () => {
+  it('writes pages of 10,000 and more, and counts a repeated OpenID once', async () => {
     const { db } = await freshDatabase();
     const store = new FollowerStore(db, 'wxaaaaaaaaaaaaaaaa');
     const openids = Array.from({ length: 40_000 }, (_, index) => `o${index}`);
     await walk(store, [openids], 1000);
     const run = await store.beginRun({ restart: false, now: 2000 });
-    expect(await store.savePage(run, { openids: [...openids, 'new1', 'new2'], cursor: 'new2', total: 3 }, 2000)).toEqual({
+    // A page that repeats OpenIDs (one it expected, one new): each counted and joined once.
+    const repeated = [...openids, 'new1', 'o5', 'new2', 'new1'];
+    expect(await store.savePage(run, { openids: repeated, cursor: 'new2', total: 3 }, 2000)).toEqual({
       followers: 40_002,
       joined: 2,
     });

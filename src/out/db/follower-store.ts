@@ -7,7 +7,7 @@
  */
 import type { FollowerInfo } from '../../openid.js';
 import type { Database, DatabaseEngine, SqlRow, SqlValue } from './database.js';
-import { idRanges, inIdOrder, matchPage, type Window } from './walk-window.js';
+import { idRanges, inIdOrder, matchPage, rangesSize, type SeenIds, type Window } from './walk-window.js';
 
 /** One run of one account, as beginRun started it. */
 export interface SyncRun {
@@ -107,14 +107,16 @@ export class FollowerStore {
    * that goes on following is not written at all.
    */
   async savePage(run: SyncRun, page: WalkedPage, now: number): Promise<PageSaved> {
-    // A list that shifts under the walk may repeat an OpenID within a page: one row each.
-    const openids = [...new Set(page.openids)];
+    const { openids } = page;
     return this.#db.transaction(async (tx) => {
       const after = this.#windowAfter ?? (await this.#idOf(tx, run.cursor));
       const window = await this.#window(tx, after, Math.ceil(openids.length * WINDOW_SLACK));
       const match = matchPage(openids, window);
-      const { seenIds, joiners } = await this.#saveUnmatched(tx, match.unmatched, now);
-      const allSeen = [...match.seenIds, ...seenIds];
+      const { seen, joiners } = await this.#saveUnmatched(tx, match.unmatched, now);
+      // A list that shifts under the walk may repeat an OpenID within a page: counted once, as
+      // the ranges hold each id once.
+      const seenRanges = idRanges([...match.seenIds, ...seen.ids], seen.ranges);
+      const followers = rangesSize(seenRanges);
       const joined = run.baseline ? [] : joiners;
       if (joined.length > 0) {
         await tx.query(
@@ -125,19 +127,19 @@ export class FollowerStore {
       await tx.query(`INSERT INTO wx_walk_seen (appid, walk_id, lo, hi) SELECT CAST(? AS TEXT), CAST(? AS BIGINT), ${this.#sql.pairs}`, [
         this.#appid,
         run.walkId,
-        JSON.stringify(idRanges(allSeen)),
+        JSON.stringify(seenRanges),
       ]);
       await tx.query('UPDATE wx_runs SET cursor = ?, total = ?, followers = followers + ?, joined = joined + ? WHERE id = ?', [
         page.cursor,
         page.total ?? null,
-        openids.length,
+        followers,
         joined.length,
         run.id,
       ]);
       // Where the list goes on: after the last row matched in order; when none was (new followers
       // at the end of the list, or a list in another order), after the page's largest id.
-      this.#windowAfter = match.lastId ?? allSeen.reduce((largest, id) => Math.max(largest, id), after);
-      return { followers: openids.length, joined: joined.length };
+      this.#windowAfter = match.lastId ?? Math.max(after, seenRanges.at(-1)?.[1] ?? after);
+      return { followers, joined: joined.length };
     });
   }
 
@@ -171,16 +173,20 @@ export class FollowerStore {
    * follow the list's), looked up when not (out of the list's order, or back after leaving: joined
    * again). Their ids, and the joiners (new or back) in page order.
    */
-  async #saveUnmatched(tx: Database, unmatched: readonly string[], now: number): Promise<{ seenIds: number[]; joiners: string[] }> {
-    if (unmatched.length === 0) return { seenIds: [], joiners: [] };
-    const seenIds = await this.#insertNew(tx, unmatched, now);
-    if (seenIds.length === unmatched.length) return { seenIds, joiners: [...unmatched] };
-    const insertedIds = new Set(seenIds);
+  async #saveUnmatched(tx: Database, unmatched: readonly string[], now: number): Promise<{ seen: SeenIds; joiners: readonly string[] }> {
+    if (unmatched.length === 0) return { seen: { ids: [], ranges: [] }, joiners: [] };
+    const inserted = await this.#insertNew(tx, unmatched, now);
+    if (inserted.count === unmatched.length) return { seen: inserted, joiners: unmatched };
+    const insertedIds = new Set(inserted.ids);
+    const isNew = (row: SqlRow): boolean => {
+      const id = numberOf(row, 'id');
+      return insertedIds.has(id) || inserted.ranges.some(([lo, hi]) => id >= lo && id <= hi);
+    };
     const rows = await tx.query(
       `SELECT f.id, f.openid, f.left_at FROM ${this.#sql.page} CROSS JOIN wx_followers f WHERE f.appid = ? AND f.openid = page.value`,
       [JSON.stringify(unmatched), this.#appid],
     );
-    const found = rows.filter((row) => !insertedIds.has(numberOf(row, 'id')));
+    const found = rows.filter((row) => !isNew(row));
     const back = found.filter((row) => row['left_at'] !== null);
     if (back.length > 0) {
       await tx.query(
@@ -188,29 +194,32 @@ export class FollowerStore {
         [now, JSON.stringify(back.map((row) => numberOf(row, 'id')))],
       );
     }
-    seenIds.push(...found.map((row) => numberOf(row, 'id')));
     const staying = new Set(found.filter((row) => row['left_at'] === null).map((row) => String(row['openid'])));
-    return { seenIds, joiners: unmatched.filter((openid) => !staying.has(openid)) };
+    const seen = { ids: [...inserted.ids, ...found.map((row) => numberOf(row, 'id'))], ranges: inserted.ranges };
+    return { seen, joiners: [...new Set(unmatched.filter((openid) => !staying.has(openid)))] };
   }
 
   /**
    * Inserts those of the OpenIDs that are new (in their order, so that their ids follow the list's);
-   * the ids given. SQLite gives the rows of one statement consecutive ids (no AUTOINCREMENT: each
-   * the largest so far plus one), so that its changes() and last_insert_rowid() say them without
-   * a row back for each; PostgreSQL's identity may interleave with another account's sync, and
-   * returns them.
+   * the ids given, and how many. SQLite gives the rows of one statement consecutive ids (no
+   * AUTOINCREMENT: each the largest so far plus one), so that its changes() and last_insert_rowid()
+   * say them as one range, without a row back for each; PostgreSQL's identity may interleave with
+   * another account's sync, and returns them.
    */
-  async #insertNew(tx: Database, openids: readonly string[], now: number): Promise<number[]> {
+  async #insertNew(tx: Database, openids: readonly string[], now: number): Promise<SeenIds & { count: number }> {
     const insert = `INSERT INTO wx_followers (appid, openid, first_seen, joined_at)
       SELECT CAST(? AS TEXT), page.value, CAST(? AS BIGINT), CAST(? AS BIGINT) FROM ${this.#sql.page} WHERE true ${this.#sql.inPageOrder}
       ON CONFLICT (appid, openid) DO NOTHING`;
     const params = [this.#appid, now, now, JSON.stringify(openids)];
-    if (this.#db.engine === 'postgres') return (await tx.query(`${insert} RETURNING id`, params)).map((row) => numberOf(row, 'id'));
+    if (this.#db.engine === 'postgres') {
+      const ids = (await tx.query(`${insert} RETURNING id`, params)).map((row) => numberOf(row, 'id'));
+      return { ids, ranges: [], count: ids.length };
+    }
     await tx.query(insert, params);
     const [inserted] = await tx.query('SELECT changes() AS count, last_insert_rowid() AS last');
     const count = numberOf(inserted, 'count');
     const last = numberOf(inserted, 'last');
-    return Array.from({ length: count }, (_, index) => last - count + 1 + index);
+    return { ids: [], ranges: count > 0 ? [[last - count + 1, last]] : [], count };
   }
 
   /**

@@ -27,6 +27,7 @@ export interface PageMatch {
  * not there, is unmatched. Linear in the page for a list in the same order as the last walk.
  */
 export function matchPage(openids: readonly string[], window: Window): PageMatch {
+  if (window.ids.length === 0) return { seenIds: [], unmatched: [...openids], lastId: undefined };
   const seenIds: number[] = [];
   const unmatched: string[] = [];
   let positions: Map<string, number> | undefined;
@@ -52,16 +53,37 @@ export function matchPage(openids: readonly string[], window: Window): PageMatch
   return { seenIds, unmatched, lastId };
 }
 
-/** Ids as the fewest [lo, hi] ranges (inclusive) that hold exactly them. */
-export function idRanges(ids: readonly number[]): [number, number][] {
+/** Ids seen: one by one, and in ranges (the consecutive ids of a statement's new rows). */
+export interface SeenIds {
+  readonly ids: readonly number[];
+  readonly ranges: readonly (readonly [number, number])[];
+}
+
+/** Ids and ranges of ids as the fewest [lo, hi] ranges (inclusive) that hold exactly them. */
+export function idRanges(ids: readonly number[], ranges: readonly (readonly [number, number])[] = []): [number, number][] {
   const sorted = Float64Array.from(ids).sort();
-  const ranges: [number, number][] = [];
+  const more = [...ranges].sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  const add = (lo: number, hi: number): void => {
+    const last = merged.at(-1);
+    if (last !== undefined && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
+    else merged.push([lo, hi]);
+  };
+  let next = 0;
   for (const id of sorted) {
-    const last = ranges.at(-1);
-    if (last !== undefined && id <= last[1] + 1) last[1] = Math.max(last[1], id);
-    else ranges.push([id, id]);
+    for (let range = more[next]; range !== undefined && range[0] <= id; range = more[next]) {
+      add(range[0], range[1]);
+      next += 1;
+    }
+    add(id, id);
   }
-  return ranges;
+  for (const range of more.slice(next)) add(range[0], range[1]);
+  return merged;
+}
+
+/** How many ids the ranges hold. */
+export function rangesSize(ranges: readonly (readonly [number, number])[]): number {
+  return ranges.reduce((size, [lo, hi]) => size + hi - lo + 1, 0);
 }
 
 /** The window sorted by id, if the engine gave it in another order (SQLite's aggregate keeps its input's order in practice, which no document promises). */
