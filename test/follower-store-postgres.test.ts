@@ -51,8 +51,14 @@ describe('the follower store (a real PostgreSQL server)', () => {
       { run_id: second.id, openid: 'C', kind: 'left', at: 2000 },
       { run_id: third.id, openid: 'B', kind: 'joined', at: 3000 },
     ]);
-    expect(await db.query("SELECT first_seen, joined_at, last_seen, left_at FROM wx_followers WHERE openid = 'B'")).toEqual([
-      { first_seen: 1000, joined_at: 3000, last_seen: 3000, left_at: null },
+    // last_seen from the view: B back at 3000; C gone at 2000, last seen by the walk of 1000.
+    expect(
+      await db.query(
+        "SELECT openid, first_seen, joined_at, last_seen, left_at FROM wx_followers_seen WHERE appid = 'wxaaaaaaaaaaaaaaaa' AND openid IN ('B', 'C') ORDER BY openid",
+      ),
+    ).toEqual([
+      { openid: 'B', first_seen: 1000, joined_at: 3000, last_seen: 3000, left_at: null },
+      { openid: 'C', first_seen: 1000, joined_at: 1000, last_seen: 1000, left_at: 2000 },
     ]);
     expect(await db.query('SELECT appid, complete, followers, joined, left_count, cursor, ended_at FROM wx_runs ORDER BY id')).toEqual([
       { appid: 'wxaaaaaaaaaaaaaaaa', complete: 1, followers: 4, joined: 0, left_count: 0, cursor: null, ended_at: 1000 },

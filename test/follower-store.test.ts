@@ -38,10 +38,11 @@ describe('the follower store (a real SQLite file)', () => {
     );
     expect(first.baseline).toBe(true);
     expect(await db.query('SELECT COUNT(*) AS n FROM wx_changes')).toEqual([{ n: 0 }]);
-    expect(await db.query('SELECT openid, first_seen, joined_at, left_at, walk_id FROM wx_followers ORDER BY openid')).toEqual([
-      { openid: 'A', first_seen: 1000, joined_at: 1000, left_at: null, walk_id: first.id },
-      { openid: 'B', first_seen: 1000, joined_at: 1000, left_at: null, walk_id: first.id },
-      { openid: 'C', first_seen: 1000, joined_at: 1000, left_at: null, walk_id: first.id },
+    // Ids in the order the walk met them; last_seen (the view's) the end of the last complete walk.
+    expect(await db.query('SELECT id, openid, first_seen, joined_at, last_seen, left_at FROM wx_followers_seen ORDER BY id')).toEqual([
+      { id: 1, openid: 'A', first_seen: 1000, joined_at: 1000, last_seen: 1000, left_at: null },
+      { id: 2, openid: 'B', first_seen: 1000, joined_at: 1000, last_seen: 1000, left_at: null },
+      { id: 3, openid: 'C', first_seen: 1000, joined_at: 1000, last_seen: 1000, left_at: null },
     ]);
     const second = await walk(store, [['A', 'D']], 2000);
     expect(second.baseline).toBe(false);
@@ -53,9 +54,20 @@ describe('the follower store (a real SQLite file)', () => {
       { run_id: second.id, openid: 'C', kind: 'left', at: 2000 },
       { run_id: third.id, openid: 'B', kind: 'joined', at: 3000 },
     ]);
-    expect(await db.query("SELECT first_seen, joined_at, last_seen, left_at FROM wx_followers WHERE openid = 'B'")).toEqual([
-      { first_seen: 1000, joined_at: 3000, last_seen: 3000, left_at: null },
+    // B: back at 3000. C: left at 2000, last seen by the walk of 1000 (stored when it left).
+    expect(
+      await db.query(
+        "SELECT openid, first_seen, joined_at, last_seen, left_at FROM wx_followers_seen WHERE openid IN ('B', 'C') ORDER BY openid",
+      ),
+    ).toEqual([
+      { openid: 'B', first_seen: 1000, joined_at: 3000, last_seen: 3000, left_at: null },
+      { openid: 'C', first_seen: 1000, joined_at: 1000, last_seen: 1000, left_at: 2000 },
     ]);
+    expect(await db.query("SELECT openid, last_seen FROM wx_followers WHERE openid IN ('A', 'C') ORDER BY openid")).toEqual([
+      { openid: 'A', last_seen: null },
+      { openid: 'C', last_seen: 1000 },
+    ]);
+    expect(await db.query('SELECT COUNT(*) AS n FROM wx_walk_seen')).toEqual([{ n: 0 }]);
     expect(await db.query('SELECT complete, followers, joined, left_count, cursor, ended_at FROM wx_runs ORDER BY id')).toEqual([
       { complete: 1, followers: 4, joined: 0, left_count: 0, cursor: null, ended_at: 1000 },
       { complete: 1, followers: 2, joined: 1, left_count: 2, cursor: null, ended_at: 2000 },
@@ -96,6 +108,33 @@ describe('the follower store (a real SQLite file)', () => {
     expect((await news.beginRun({ restart: false, now: 3000 })).baseline).toBe(false);
   });
 
+  it('finds the same joins and leaves when the list comes back in another order, repeats an OpenID across pages, or interleaves with another account', async () => {
+    const { db } = await freshDatabase();
+    const shop = new FollowerStore(db, 'wxaaaaaaaaaaaaaaaa');
+    const news = new FollowerStore(db, 'wxbbbbbbbbbbbbbbbb');
+    const ids = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, index) => `o${from + index}`);
+    await walk(shop, [ids(0, 30), ids(30, 60)], 1000);
+    await walk(news, [ids(0, 10)], 1000);
+    // The shop's joiners get ids after the news account's rows, which are between the shop's.
+    await walk(shop, [ids(5, 40), ['n1', ...ids(40, 60), 'n2']], 2000);
+    await walk(news, [ids(0, 10), ['x1']], 2000);
+    // o0 to o4 left in the second walk. The third: reversed, o45 twice (pages 1 and 2), o0 back, o50 to o59 and n1 gone.
+    const reversed = [...ids(5, 50), 'n2'].reverse();
+    const third = await walk(shop, [reversed.slice(0, 20), ['o45', ...reversed.slice(20), 'o0']], 3000);
+    expect(await db.query('SELECT kind, COUNT(*) AS n FROM wx_changes WHERE run_id = ? GROUP BY kind ORDER BY kind', [third.id])).toEqual([
+      { kind: 'joined', n: 1 },
+      { kind: 'left', n: 11 },
+    ]);
+    expect(await db.query("SELECT openid FROM wx_changes WHERE run_id = ? AND kind = 'joined'", [third.id])).toEqual([{ openid: 'o0' }]);
+    const following = await db.query(
+      "SELECT openid FROM wx_followers WHERE appid = 'wxaaaaaaaaaaaaaaaa' AND left_at IS NULL ORDER BY openid",
+    );
+    expect(following.map((row) => row['openid']).sort()).toEqual(['o0', ...ids(5, 50), 'n2'].sort());
+    expect(await db.query("SELECT COUNT(*) AS n FROM wx_followers WHERE appid = 'wxbbbbbbbbbbbbbbbb' AND left_at IS NULL")).toEqual([
+      { n: 11 },
+    ]);
+  });
+
   it('asks details of the new and the stale only, and stores them', async () => {
     const { db } = await freshDatabase();
     const store = new FollowerStore(db, 'wxaaaaaaaaaaaaaaaa');
@@ -119,13 +158,15 @@ describe('the follower store (a real SQLite file)', () => {
     ]);
   });
 
-  it('writes pages of 10,000 and more in chunks the engine takes', async () => {
+  it('writes pages of 10,000 and more, and counts a repeated OpenID once', async () => {
     const { db } = await freshDatabase();
     const store = new FollowerStore(db, 'wxaaaaaaaaaaaaaaaa');
     const openids = Array.from({ length: 40_000 }, (_, index) => `o${index}`);
     await walk(store, [openids], 1000);
     const run = await store.beginRun({ restart: false, now: 2000 });
-    expect(await store.savePage(run, { openids: [...openids, 'new1', 'new2'], cursor: 'new2', total: 3 }, 2000)).toEqual({
+    // A page that repeats OpenIDs (one it expected, one new): each counted and joined once.
+    const repeated = [...openids, 'new1', 'o5', 'new2', 'new1'];
+    expect(await store.savePage(run, { openids: repeated, cursor: 'new2', total: 3 }, 2000)).toEqual({
       followers: 40_002,
       joined: 2,
     });

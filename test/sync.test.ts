@@ -53,7 +53,13 @@ describe('wx-followers sync', () => {
     expect(first.stderr).toBe(
       `wx-followers: ${FAKE_APPID} in wx-followers.db: baseline recorded, 250 followers (the walk is complete); joins and leaves are counted from the next sync.\n`,
     );
-    expect(await query(db, 'SELECT COUNT(*) AS n, MIN(walk_id) AS w FROM wx_followers WHERE left_at IS NULL')).toEqual([{ n: 250, w: 1 }]);
+    // Followers in list order (their ids); the walk's record of whom it saw is gone once it is complete.
+    expect(
+      await query(
+        db,
+        'SELECT COUNT(*) AS n, MIN(openid) = (SELECT openid FROM wx_followers WHERE id = 1) AS first, (SELECT COUNT(*) FROM wx_walk_seen) AS seen FROM wx_followers WHERE left_at IS NULL',
+      ),
+    ).toEqual([{ n: 250, first: 1, seen: 0 }]);
     expect(await query(db, 'SELECT COUNT(*) AS n FROM wx_changes')).toEqual([{ n: 0 }]);
     // Two left (the 11th and the 101st), three joined.
     const second = everyone.slice(0, 250).filter((_, index) => index !== 10 && index !== 100);

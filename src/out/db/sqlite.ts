@@ -42,9 +42,12 @@ export async function openSqlite(path: string, options: SqliteOptions): Promise<
     return sqliteDatabase(reader, path, options);
   }
   const db = new sqlite.DatabaseSync(path, { readOnly: false, timeout: 10_000 });
-  // WAL: a page's transaction is one append, and readers (changes) go on beside a sync. A
-  // checkpoint every 40 MiB of log: the default 4 MiB made a sync wait on the disk.
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000;');
+  // Pages of 16 KiB (a new file only; before WAL, which fixes it): a first sync of 1M, which
+  // appends to the table and to its key's index, took 5 to 20% less CPU than with 4 KiB, in runs
+  // alternating the two on the loaded machine. WAL: a page's transaction is one append, and
+  // readers (changes) go on beside a sync. A checkpoint every 40 MiB of log (2,500 pages): the
+  // default 4 MiB made a sync wait on the disk.
+  db.exec('PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 2500;');
   db.exec('PRAGMA cache_size = -32768;');
   return sqliteDatabase(db, path, options);
 }
