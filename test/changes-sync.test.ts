@@ -3,29 +3,12 @@
  * account changes from one day to the next, then `wx-followers changes` on the database it wrote.
  */
 import { describe, expect, it } from 'vitest';
-import { generatedFollowers, type FollowerList } from './fake-api/followers.js';
+import { changingList, generatedFollowers } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_TOKEN } from './fake-api/server.js';
 import { cleanEnv, runCli, tempDir } from './helpers/cli.js';
 import { useFakes } from './helpers/fakes.js';
 
 const fake = useFakes();
-
-/** The account's list, changed by the test between syncs. */
-function changingList(initial: readonly string[]): FollowerList & { set(openids: readonly string[]): void } {
-  let openids = [...initial];
-  let positions = new Map(openids.map((openid, index) => [openid, index]));
-  return {
-    get size() {
-      return openids.length;
-    },
-    at: (index) => openids[index] ?? '',
-    indexOf: (openid) => positions.get(openid) ?? -1,
-    set(next) {
-      openids = [...next];
-      positions = new Map(openids.map((openid, index) => [openid, index]));
-    },
-  };
-}
 
 const everyone = Array.from({ length: 400 }, (_, index) => generatedFollowers(400).at(index));
 

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { generatedFollowers, type FollowerList } from './fake-api/followers.js';
+import { changingList, generatedFollowers } from './fake-api/followers.js';
 import { FAKE_APPID, FAKE_TOKEN, type FakeAccount, type FakeApi } from './fake-api/server.js';
 import { configWith, threeAccounts } from './helpers/accounts.js';
 import { BIN, type CliResult, cleanEnv, runCli, tempDir } from './helpers/cli.js';
@@ -17,22 +17,6 @@ const fake = useFakes();
 const server = usePostgres();
 
 const everyone = Array.from({ length: 400 }, (_, index) => generatedFollowers(400).at(index));
-
-function changingList(initial: readonly string[]): FollowerList & { set(openids: readonly string[]): void } {
-  let openids = [...initial];
-  let positions = new Map(openids.map((openid, index) => [openid, index]));
-  return {
-    get size() {
-      return openids.length;
-    },
-    at: (index) => openids[index] ?? '',
-    indexOf: (openid) => positions.get(openid) ?? -1,
-    set(next) {
-      openids = [...next];
-      positions = new Map(openids.map((openid, index) => [openid, index]));
-    },
-  };
-}
 
 /** The URL as messages show it: postgres://wx_admin:***@127.0.0.1:PORT/NAME. */
 const shownUrl = (name: string): string => server().url(name).replace(encodeURIComponent(PG_PASSWORD), '***');

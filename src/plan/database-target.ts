@@ -5,11 +5,12 @@
  */
 import { constants, promises as fs, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { escapeText, usageError, type WxError } from '../errors.js';
+import { escapeText, usageError } from '../errors.js';
 import type { StoredSettings } from '../out/config-store.js';
 import { accountLockPath, isPostgresTarget, readSchemaVersion } from '../out/db/open.js';
 import { checkSchemaVersion } from '../out/db/migrate.js';
 import { parsePostgresUrl } from '../out/db/postgres-target.js';
+import { statOrUndefined } from './export-files.js';
 import { makeWritableAdvice } from './file-owner.js';
 
 const DEFAULT_DATABASE = 'wx-followers.db';
@@ -186,18 +187,4 @@ async function allowed(path: string, mode: number): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function statOrUndefined(path: string, how: (path: string) => Promise<Stats>): Promise<Stats | undefined> {
-  try {
-    return await how(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw cannotCheck(path, error);
-  }
-}
-
-function cannotCheck(path: string, error: unknown): WxError {
-  return usageError(`Could not look at ${escapeText(path)}: ${escapeText((error as Error).message)}.`);
 }

@@ -209,7 +209,8 @@ async function sameInode(first: string, second: string): Promise<boolean> {
   return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
 }
 
-async function statOrUndefined(path: string, how: (path: string) => Promise<Stats>): Promise<Stats | undefined> {
+/** A path's stats, or undefined when there is nothing there; any other failure is exit 2. */
+export async function statOrUndefined(path: string, how: (path: string) => Promise<Stats>): Promise<Stats | undefined> {
   try {
     return await how(path);
   } catch (error) {

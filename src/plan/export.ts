@@ -207,6 +207,14 @@ function textWithInfo(): WxError {
 }
 
 /** Undefined without --with-info, whose options are then refused rather than ignored. */
+/** --concurrency of --with-info: batchget calls in flight at once (8 unless given), within its bound. */
+export function parseDetailsConcurrency(value: string | undefined): number {
+  return (
+    parsePositiveInteger('--concurrency', value, MAX_CONCURRENCY, "more calls at once only meet the API's per-minute limit sooner") ??
+    DEFAULT_CONCURRENCY
+  );
+}
+
 function parseDetails(flags: ExportFlags, format: FormatName | undefined): DetailsPlan | undefined {
   if (flags.withInfo !== true) {
     if (flags.lang !== undefined) throw usageError('--lang goes with --with-info.');
@@ -214,12 +222,5 @@ function parseDetails(flags: ExportFlags, format: FormatName | undefined): Detai
     return undefined;
   }
   if (format === 'text') throw textWithInfo();
-  const concurrency =
-    parsePositiveInteger(
-      '--concurrency',
-      flags.concurrency,
-      MAX_CONCURRENCY,
-      "more calls at once only meet the API's per-minute limit sooner",
-    ) ?? DEFAULT_CONCURRENCY;
-  return { lang: flags.lang === undefined ? 'zh_CN' : parseLanguage(flags.lang), concurrency };
+  return { lang: flags.lang === undefined ? 'zh_CN' : parseLanguage(flags.lang), concurrency: parseDetailsConcurrency(flags.concurrency) };
 }

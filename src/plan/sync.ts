@@ -7,7 +7,7 @@ import type { AuthorizedSelectionFlags } from './authorized-selection.js';
 import { planConnection, type ConnectionPlan } from './connection.js';
 import { refuseWritesOverDatabase } from './database-outputs.js';
 import { chooseDatabase, planDatabase, type DatabasePlan } from './database-target.js';
-import { MAX_CONCURRENCY } from './export.js';
+import { parseDetailsConcurrency } from './export.js';
 import { parseLanguage, parsePositiveInteger } from './options.js';
 import { selectedProfile } from './profiles.js';
 
@@ -64,7 +64,6 @@ export interface SyncAccountsPlan {
 }
 
 const DEFAULT_DETAILS_MAX_AGE = '30d';
-const DEFAULT_CONCURRENCY = 8;
 /** Hours, days, weeks: `m` was minutes where a month was meant, and an age under an hour refetches every run. */
 const UNIT_SECONDS: Readonly<Record<string, number>> = { h: 3600, d: 86_400, w: 604_800 };
 const MIN_DETAILS_MAX_AGE_SECONDS = 3600;
@@ -118,13 +117,7 @@ function parseSyncDetails(flags: SyncFlags): SyncDetailsPlan | undefined {
     }
     return undefined;
   }
-  const concurrency =
-    parsePositiveInteger(
-      '--concurrency',
-      flags.concurrency,
-      MAX_CONCURRENCY,
-      "more calls at once only meet the API's per-minute limit sooner",
-    ) ?? DEFAULT_CONCURRENCY;
+  const concurrency = parseDetailsConcurrency(flags.concurrency);
   return {
     lang: flags.lang === undefined ? 'zh_CN' : parseLanguage(flags.lang),
     concurrency,

@@ -32,21 +32,24 @@ export interface AccountOutcome {
 export async function runAccounts(plan: AccountsPlan, io: IOStreams, reporter: Reporter): Promise<ExitCode> {
   const leftOut = plan.platformsLeftOut ?? [];
   if (leftOut.length > 0 && !plan.quiet) reporter.line(platformsLeftOutNotice(leftOut, exportAuthorizedInstead));
-  const interrupts = accountsInterrupts(io, reporter);
-  let outcomes: AccountOutcome[];
-  try {
-    outcomes = await exportAccounts(plan, io, reporter, interrupts);
-  } finally {
-    interrupts.close();
-  }
+  const outcomes = await withAccountsInterrupts(io, reporter, (interrupts) => exportAccounts(plan, io, reporter, interrupts));
   return finishAccounts(outcomes, plan, reporter);
 }
 
-/** The one listener for the process's interrupts that every account's run shares. */
-export function accountsInterrupts(io: IOStreams, reporter: Reporter): SharedInterrupts {
-  return new SharedInterrupts(io, (signal) => {
+/** `work` with the one listener for the process's interrupts that every account's run shares, closed after. */
+export async function withAccountsInterrupts<T>(
+  io: IOStreams,
+  reporter: Reporter,
+  work: (interrupts: SharedInterrupts) => Promise<T>,
+): Promise<T> {
+  const interrupts = new SharedInterrupts(io, (signal) => {
     reporter.line(`wx-followers: ${signal}: every account under way finishes its page in hand, then stops; no other starts.`);
   });
+  try {
+    return await work(interrupts);
+  } finally {
+    interrupts.close();
+  }
 }
 
 /**

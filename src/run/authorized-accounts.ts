@@ -13,7 +13,7 @@ import { AccountReporter, type Reporter } from '../console/report.js';
 import { signalExitCode, type IOStreams } from '../console/streams.js';
 import { counted, ExitCode, WxError } from '../errors.js';
 import type { AuthorizedAccount, AuthorizedSelection } from '../plan/authorized-selection.js';
-import { accountsInterrupts, labelOf } from './accounts.js';
+import { labelOf, withAccountsInterrupts } from './accounts.js';
 import { allAuthorizers } from './authorizer-list.js';
 import { connectComponent } from './connect.js';
 
@@ -58,7 +58,16 @@ export async function runAuthorizedAccounts<Planned, Outcome>(
   reporter: Reporter,
   steps: AuthorizedSteps<Planned, Outcome>,
 ): Promise<ExitCode> {
-  const interrupts = accountsInterrupts(io, reporter);
+  return withAccountsInterrupts(io, reporter, (interrupts) => runOverPlatform(selection, io, reporter, steps, interrupts));
+}
+
+async function runOverPlatform<Planned, Outcome>(
+  selection: AuthorizedSelection,
+  io: IOStreams,
+  reporter: Reporter,
+  steps: AuthorizedSteps<Planned, Outcome>,
+  interrupts: SharedInterrupts,
+): Promise<ExitCode> {
   const stopping = new AbortController();
   const stopListening = interrupts.onInterrupt((signal) => stopping.abort(new WxError(`Interrupted (${signal}).`, signalExitCode(signal))));
   // With {name}, the info calls run a few at once, each on a connection of its own.
@@ -83,7 +92,6 @@ export async function runAuthorizedAccounts<Planned, Outcome>(
     return await steps.finish(inListOrder(chosen, outcomes, steps));
   } finally {
     stopListening();
-    interrupts.close();
     await platform.client.close();
   }
 }

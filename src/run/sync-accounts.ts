@@ -5,7 +5,15 @@ import { counted, escapeText, ExitCode, grouped } from '../errors.js';
 import { platformsLeftOutNotice, syncAuthorizedInstead } from '../plan/accounts.js';
 import { planSyncAuthorizedAccounts, type SyncAuthorizedPlan } from '../plan/sync-authorized.js';
 import type { SyncAccountsPlan } from '../plan/sync.js';
-import { AccountsDisplay, accountsInterrupts, eachAccount, labelOf, mostSerious, untilPlatformFails, writeSummary } from './accounts.js';
+import {
+  AccountsDisplay,
+  eachAccount,
+  labelOf,
+  mostSerious,
+  untilPlatformFails,
+  withAccountsInterrupts,
+  writeSummary,
+} from './accounts.js';
 import { runAuthorizedAccounts } from './authorized-accounts.js';
 import { runSyncOutcome, type SyncOutcome, walkCounts } from './sync.js';
 
@@ -25,13 +33,7 @@ type PlannedSync = SyncAccountsPlan['accounts'][number];
  */
 export async function runSyncAccounts(plan: SyncAccountsPlan, io: IOStreams, reporter: Reporter): Promise<ExitCode> {
   if (plan.platformsLeftOut.length > 0 && !plan.quiet) reporter.line(platformsLeftOutNotice(plan.platformsLeftOut, syncAuthorizedInstead));
-  const interrupts = accountsInterrupts(io, reporter);
-  let outcomes: SyncAccountOutcome[];
-  try {
-    outcomes = await syncAccounts(plan, io, reporter, interrupts);
-  } finally {
-    interrupts.close();
-  }
+  const outcomes = await withAccountsInterrupts(io, reporter, (interrupts) => syncAccounts(plan, io, reporter, interrupts));
   return finishSyncAccounts(outcomes, plan, reporter);
 }
 
@@ -47,17 +49,8 @@ export async function runSyncAuthorized(plan: SyncAuthorizedPlan, io: IOStreams,
     run: (accountsPlan, interrupts) => syncAccounts(accountsPlan, io, reporter, interrupts),
     failedBefore: (account, { exitCode, reason }) => ({
       ...account,
+      ...nothingSynced(plan.database.named, exitCode, reason),
       status: 'failed',
-      exitCode,
-      database: plan.database.named,
-      followers: 0,
-      walked: 0,
-      joined: 0,
-      left: 0,
-      baseline: false,
-      cursor: undefined,
-      details: 0,
-      reason,
     }),
     finish: (outcomes) => finishSyncAccounts(outcomes, plan.selection, reporter),
   });
@@ -105,21 +98,12 @@ async function finishSyncAccounts(
 }
 
 function notStarted({ profile, sync }: PlannedSync, exitCode: ExitCode, reason: string): SyncAccountOutcome {
-  return {
-    profile,
-    status: 'not-started',
-    exitCode,
-    appid: sync.appid,
-    database: sync.database.named,
-    followers: 0,
-    walked: 0,
-    joined: 0,
-    left: 0,
-    baseline: false,
-    cursor: undefined,
-    details: 0,
-    reason,
-  };
+  return { profile, appid: sync.appid, ...nothingSynced(sync.database.named, exitCode, reason), status: 'not-started' };
+}
+
+/** The outcome of an account that synced nothing: no followers, no cursor, why. */
+function nothingSynced(database: string, exitCode: ExitCode, reason: string) {
+  return { exitCode, database, followers: 0, walked: 0, joined: 0, left: 0, baseline: false, cursor: undefined, details: 0, reason };
 }
 
 /** Each account in a line; under --quiet only those that did not finish. */
